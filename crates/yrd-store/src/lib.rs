@@ -1,1 +1,170 @@
-//! placeholder
+//! Durable storage for yrd: one [`Store`] over SQLite (the embedded default) and PostgreSQL.
+//!
+//! Every query is written once and runs on both engines: SQL here sticks to the dialect the
+//! two share (`$n` parameters, `ON CONFLICT`, correlated subqueries), and [`on_backend!`]
+//! instantiates each method body once per engine so that rows decode into the engines' native
+//! types. Schemas differ only where the engines do, in `migrations/<engine>/`.
+//!
+//! Reads are set-based: a list is one query per record kind, never one query per record, and
+//! every filter is answered by an index.
+
+mod codec;
+mod exec;
+mod import;
+mod read;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use import::ImportSummary;
+pub use read::*;
+pub use yrd_domain;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("invalid database URL {url:?}: {reason}")]
+    Url { url: String, reason: String },
+    /// A stored value could not be read back into the domain (a schema/code mismatch).
+    #[error("corrupt {what} in the database: {reason}")]
+    Corrupt { what: &'static str, reason: String },
+    #[error("invalid cursor")]
+    InvalidCursor,
+}
+
+/// Which engine a [`Store`] runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The storage of one yrd deployment. Cheap to clone: clones share the connection pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    backend: Backend,
+}
+
+/// Runs `$body` with `$pool` bound to the engine's pool; the body is compiled once per engine.
+macro_rules! on_backend {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.backend {
+            $crate::Backend::Sqlite($pool) => $body,
+            $crate::Backend::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
+impl Store {
+    /// Connects to the database a URL names: `postgres://…` (or `postgresql://…`) selects
+    /// PostgreSQL; `sqlite://PATH`, `sqlite:PATH` or a plain file path selects SQLite, creating
+    /// the file if it does not exist.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let bad = |reason: String| StoreError::Url {
+            url: url.to_owned(),
+            reason,
+        };
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url).map_err(|e| bad(e.to_string()))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            return Ok(Store {
+                backend: Backend::Postgres(pool),
+            });
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() || path.contains("://") {
+            return Err(bad(
+                "expected postgres://…, sqlite://PATH or a file path".into()
+            ));
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            // WAL lets readers proceed while a writer commits; NORMAL sync is durable in WAL
+            // mode except for the last transactions on power loss, the usual trade-off.
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        Ok(Store {
+            backend: Backend::Sqlite(pool),
+        })
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self.backend {
+            Backend::Sqlite(_) => Engine::Sqlite,
+            Backend::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// Applies every pending migration of this engine.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Reverts every migration (the down scripts), leaving an empty schema.
+    pub async fn revert_all_migrations(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(pool) => SQLITE_MIGRATIONS.undo(pool, 0).await?,
+            Backend::Postgres(pool) => POSTGRES_MIGRATIONS.undo(pool, 0).await?,
+        }
+        Ok(())
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_backend!(self, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Whether the database holds no jurisdictions yet (a fresh database).
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
+        let count: i64 = on_backend!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM jurisdictions").fetch_one(pool).await?
+        });
+        Ok(count == 0)
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        on_backend!(self, pool => pool.close().await)
+    }
+}

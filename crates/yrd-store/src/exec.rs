@@ -1,0 +1,118 @@
+//! The one place SQL is sent: typed arguments, row fetching and transactional batches, each
+//! instantiated for both engines by [`on_backend!`](crate::on_backend).
+
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{AssertSqlSafe, FromRow};
+use time::Date;
+
+use crate::{Store, StoreError, on_backend};
+
+/// A bound parameter. Everything yrd binds is one of these, so one statement type serves both
+/// engines.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Arg {
+    Text(Option<String>),
+    Int(Option<i64>),
+    Real(Option<f64>),
+    Date(Option<Date>),
+}
+
+impl From<String> for Arg {
+    fn from(v: String) -> Arg {
+        Arg::Text(Some(v))
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Arg {
+        Arg::Text(Some(v.to_owned()))
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Arg {
+        Arg::Text(v)
+    }
+}
+impl From<i64> for Arg {
+    fn from(v: i64) -> Arg {
+        Arg::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Arg {
+        Arg::Int(v)
+    }
+}
+impl From<Option<f64>> for Arg {
+    fn from(v: Option<f64>) -> Arg {
+        Arg::Real(v)
+    }
+}
+impl From<Date> for Arg {
+    fn from(v: Date) -> Arg {
+        Arg::Date(Some(v))
+    }
+}
+impl From<Option<Date>> for Arg {
+    fn from(v: Option<Date>) -> Arg {
+        Arg::Date(v)
+    }
+}
+
+/// One statement of a write batch.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Stmt {
+    pub sql: &'static str,
+    pub args: Vec<Arg>,
+}
+
+/// Binds `$args` to `$query` in order.
+macro_rules! bind_args {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Arg::Text(v) => query.bind(v),
+                Arg::Int(v) => query.bind(v),
+                Arg::Real(v) => query.bind(v),
+                Arg::Date(v) => query.bind(v),
+            };
+        }
+        query
+    }};
+}
+
+/// A row type that decodes from both engines.
+pub(crate) trait Row:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{}
+
+impl Store {
+    /// Runs a query and decodes every row. `sql` is assembled only from constant fragments;
+    /// every value arrives as a bound argument.
+    pub(crate) async fn fetch<R: Row>(
+        &self,
+        sql: String,
+        args: Vec<Arg>,
+    ) -> Result<Vec<R>, StoreError> {
+        let rows = on_backend!(self, pool => {
+            bind_args!(sqlx::query_as::<_, R>(AssertSqlSafe(sql)), args).fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
+
+    /// Runs statements in one transaction: all of them take effect, or none.
+    pub(crate) async fn execute_batch(&self, statements: Vec<Stmt>) -> Result<(), StoreError> {
+        on_backend!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for stmt in statements {
+                bind_args!(sqlx::query(stmt.sql), stmt.args).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+}

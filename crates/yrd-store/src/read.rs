@@ -1,0 +1,1493 @@
+//! Reading records: whole-collection loaders (for export and the small reference tables) and
+//! the paged, filtered reads the API serves. Each loader fetches a record kind and its child
+//! rows with one query each and assembles them in memory, so a page costs a fixed number of
+//! queries however many records it holds.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use time::Date;
+use yrd_domain::rules::{MatterStatus, TaskProgress, matter_status};
+use yrd_domain::*;
+
+use crate::codec::*;
+use crate::exec::Arg;
+use crate::{Store, StoreError};
+
+/// Most records a page may hold.
+pub const MAX_PAGE: u32 = 500;
+
+/// One page of a list, and the cursor that continues it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Opaque; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A jurisdiction with its place in the tree and the zones it belongs to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JurisdictionDetail {
+    pub jurisdiction: Jurisdiction,
+    pub parent: Option<Jurisdiction>,
+    pub children: Vec<Jurisdiction>,
+    pub zones: Vec<Zone>,
+}
+
+/// A body with its seats.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BodyWithSeats {
+    pub body: Body,
+    pub seats: Vec<Seat>,
+}
+
+/// A meeting with its decisions and the member jurisdictions of its body (whose consent the
+/// decisions need).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MeetingWithDecisions {
+    pub meeting: Meeting,
+    pub body_members: Vec<AdminCode>,
+    pub decisions: Vec<Decision>,
+}
+
+/// Filters of the meeting list.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct MeetingFilter {
+    pub body: Option<String>,
+}
+
+/// Which progress figures count: what owners reported, or what the Office verified.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProgressBasis {
+    #[default]
+    Reported,
+    Verified,
+}
+
+/// A task with its latest reported and verified progress.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskState {
+    pub task: Task,
+    pub reported_percent: Option<u8>,
+    pub reported_as_of: Option<Date>,
+    pub verified_percent: Option<u8>,
+    pub verified_as_of: Option<Date>,
+}
+
+impl TaskState {
+    pub fn percent(&self, basis: ProgressBasis) -> Option<u8> {
+        match basis {
+            ProgressBasis::Reported => self.reported_percent,
+            ProgressBasis::Verified => self.verified_percent,
+        }
+    }
+}
+
+/// A matter with its tasks and derived status (as of a given day).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatterState {
+    pub matter: Matter,
+    pub tasks: Vec<TaskState>,
+    pub status: MatterStatus,
+}
+
+/// A matter with everything its page shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatterDetail {
+    pub state: MatterState,
+    pub problems: Vec<Problem>,
+    /// The most recent reports on the matter's tasks, newest first.
+    pub recent_reports: Vec<ProgressReport>,
+}
+
+/// Filters of the matter list.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct MatterFilter {
+    pub plan: Option<String>,
+    pub area: Option<String>,
+    /// A member jurisdiction that leads or participates.
+    pub member: Option<AdminCode>,
+    pub status: Option<MatterStatus>,
+}
+
+/// Aggregated progress of the tasks in one (area, member) cell of a plan.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RollupRow {
+    pub area: Option<String>,
+    pub jurisdiction: AdminCode,
+    pub tasks: u64,
+    pub reported: u64,
+    pub reported_sum: u64,
+    pub reported_done: u64,
+    pub verified: u64,
+    pub verified_sum: u64,
+    pub verified_done: u64,
+}
+
+/// An indicator with all its observations, oldest first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndicatorWithObservations {
+    pub indicator: Indicator,
+    pub observations: Vec<Observation>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Rows as stored.
+
+#[derive(sqlx::FromRow)]
+struct JurisdictionRow {
+    code: String,
+    parent: Option<String>,
+    name_zh: String,
+    name_en: String,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    source: String,
+}
+
+const JURISDICTION_COLUMNS: &str = "code, parent, name_zh, name_en, lat, lon, source";
+
+impl JurisdictionRow {
+    fn into_domain(self) -> Result<Jurisdiction, StoreError> {
+        Ok(Jurisdiction {
+            code: code("jurisdiction code", &self.code)?,
+            parent: opt_code("jurisdiction parent", self.parent.as_deref())?,
+            name: text(self.name_zh, self.name_en),
+            centroid: match (self.lat, self.lon) {
+                (Some(lat), Some(lon)) => Some(LatLon { lat, lon }),
+                _ => None,
+            },
+            source: self.source,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ZoneRow {
+    key: String,
+    name_zh: String,
+    name_en: String,
+    description_zh: String,
+    description_en: String,
+    source: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    owner: String,
+    jurisdiction: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct BodyRow {
+    key: String,
+    name_zh: String,
+    name_en: String,
+    tier: String,
+    description_zh: String,
+    description_en: String,
+    source: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct BodyMemberRow {
+    body: String,
+    jurisdiction: String,
+    member_seq: Option<i64>,
+    rotation_seq: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SeatRow {
+    key: String,
+    body: String,
+    jurisdiction: String,
+    role_zh: String,
+    role_en: String,
+    holder_zh: String,
+    holder_en: String,
+    term_start: String,
+    term_end: Option<String>,
+    source: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct MeetingRow {
+    key: String,
+    body: String,
+    title_zh: String,
+    title_en: String,
+    start_date: String,
+    end_date: Option<String>,
+    host: Option<String>,
+    theme_zh: String,
+    theme_en: String,
+    attendees: String,
+    agenda: String,
+    outcomes: String,
+    source: String,
+}
+
+const MEETING_COLUMNS: &str = "key, body, title_zh, title_en, start_date, end_date, host, theme_zh, theme_en, attendees, agenda, outcomes, source";
+
+#[derive(sqlx::FromRow)]
+struct DecisionRow {
+    key: String,
+    meeting: String,
+    seq: i64,
+    title_zh: String,
+    title_en: String,
+    subject_kind: String,
+    subject_plan: Option<String>,
+    subject_host: Option<String>,
+    source: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct PositionRow {
+    decision: String,
+    jurisdiction: String,
+    stance: String,
+    comment_zh: String,
+    comment_en: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct PlanRow {
+    key: String,
+    kind: String,
+    title_zh: String,
+    title_en: String,
+    parent: Option<String>,
+    period_start: i64,
+    period_end: i64,
+    stage: String,
+    adopted_on: Option<String>,
+    issued_on: Option<String>,
+    issuer_zh: String,
+    issuer_en: String,
+    summary_zh: String,
+    summary_en: String,
+    source: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct AreaRow {
+    plan: String,
+    key: String,
+    seq: i64,
+    name_zh: String,
+    name_en: String,
+    stated_task_count: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct MatterRow {
+    key: String,
+    plan: String,
+    area: Option<String>,
+    title_zh: String,
+    title_en: String,
+    objective_zh: String,
+    objective_en: String,
+    start_date: Option<Date>,
+    due_date: Option<Date>,
+    source: String,
+}
+
+const MATTER_COLUMNS: &str =
+    "key, plan, area, title_zh, title_en, objective_zh, objective_en, start_date, due_date, source";
+
+#[derive(sqlx::FromRow)]
+struct MatterMemberRow {
+    matter: String,
+    jurisdiction: String,
+    role: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct MilestoneRow {
+    matter: String,
+    title_zh: String,
+    title_en: String,
+    due_date: Date,
+    done_on: Option<Date>,
+}
+
+#[derive(sqlx::FromRow)]
+struct LinkRow {
+    owner: String,
+    target: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct TaskRow {
+    key: String,
+    matter: String,
+    jurisdiction: String,
+    unit_zh: String,
+    unit_en: String,
+    title_zh: String,
+    title_en: String,
+    start_date: Option<Date>,
+    due_date: Date,
+    source: String,
+    reported_percent: Option<i64>,
+    reported_as_of: Option<Date>,
+    verified_percent: Option<i64>,
+    verified_as_of: Option<Date>,
+}
+
+const TASK_COLUMNS: &str = "key, matter, jurisdiction, unit_zh, unit_en, title_zh, title_en, start_date, due_date, source, reported_percent, reported_as_of, verified_percent, verified_as_of";
+
+#[derive(sqlx::FromRow)]
+struct ReportRow {
+    key: String,
+    task: String,
+    as_of: Date,
+    percent: i64,
+    state: String,
+    narrative_zh: String,
+    narrative_en: String,
+    evidence: String,
+    source: String,
+}
+
+const REPORT_COLUMNS: &str =
+    "key, task, as_of, percent, state, narrative_zh, narrative_en, evidence, source";
+
+#[derive(sqlx::FromRow)]
+struct ProblemRow {
+    key: String,
+    matter: String,
+    task: Option<String>,
+    title_zh: String,
+    title_en: String,
+    tier: String,
+    raised_on: Date,
+    due_date: Option<Date>,
+    resolved_on: Option<Date>,
+    resolution_zh: String,
+    resolution_en: String,
+    source: String,
+}
+
+const PROBLEM_COLUMNS: &str = "key, matter, task, title_zh, title_en, tier, raised_on, due_date, resolved_on, resolution_zh, resolution_en, source";
+
+#[derive(sqlx::FromRow)]
+struct AgreementRow {
+    key: String,
+    title_zh: String,
+    title_en: String,
+    summary_zh: String,
+    summary_en: String,
+    meeting: Option<String>,
+    signed_on: Option<String>,
+    in_force_on: Option<String>,
+    source: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct PartyRow {
+    agreement: String,
+    jurisdiction: String,
+    signatory_zh: String,
+    signatory_en: String,
+    signed_on: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct IndicatorRow {
+    key: String,
+    name_zh: String,
+    name_en: String,
+    description_zh: String,
+    description_en: String,
+    unit_zh: String,
+    unit_en: String,
+    classes: String,
+    direction: String,
+    scope_kind: String,
+    scope_id: String,
+    baseline: Option<String>,
+    targets: String,
+    source: String,
+}
+
+const INDICATOR_COLUMNS: &str = "key, name_zh, name_en, description_zh, description_en, unit_zh, unit_en, classes, direction, scope_kind, scope_id, baseline, targets, source";
+
+#[derive(sqlx::FromRow)]
+struct ObservationRow {
+    key: String,
+    indicator: String,
+    obs_date: String,
+    value_number: Option<f64>,
+    value_class: Option<String>,
+    jurisdiction: Option<String>,
+    site: Option<String>,
+    qualifier: String,
+    note_zh: String,
+    note_en: String,
+    source: String,
+}
+
+const OBSERVATION_COLUMNS: &str = "key, indicator, obs_date, value_number, value_class, jurisdiction, site, qualifier, note_zh, note_en, source";
+
+#[derive(sqlx::FromRow)]
+struct RollupDbRow {
+    area: Option<String>,
+    jurisdiction: String,
+    tasks: i64,
+    reported: i64,
+    reported_sum: i64,
+    reported_done: i64,
+    verified: i64,
+    verified_sum: i64,
+    verified_done: i64,
+}
+
+/// Groups child rows by their owner's key, keeping their order.
+fn group<T>(rows: impl IntoIterator<Item = (String, T)>) -> HashMap<String, Vec<T>> {
+    let mut map: HashMap<String, Vec<T>> = HashMap::new();
+    for (owner, item) in rows {
+        map.entry(owner).or_default().push(item);
+    }
+    map
+}
+
+fn percent(what: &'static str, value: Option<i64>) -> Result<Option<u8>, StoreError> {
+    value
+        .map(|v| {
+            u8::try_from(v)
+                .ok()
+                .filter(|p| *p <= 100)
+                .ok_or_else(|| corrupt(what, format!("{v}")))
+        })
+        .transpose()
+}
+
+/// Encodes a keyset-pagination position. Keys never contain `|`, so it separates fields.
+fn encode_cursor(parts: &[&str]) -> String {
+    parts.join("|")
+}
+
+fn decode_cursor(cursor: &str, fields: usize) -> Result<Vec<String>, StoreError> {
+    let parts: Vec<String> = cursor.split('|').map(str::to_owned).collect();
+    if parts.len() != fields || parts.iter().any(|p| p.is_empty() || p.len() > 120) {
+        return Err(StoreError::InvalidCursor);
+    }
+    Ok(parts)
+}
+
+impl Store {
+    // -----------------------------------------------------------------------------------
+    // Jurisdictions and zones.
+
+    /// Every jurisdiction, ordered by code.
+    pub async fn jurisdictions(&self) -> Result<Vec<Jurisdiction>, StoreError> {
+        let rows: Vec<JurisdictionRow> = self
+            .fetch(
+                format!("SELECT {JURISDICTION_COLUMNS} FROM jurisdictions ORDER BY code"),
+                vec![],
+            )
+            .await?;
+        rows.into_iter().map(JurisdictionRow::into_domain).collect()
+    }
+
+    /// One jurisdiction with its parent, children and zones.
+    pub async fn jurisdiction(
+        &self,
+        code: AdminCode,
+    ) -> Result<Option<JurisdictionDetail>, StoreError> {
+        let key = code.to_string();
+        let mut rows: Vec<JurisdictionRow> = self
+            .fetch(
+                format!(
+                    "SELECT {JURISDICTION_COLUMNS} FROM jurisdictions WHERE code = $1 \
+                     OR code = (SELECT parent FROM jurisdictions WHERE code = $1) \
+                     OR parent = $1 ORDER BY code"
+                ),
+                vec![key.clone().into()],
+            )
+            .await?;
+        let Some(own) = rows.iter().position(|r| r.code == key) else {
+            return Ok(None);
+        };
+        let jurisdiction = rows.remove(own).into_domain()?;
+        let mut parent = None;
+        let mut children = Vec::new();
+        for row in rows {
+            let other = row.into_domain()?;
+            if Some(other.code) == jurisdiction.parent {
+                parent = Some(other);
+            } else {
+                children.push(other);
+            }
+        }
+        let zones = self
+            .load_zones(
+                "WHERE key IN (SELECT zone FROM zone_members WHERE jurisdiction = $1)",
+                vec![key.into()],
+            )
+            .await?;
+        Ok(Some(JurisdictionDetail {
+            jurisdiction,
+            parent,
+            children,
+            zones,
+        }))
+    }
+
+    /// Every zone with its members.
+    pub async fn zones(&self) -> Result<Vec<Zone>, StoreError> {
+        self.load_zones("", vec![]).await
+    }
+
+    async fn load_zones(&self, filter: &str, args: Vec<Arg>) -> Result<Vec<Zone>, StoreError> {
+        let rows: Vec<ZoneRow> = self
+            .fetch(
+                format!(
+                    "SELECT key, name_zh, name_en, description_zh, description_en, source \
+                     FROM zones {filter} ORDER BY key"
+                ),
+                args.clone(),
+            )
+            .await?;
+        let members: Vec<MemberRow> = self
+            .fetch(
+                format!(
+                    "SELECT zone AS owner, jurisdiction FROM zone_members \
+                     WHERE zone IN (SELECT key FROM zones {filter}) ORDER BY zone, seq"
+                ),
+                args,
+            )
+            .await?;
+        let mut members = group(members.into_iter().map(|m| (m.owner, m.jurisdiction)));
+        rows.into_iter()
+            .map(|r| {
+                Ok(Zone {
+                    members: members
+                        .remove(&r.key)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|c| code("zone member", c))
+                        .collect::<Result<_, _>>()?,
+                    key: r.key,
+                    name: text(r.name_zh, r.name_en),
+                    description: text(r.description_zh, r.description_en),
+                    source: r.source,
+                })
+            })
+            .collect()
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Bodies and seats.
+
+    /// Every body with its members, rotation and seats, ordered by tier then key.
+    pub async fn bodies(&self) -> Result<Vec<BodyWithSeats>, StoreError> {
+        let bodies = self.load_bodies().await?;
+        let mut seats = group(
+            self.load_seats()
+                .await?
+                .into_iter()
+                .map(|s| (s.body.clone(), s)),
+        );
+        Ok(bodies
+            .into_iter()
+            .map(|body| BodyWithSeats {
+                seats: seats.remove(&body.key).unwrap_or_default(),
+                body,
+            })
+            .collect())
+    }
+
+    async fn load_bodies(&self) -> Result<Vec<Body>, StoreError> {
+        let rows: Vec<BodyRow> = self
+            .fetch(
+                "SELECT key, name_zh, name_en, tier, description_zh, description_en, source FROM bodies \
+                 ORDER BY CASE tier WHEN 'decision' THEN 0 WHEN 'coordination' THEN 1 ELSE 2 END, key"
+                    .into(),
+                vec![],
+            )
+            .await?;
+        let member_rows: Vec<BodyMemberRow> = self
+            .fetch(
+                "SELECT body, jurisdiction, member_seq, rotation_seq FROM body_members ORDER BY body, jurisdiction"
+                    .into(),
+                vec![],
+            )
+            .await?;
+        let mut by_body = group(member_rows.into_iter().map(|m| (m.body.clone(), m)));
+        rows.into_iter()
+            .map(|r| {
+                let mut rows = by_body.remove(&r.key).unwrap_or_default();
+                rows.sort_by_key(|m| m.member_seq);
+                let members = rows
+                    .iter()
+                    .filter(|m| m.member_seq.is_some())
+                    .map(|m| code("body member", &m.jurisdiction))
+                    .collect::<Result<_, _>>()?;
+                rows.sort_by_key(|m| m.rotation_seq);
+                let host_rotation = rows
+                    .iter()
+                    .filter(|m| m.rotation_seq.is_some())
+                    .map(|m| code("body rotation", &m.jurisdiction))
+                    .collect::<Result<_, _>>()?;
+                Ok(Body {
+                    tier: parse_enum("body tier", &r.tier)?,
+                    key: r.key,
+                    name: text(r.name_zh, r.name_en),
+                    description: text(r.description_zh, r.description_en),
+                    members,
+                    host_rotation,
+                    source: r.source,
+                })
+            })
+            .collect()
+    }
+
+    async fn load_seats(&self) -> Result<Vec<Seat>, StoreError> {
+        let rows: Vec<SeatRow> = self
+            .fetch(
+                "SELECT key, body, jurisdiction, role_zh, role_en, holder_zh, holder_en, term_start, term_end, source \
+                 FROM seats ORDER BY body, jurisdiction, key"
+                    .into(),
+                vec![],
+            )
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Seat {
+                    jurisdiction: code("seat jurisdiction", &r.jurisdiction)?,
+                    term_start: date("seat term start", &r.term_start)?,
+                    term_end: opt_date("seat term end", r.term_end.as_deref())?,
+                    key: r.key,
+                    body: r.body,
+                    role: text(r.role_zh, r.role_en),
+                    holder: text(r.holder_zh, r.holder_en),
+                    source: r.source,
+                })
+            })
+            .collect()
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Meetings and decisions.
+
+    /// Meetings, newest first, with their decisions.
+    pub async fn meetings(
+        &self,
+        filter: &MeetingFilter,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<MeetingWithDecisions>, StoreError> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let (after_date, after_key) = match cursor {
+            Some(c) => {
+                let mut parts = decode_cursor(c, 2)?;
+                let key = parts.pop();
+                (parts.pop(), key)
+            }
+            None => (None, None),
+        };
+        // One more than asked tells whether a next page exists.
+        let page = format!(
+            "SELECT key FROM meetings WHERE ($1 IS NULL OR body = $1) \
+             AND ($2 IS NULL OR start_date < $2 OR (start_date = $2 AND key < $3)) \
+             ORDER BY start_date DESC, key DESC LIMIT {}",
+            limit + 1
+        );
+        let args = vec![
+            filter.body.clone().into(),
+            after_date.into(),
+            after_key.into(),
+        ];
+        let mut meetings = self
+            .load_meetings(&format!("WHERE key IN ({page})"), args)
+            .await?;
+        meetings.sort_by(|a, b| {
+            (b.meeting.start, &b.meeting.key).cmp(&(a.meeting.start, &a.meeting.key))
+        });
+        let next_cursor = if meetings.len() > limit as usize {
+            meetings.truncate(limit as usize);
+            meetings
+                .last()
+                .map(|m| encode_cursor(&[&m.meeting.start.to_string(), &m.meeting.key]))
+        } else {
+            None
+        };
+        Ok(Page {
+            items: meetings,
+            next_cursor,
+        })
+    }
+
+    /// One meeting with its decisions.
+    pub async fn meeting(&self, key: &str) -> Result<Option<MeetingWithDecisions>, StoreError> {
+        Ok(self
+            .load_meetings("WHERE key = $1", vec![key.into()])
+            .await?
+            .pop())
+    }
+
+    async fn load_meetings(
+        &self,
+        filter: &str,
+        args: Vec<Arg>,
+    ) -> Result<Vec<MeetingWithDecisions>, StoreError> {
+        let rows: Vec<MeetingRow> = self
+            .fetch(
+                format!("SELECT {MEETING_COLUMNS} FROM meetings {filter} ORDER BY start_date, key"),
+                args.clone(),
+            )
+            .await?;
+        let decisions = self
+            .load_decisions(
+                &format!("WHERE meeting IN (SELECT key FROM meetings {filter})"),
+                args.clone(),
+            )
+            .await?;
+        let members: Vec<MemberRow> = self
+            .fetch(
+                format!(
+                    "SELECT body AS owner, jurisdiction FROM body_members \
+                     WHERE member_seq IS NOT NULL AND body IN (SELECT body FROM meetings {filter}) \
+                     ORDER BY body, member_seq"
+                ),
+                args,
+            )
+            .await?;
+        let mut decisions = group(decisions.into_iter().map(|d| (d.meeting.clone(), d)));
+        let members = group(members.into_iter().map(|m| (m.owner, m.jurisdiction)));
+        rows.into_iter()
+            .map(|r| {
+                let body_members = members
+                    .get(&r.body)
+                    .into_iter()
+                    .flatten()
+                    .map(|c| code("body member", c))
+                    .collect::<Result<_, _>>()?;
+                let meeting = Meeting {
+                    start: date("meeting start", &r.start_date)?,
+                    end: opt_date("meeting end", r.end_date.as_deref())?,
+                    host: opt_code("meeting host", r.host.as_deref())?,
+                    attendees: from_json("meeting attendees", &r.attendees)?,
+                    agenda: from_json("meeting agenda", &r.agenda)?,
+                    outcomes: from_json("meeting outcomes", &r.outcomes)?,
+                    title: text(r.title_zh, r.title_en),
+                    theme: text(r.theme_zh, r.theme_en),
+                    body: r.body,
+                    source: r.source,
+                    key: r.key,
+                };
+                Ok(MeetingWithDecisions {
+                    decisions: decisions.remove(&meeting.key).unwrap_or_default(),
+                    meeting,
+                    body_members,
+                })
+            })
+            .collect()
+    }
+
+    async fn load_decisions(
+        &self,
+        filter: &str,
+        args: Vec<Arg>,
+    ) -> Result<Vec<Decision>, StoreError> {
+        let rows: Vec<DecisionRow> = self
+            .fetch(
+                format!(
+                    "SELECT key, meeting, seq, title_zh, title_en, subject_kind, subject_plan, subject_host, source \
+                     FROM decisions {filter} ORDER BY meeting, seq"
+                ),
+                args.clone(),
+            )
+            .await?;
+        let positions: Vec<PositionRow> = self
+            .fetch(
+                format!(
+                    "SELECT decision, jurisdiction, stance, comment_zh, comment_en FROM positions \
+                     WHERE decision IN (SELECT key FROM decisions {filter}) ORDER BY decision, seq"
+                ),
+                args,
+            )
+            .await?;
+        let mut positions = group(positions.into_iter().map(|p| (p.decision.clone(), p)));
+        rows.into_iter()
+            .map(|r| {
+                let subject = match r.subject_kind.as_str() {
+                    "adopt_plan" => DecisionSubject::AdoptPlan {
+                        plan: r
+                            .subject_plan
+                            .clone()
+                            .ok_or_else(|| corrupt("decision plan", r.key.clone()))?,
+                    },
+                    "next_host" => DecisionSubject::NextHost {
+                        host: code("decision host", r.subject_host.as_deref().unwrap_or(""))?,
+                    },
+                    _ => DecisionSubject::Other,
+                };
+                let positions = positions
+                    .remove(&r.key)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|p| {
+                        Ok(Position {
+                            jurisdiction: code("position jurisdiction", &p.jurisdiction)?,
+                            stance: parse_enum("position stance", &p.stance)?,
+                            comment: text(p.comment_zh, p.comment_en),
+                        })
+                    })
+                    .collect::<Result<_, StoreError>>()?;
+                Ok(Decision {
+                    seq: u32::try_from(r.seq)
+                        .map_err(|_| corrupt("decision seq", r.seq.to_string()))?,
+                    key: r.key,
+                    meeting: r.meeting,
+                    title: text(r.title_zh, r.title_en),
+                    subject,
+                    positions,
+                    source: r.source,
+                })
+            })
+            .collect()
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Plans.
+
+    /// Every plan with its areas, in cascade order (by start year, then key).
+    pub async fn plans(&self) -> Result<Vec<Plan>, StoreError> {
+        self.load_plans("", vec![]).await
+    }
+
+    /// One plan with its areas.
+    pub async fn plan(&self, key: &str) -> Result<Option<Plan>, StoreError> {
+        Ok(self
+            .load_plans("WHERE key = $1", vec![key.into()])
+            .await?
+            .pop())
+    }
+
+    async fn load_plans(&self, filter: &str, args: Vec<Arg>) -> Result<Vec<Plan>, StoreError> {
+        let rows: Vec<PlanRow> = self
+            .fetch(
+                format!(
+                    "SELECT key, kind, title_zh, title_en, parent, period_start, period_end, stage, adopted_on, \
+                     issued_on, issuer_zh, issuer_en, summary_zh, summary_en, source \
+                     FROM plans {filter} ORDER BY period_start, key"
+                ),
+                args.clone(),
+            )
+            .await?;
+        let areas: Vec<AreaRow> = self
+            .fetch(
+                format!(
+                    "SELECT plan, key, seq, name_zh, name_en, stated_task_count FROM plan_areas \
+                     WHERE plan IN (SELECT key FROM plans {filter}) ORDER BY plan, seq"
+                ),
+                args,
+            )
+            .await?;
+        let mut areas = group(areas.into_iter().map(|a| (a.plan.clone(), a)));
+        rows.into_iter()
+            .map(|r| {
+                let areas = areas
+                    .remove(&r.key)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|a| {
+                        Ok(Area {
+                            seq: u32::try_from(a.seq)
+                                .map_err(|_| corrupt("area seq", a.seq.to_string()))?,
+                            stated_task_count: a
+                                .stated_task_count
+                                .map(|c| {
+                                    u32::try_from(c)
+                                        .map_err(|_| corrupt("area task count", c.to_string()))
+                                })
+                                .transpose()?,
+                            key: a.key,
+                            name: text(a.name_zh, a.name_en),
+                        })
+                    })
+                    .collect::<Result<_, StoreError>>()?;
+                let year =
+                    |y: i64| i32::try_from(y).map_err(|_| corrupt("plan period", y.to_string()));
+                Ok(Plan {
+                    kind: parse_enum("plan kind", &r.kind)?,
+                    stage: parse_enum("plan stage", &r.stage)?,
+                    period_start: year(r.period_start)?,
+                    period_end: year(r.period_end)?,
+                    adopted_on: opt_date("plan adoption", r.adopted_on.as_deref())?,
+                    issued_on: opt_date("plan issue", r.issued_on.as_deref())?,
+                    key: r.key,
+                    title: text(r.title_zh, r.title_en),
+                    parent: r.parent,
+                    issuer: text(r.issuer_zh, r.issuer_en),
+                    summary: text(r.summary_zh, r.summary_en),
+                    areas,
+                    source: r.source,
+                })
+            })
+            .collect()
+    }
+
+    /// Progress of a plan's tasks grouped by area × member jurisdiction, computed by the
+    /// database from the tasks' maintained latest progress.
+    pub async fn plan_rollup(&self, plan: &str) -> Result<Vec<RollupRow>, StoreError> {
+        let rows: Vec<RollupDbRow> = self
+            .fetch(
+                "SELECT m.area AS area, t.jurisdiction AS jurisdiction, COUNT(*) AS tasks, \
+                 COUNT(t.reported_percent) AS reported, \
+                 COALESCE(SUM(t.reported_percent), 0) AS reported_sum, \
+                 COALESCE(SUM(CASE WHEN t.reported_percent = 100 THEN 1 ELSE 0 END), 0) AS reported_done, \
+                 COUNT(t.verified_percent) AS verified, \
+                 COALESCE(SUM(t.verified_percent), 0) AS verified_sum, \
+                 COALESCE(SUM(CASE WHEN t.verified_percent = 100 THEN 1 ELSE 0 END), 0) AS verified_done \
+                 FROM tasks t JOIN matters m ON m.key = t.matter WHERE m.plan = $1 \
+                 GROUP BY m.area, t.jurisdiction ORDER BY m.area, t.jurisdiction"
+                    .into(),
+                vec![plan.into()],
+            )
+            .await?;
+        let count = |v: i64| u64::try_from(v).map_err(|_| corrupt("roll-up count", v.to_string()));
+        rows.into_iter()
+            .map(|r| {
+                Ok(RollupRow {
+                    jurisdiction: code("roll-up jurisdiction", &r.jurisdiction)?,
+                    area: r.area,
+                    tasks: count(r.tasks)?,
+                    reported: count(r.reported)?,
+                    reported_sum: count(r.reported_sum)?,
+                    reported_done: count(r.reported_done)?,
+                    verified: count(r.verified)?,
+                    verified_sum: count(r.verified_sum)?,
+                    verified_done: count(r.verified_done)?,
+                })
+            })
+            .collect()
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Matters and tasks.
+
+    /// Matters matching `filter`, in key order, with their tasks and status on `today`.
+    ///
+    /// Status is derived, not stored, so a status filter is applied to each fetched batch;
+    /// the scan continues batch by batch (each a fixed number of queries) until the page is
+    /// full or the matters run out.
+    pub async fn matters(
+        &self,
+        filter: &MatterFilter,
+        today: Date,
+        basis: ProgressBasis,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<MatterState>, StoreError> {
+        let limit = limit.clamp(1, MAX_PAGE) as usize;
+        let mut after = match cursor {
+            Some(c) => decode_cursor(c, 1)?.pop(),
+            None => None,
+        };
+        let batch = if filter.status.is_some() {
+            MAX_PAGE as usize
+        } else {
+            limit + 1
+        };
+        let mut items = Vec::new();
+        loop {
+            let page = format!(
+                "SELECT key FROM matters m WHERE ($1 IS NULL OR plan = $1) AND ($2 IS NULL OR area = $2) \
+                 AND ($3 IS NULL OR EXISTS (SELECT 1 FROM matter_members mm \
+                     WHERE mm.matter = m.key AND mm.jurisdiction = $3)) \
+                 AND ($4 IS NULL OR key > $4) ORDER BY key LIMIT {batch}"
+            );
+            let args = vec![
+                filter.plan.clone().into(),
+                filter.area.clone().into(),
+                filter.member.map(|c| c.to_string()).into(),
+                after.clone().into(),
+            ];
+            let fetched = self
+                .load_matter_states(&format!("WHERE key IN ({page})"), args, today, basis)
+                .await?;
+            let exhausted = fetched.len() < batch;
+            for state in fetched {
+                after = Some(state.matter.key.clone());
+                if filter.status.is_none_or(|s| s == state.status) {
+                    items.push(state);
+                    if items.len() > limit {
+                        items.truncate(limit);
+                        let next_cursor = items.last().map(|s| encode_cursor(&[&s.matter.key]));
+                        return Ok(Page { items, next_cursor });
+                    }
+                }
+            }
+            if exhausted {
+                return Ok(Page {
+                    items,
+                    next_cursor: None,
+                });
+            }
+        }
+    }
+
+    /// One matter with its tasks, status, problems and recent reports.
+    pub async fn matter(
+        &self,
+        key: &str,
+        today: Date,
+        basis: ProgressBasis,
+    ) -> Result<Option<MatterDetail>, StoreError> {
+        let Some(state) = self
+            .load_matter_states("WHERE key = $1", vec![key.into()], today, basis)
+            .await?
+            .pop()
+        else {
+            return Ok(None);
+        };
+        let problems = self
+            .load_problems("WHERE matter = $1", vec![key.into()])
+            .await?;
+        let recent_reports = self
+            .load_reports(
+                "WHERE task IN (SELECT key FROM tasks WHERE matter = $1) ORDER BY as_of DESC, key DESC LIMIT 200",
+                vec![key.into()],
+            )
+            .await?;
+        Ok(Some(MatterDetail {
+            state,
+            problems,
+            recent_reports,
+        }))
+    }
+
+    async fn load_matter_states(
+        &self,
+        filter: &str,
+        args: Vec<Arg>,
+        today: Date,
+        basis: ProgressBasis,
+    ) -> Result<Vec<MatterState>, StoreError> {
+        let matters = self.load_matters(filter, args.clone()).await?;
+        let tasks = self
+            .load_tasks(
+                &format!("WHERE matter IN (SELECT key FROM matters {filter}) ORDER BY matter, key"),
+                args,
+            )
+            .await?;
+        let mut tasks = group(tasks.into_iter().map(|t| (t.task.matter.clone(), t)));
+        Ok(matters
+            .into_iter()
+            .map(|matter| {
+                let tasks = tasks.remove(&matter.key).unwrap_or_default();
+                let progress: Vec<TaskProgress> = tasks
+                    .iter()
+                    .map(|t| TaskProgress {
+                        start: t.task.start,
+                        due: t.task.due,
+                        percent: t.percent(basis),
+                    })
+                    .collect();
+                let status = matter_status(matter.start, &progress, &matter.milestones, today);
+                MatterState {
+                    matter,
+                    tasks,
+                    status,
+                }
+            })
+            .collect())
+    }
+
+    pub(crate) async fn load_matters(
+        &self,
+        filter: &str,
+        args: Vec<Arg>,
+    ) -> Result<Vec<Matter>, StoreError> {
+        let rows: Vec<MatterRow> = self
+            .fetch(
+                format!("SELECT {MATTER_COLUMNS} FROM matters {filter} ORDER BY key"),
+                args.clone(),
+            )
+            .await?;
+        let within = format!("IN (SELECT key FROM matters {filter})");
+        let members: Vec<MatterMemberRow> = self
+            .fetch(
+                format!("SELECT matter, jurisdiction, role FROM matter_members WHERE matter {within} ORDER BY matter, seq"),
+                args.clone(),
+            )
+            .await?;
+        let milestones: Vec<MilestoneRow> = self
+            .fetch(
+                format!(
+                    "SELECT matter, title_zh, title_en, due_date, done_on FROM milestones \
+                     WHERE matter {within} ORDER BY matter, seq"
+                ),
+                args.clone(),
+            )
+            .await?;
+        let indicators: Vec<LinkRow> = self
+            .fetch(
+                format!(
+                    "SELECT matter AS owner, indicator AS target FROM matter_indicators \
+                     WHERE matter {within} ORDER BY matter, indicator"
+                ),
+                args.clone(),
+            )
+            .await?;
+        let agreements: Vec<LinkRow> = self
+            .fetch(
+                format!(
+                    "SELECT matter AS owner, agreement AS target FROM matter_agreements \
+                     WHERE matter {within} ORDER BY matter, agreement"
+                ),
+                args,
+            )
+            .await?;
+        let mut members = group(members.into_iter().map(|m| (m.matter.clone(), m)));
+        let mut milestones = group(milestones.into_iter().map(|m| (m.matter.clone(), m)));
+        let mut indicators = group(indicators.into_iter().map(|l| (l.owner, l.target)));
+        let mut agreements = group(agreements.into_iter().map(|l| (l.owner, l.target)));
+        rows.into_iter()
+            .map(|r| {
+                let mut leads = Vec::new();
+                let mut participants = Vec::new();
+                for m in members.remove(&r.key).unwrap_or_default() {
+                    let c = code("matter member", &m.jurisdiction)?;
+                    if m.role == "lead" {
+                        leads.push(c)
+                    } else {
+                        participants.push(c)
+                    }
+                }
+                Ok(Matter {
+                    milestones: milestones
+                        .remove(&r.key)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|m| Milestone {
+                            title: text(m.title_zh, m.title_en),
+                            due: m.due_date,
+                            done_on: m.done_on,
+                        })
+                        .collect(),
+                    indicators: indicators.remove(&r.key).unwrap_or_default(),
+                    agreements: agreements.remove(&r.key).unwrap_or_default(),
+                    leads,
+                    participants,
+                    key: r.key,
+                    plan: r.plan,
+                    area: r.area,
+                    title: text(r.title_zh, r.title_en),
+                    objective: text(r.objective_zh, r.objective_en),
+                    start: r.start_date,
+                    due: r.due_date,
+                    source: r.source,
+                })
+            })
+            .collect()
+    }
+
+    /// `filter` includes the ORDER BY.
+    pub(crate) async fn load_tasks(
+        &self,
+        filter: &str,
+        args: Vec<Arg>,
+    ) -> Result<Vec<TaskState>, StoreError> {
+        let rows: Vec<TaskRow> = self
+            .fetch(format!("SELECT {TASK_COLUMNS} FROM tasks {filter}"), args)
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(TaskState {
+                    reported_percent: percent("task reported percent", r.reported_percent)?,
+                    verified_percent: percent("task verified percent", r.verified_percent)?,
+                    reported_as_of: r.reported_as_of,
+                    verified_as_of: r.verified_as_of,
+                    task: Task {
+                        jurisdiction: code("task jurisdiction", &r.jurisdiction)?,
+                        key: r.key,
+                        matter: r.matter,
+                        unit: text(r.unit_zh, r.unit_en),
+                        title: text(r.title_zh, r.title_en),
+                        start: r.start_date,
+                        due: r.due_date,
+                        source: r.source,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// `filter` includes the ORDER BY.
+    pub(crate) async fn load_reports(
+        &self,
+        filter: &str,
+        args: Vec<Arg>,
+    ) -> Result<Vec<ProgressReport>, StoreError> {
+        let rows: Vec<ReportRow> = self
+            .fetch(
+                format!("SELECT {REPORT_COLUMNS} FROM reports {filter}"),
+                args,
+            )
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(ProgressReport {
+                    percent: percent("report percent", Some(r.percent))?.unwrap_or_default(),
+                    state: parse_enum("report state", &r.state)?,
+                    evidence: from_json("report evidence", &r.evidence)?,
+                    key: r.key,
+                    task: r.task,
+                    as_of: r.as_of,
+                    narrative: text(r.narrative_zh, r.narrative_en),
+                    source: r.source,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn load_problems(
+        &self,
+        filter: &str,
+        args: Vec<Arg>,
+    ) -> Result<Vec<Problem>, StoreError> {
+        let rows: Vec<ProblemRow> = self
+            .fetch(
+                format!("SELECT {PROBLEM_COLUMNS} FROM problems {filter} ORDER BY raised_on, key"),
+                args,
+            )
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Problem {
+                    tier: parse_enum("problem tier", &r.tier)?,
+                    key: r.key,
+                    matter: r.matter,
+                    task: r.task,
+                    title: text(r.title_zh, r.title_en),
+                    raised_on: r.raised_on,
+                    due: r.due_date,
+                    resolved_on: r.resolved_on,
+                    resolution: text(r.resolution_zh, r.resolution_en),
+                    source: r.source,
+                })
+            })
+            .collect()
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Agreements.
+
+    /// Agreements, newest signature first; with `party`, only those it is party to.
+    pub async fn agreements(&self, party: Option<AdminCode>) -> Result<Vec<Agreement>, StoreError> {
+        let filter = "WHERE $1 IS NULL OR key IN (SELECT agreement FROM agreement_parties WHERE jurisdiction = $1)";
+        let mut agreements = self
+            .load_agreements(filter, vec![party.map(|c| c.to_string()).into()])
+            .await?;
+        agreements.sort_by(|a, b| (b.signed_on, &a.key).cmp(&(a.signed_on, &b.key)));
+        Ok(agreements)
+    }
+
+    /// One agreement.
+    pub async fn agreement(&self, key: &str) -> Result<Option<Agreement>, StoreError> {
+        Ok(self
+            .load_agreements("WHERE key = $1", vec![key.into()])
+            .await?
+            .pop())
+    }
+
+    async fn load_agreements(
+        &self,
+        filter: &str,
+        args: Vec<Arg>,
+    ) -> Result<Vec<Agreement>, StoreError> {
+        let rows: Vec<AgreementRow> = self
+            .fetch(
+                format!(
+                    "SELECT key, title_zh, title_en, summary_zh, summary_en, meeting, signed_on, in_force_on, source \
+                     FROM agreements {filter} ORDER BY key"
+                ),
+                args.clone(),
+            )
+            .await?;
+        let parties: Vec<PartyRow> = self
+            .fetch(
+                format!(
+                    "SELECT agreement, jurisdiction, signatory_zh, signatory_en, signed_on FROM agreement_parties \
+                     WHERE agreement IN (SELECT key FROM agreements {filter}) ORDER BY agreement, seq"
+                ),
+                args,
+            )
+            .await?;
+        let mut parties = group(parties.into_iter().map(|p| (p.agreement.clone(), p)));
+        rows.into_iter()
+            .map(|r| {
+                let parties = parties
+                    .remove(&r.key)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|p| {
+                        Ok(Party {
+                            jurisdiction: code("party jurisdiction", &p.jurisdiction)?,
+                            signatory: text(p.signatory_zh, p.signatory_en),
+                            signed_on: opt_date("party signature", p.signed_on.as_deref())?,
+                        })
+                    })
+                    .collect::<Result<_, StoreError>>()?;
+                Ok(Agreement {
+                    signed_on: opt_date("agreement signature", r.signed_on.as_deref())?,
+                    in_force_on: opt_date("agreement entry into force", r.in_force_on.as_deref())?,
+                    key: r.key,
+                    title: text(r.title_zh, r.title_en),
+                    summary: text(r.summary_zh, r.summary_en),
+                    meeting: r.meeting,
+                    parties,
+                    source: r.source,
+                })
+            })
+            .collect()
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Indicators and observations.
+
+    /// Every indicator, ordered by key.
+    pub async fn indicators(&self) -> Result<Vec<Indicator>, StoreError> {
+        self.load_indicators("", vec![]).await
+    }
+
+    /// One indicator with all its observations.
+    pub async fn indicator(
+        &self,
+        key: &str,
+    ) -> Result<Option<IndicatorWithObservations>, StoreError> {
+        let Some(indicator) = self
+            .load_indicators("WHERE key = $1", vec![key.into()])
+            .await?
+            .pop()
+        else {
+            return Ok(None);
+        };
+        let observations = self
+            .load_observations(
+                "WHERE indicator = $1 ORDER BY obs_date, key",
+                vec![key.into()],
+            )
+            .await?;
+        Ok(Some(IndicatorWithObservations {
+            indicator,
+            observations,
+        }))
+    }
+
+    async fn load_indicators(
+        &self,
+        filter: &str,
+        args: Vec<Arg>,
+    ) -> Result<Vec<Indicator>, StoreError> {
+        let rows: Vec<IndicatorRow> = self
+            .fetch(
+                format!("SELECT {INDICATOR_COLUMNS} FROM indicators {filter} ORDER BY key"),
+                args,
+            )
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                let scope = match r.scope_kind.as_str() {
+                    "jurisdiction" => Scope::Jurisdiction(code("indicator scope", &r.scope_id)?),
+                    "zone" => Scope::Zone(r.scope_id),
+                    _ => Scope::Site(r.scope_id),
+                };
+                Ok(Indicator {
+                    classes: from_json("indicator classes", &r.classes)?,
+                    direction: parse_enum("indicator direction", &r.direction)?,
+                    baseline: r
+                        .baseline
+                        .as_deref()
+                        .map(|b| from_json("indicator baseline", b))
+                        .transpose()?,
+                    targets: from_json("indicator targets", &r.targets)?,
+                    key: r.key,
+                    name: text(r.name_zh, r.name_en),
+                    description: text(r.description_zh, r.description_en),
+                    unit: text(r.unit_zh, r.unit_en),
+                    scope,
+                    source: r.source,
+                })
+            })
+            .collect()
+    }
+
+    /// `filter` includes the ORDER BY.
+    pub(crate) async fn load_observations(
+        &self,
+        filter: &str,
+        args: Vec<Arg>,
+    ) -> Result<Vec<Observation>, StoreError> {
+        let rows: Vec<ObservationRow> = self
+            .fetch(
+                format!("SELECT {OBSERVATION_COLUMNS} FROM observations {filter}"),
+                args,
+            )
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                let value = match (r.value_number, r.value_class) {
+                    (Some(n), None) => Value::Number(n),
+                    (None, Some(c)) => Value::Class(c),
+                    _ => return Err(corrupt("observation value", r.key)),
+                };
+                Ok(Observation {
+                    date: date("observation date", &r.obs_date)?,
+                    jurisdiction: opt_code("observation jurisdiction", r.jurisdiction.as_deref())?,
+                    qualifier: parse_enum("observation qualifier", &r.qualifier)?,
+                    key: r.key,
+                    indicator: r.indicator,
+                    value,
+                    site: r.site,
+                    note: text(r.note_zh, r.note_en),
+                    source: r.source,
+                })
+            })
+            .collect()
+    }
+
+    // -----------------------------------------------------------------------------------
+    // The whole dataset.
+
+    /// Everything in the database as a dataset (what `yrd export` writes).
+    pub async fn export(&self) -> Result<Dataset, StoreError> {
+        Ok(Dataset {
+            jurisdictions: self.jurisdictions().await?,
+            zones: self.zones().await?,
+            bodies: self.load_bodies().await?,
+            seats: self.load_seats().await?,
+            meetings: self
+                .load_meetings("", vec![])
+                .await?
+                .into_iter()
+                .map(|m| m.meeting)
+                .collect(),
+            decisions: self.load_decisions("", vec![]).await?,
+            plans: self.plans().await?,
+            matters: self.load_matters("", vec![]).await?,
+            tasks: self
+                .load_tasks("ORDER BY key", vec![])
+                .await?
+                .into_iter()
+                .map(|t| t.task)
+                .collect(),
+            reports: self.load_reports("ORDER BY key", vec![]).await?,
+            problems: self.load_problems("", vec![]).await?,
+            agreements: self.load_agreements("", vec![]).await?,
+            indicators: self.indicators().await?,
+            observations: self
+                .load_observations("ORDER BY indicator, obs_date, key", vec![])
+                .await?,
+        })
+    }
+}
