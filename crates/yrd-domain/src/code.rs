@@ -42,9 +42,9 @@ impl AdminCode {
 
     /// The level this code denotes. Municipal districts of Shanghai (`3101xx`) are county level.
     pub fn level(self) -> Level {
-        if self.0 % 10_000 == 0 {
+        if self.0.is_multiple_of(10_000) {
             Level::Province
-        } else if self.0 % 100 == 0 {
+        } else if self.0.is_multiple_of(100) {
             Level::Prefecture
         } else {
             Level::County
@@ -88,7 +88,9 @@ impl FromStr for AdminCode {
         if s.len() != 6 || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(AdminCodeError::NotSixDigits(s.to_owned()));
         }
-        let value: u32 = s.parse().map_err(|_| AdminCodeError::NotSixDigits(s.to_owned()))?;
+        let value: u32 = s
+            .parse()
+            .map_err(|_| AdminCodeError::NotSixDigits(s.to_owned()))?;
         if !(110_000..830_000).contains(&value) {
             return Err(AdminCodeError::NoProvince(s.to_owned()));
         }

@@ -12,6 +12,8 @@ mod codec;
 mod exec;
 mod import;
 mod read;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -161,6 +163,15 @@ impl Store {
             sqlx::query_scalar("SELECT COUNT(*) FROM jurisdictions").fetch_one(pool).await?
         });
         Ok(count == 0)
+    }
+
+    /// Runs one statement of constant SQL (no parameters), e.g. administrative DDL.
+    pub async fn execute_raw(&self, sql: &str) -> Result<(), StoreError> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        on_backend!(self, pool => {
+            sqlx::raw_sql(sql).execute(pool).await?;
+        });
+        Ok(())
     }
 
     /// Closes the pool, waiting for connections to be returned.
