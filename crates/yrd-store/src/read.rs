@@ -936,17 +936,17 @@ impl Store {
     }
 
     /// Progress of a plan's tasks grouped by area × member jurisdiction, computed by the
-    /// database from the tasks' maintained latest progress.
+    /// database (sums cast to BIGINT: PostgreSQL widens a BIGINT sum to NUMERIC) from the tasks' maintained latest progress.
     pub async fn plan_rollup(&self, plan: &str) -> Result<Vec<RollupRow>, StoreError> {
         let rows: Vec<RollupDbRow> = self
             .fetch(
                 "SELECT m.area AS area, t.jurisdiction AS jurisdiction, COUNT(*) AS tasks, \
                  COUNT(t.reported_percent) AS reported, \
-                 COALESCE(SUM(t.reported_percent), 0) AS reported_sum, \
-                 COALESCE(SUM(CASE WHEN t.reported_percent = 100 THEN 1 ELSE 0 END), 0) AS reported_done, \
+                 CAST(COALESCE(SUM(t.reported_percent), 0) AS BIGINT) AS reported_sum, \
+                 CAST(COALESCE(SUM(CASE WHEN t.reported_percent = 100 THEN 1 ELSE 0 END), 0) AS BIGINT) AS reported_done, \
                  COUNT(t.verified_percent) AS verified, \
-                 COALESCE(SUM(t.verified_percent), 0) AS verified_sum, \
-                 COALESCE(SUM(CASE WHEN t.verified_percent = 100 THEN 1 ELSE 0 END), 0) AS verified_done \
+                 CAST(COALESCE(SUM(t.verified_percent), 0) AS BIGINT) AS verified_sum, \
+                 CAST(COALESCE(SUM(CASE WHEN t.verified_percent = 100 THEN 1 ELSE 0 END), 0) AS BIGINT) AS verified_done \
                  FROM tasks t JOIN matters m ON m.key = t.matter WHERE m.plan = $1 \
                  GROUP BY m.area, t.jurisdiction ORDER BY m.area, t.jurisdiction"
                     .into(),

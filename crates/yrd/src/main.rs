@@ -1,1 +1,91 @@
-fn main() {}
+//! `yrd`: the command that runs the Yangtze River Delta cooperation platform.
+//!
+//! Each subcommand lives in its own module under `commands/`; this file only parses the
+//! command line and sets up logging.
+
+mod builtin;
+mod commands;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// The Yangtze River Delta regional cooperation platform.
+///
+/// yrd keeps one shared, bilingual record of the cooperation mechanism of Shanghai, Jiangsu,
+/// Zhejiang and Anhui — who agreed what, who must do what by when, how far each member has
+/// got, and what the indicators say — and serves it over a JSON API.
+#[derive(Debug, Parser)]
+#[command(name = "yrd", version, propagate_version = true)]
+struct Cli {
+    /// Database URL: postgres://USER:PASSWORD@HOST/DB for PostgreSQL, or sqlite://PATH (or a
+    /// plain file path) for SQLite. Without one, yrd uses the SQLite file yrd-data/yrd.db in
+    /// the current directory, creating it and loading the built-in YRD dataset on first use.
+    #[arg(long, global = true, env = "YRD_DATABASE_URL", value_name = "URL")]
+    database: Option<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (migrating the database first).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "YRD_LISTEN", default_value = "127.0.0.1:8080", value_name = "ADDR")]
+        listen: SocketAddr,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Validate a dataset directory and import it; nothing is written if any row is bad.
+    ///
+    /// Records are matched by key: new ones are inserted, changed ones updated, identical
+    /// ones left alone, so importing the same directory twice changes nothing.
+    Import {
+        /// The dataset directory (see data/FORMAT.md), e.g. data/yrd.
+        dir: PathBuf,
+    },
+    /// Write everything in the database to a dataset directory, in the format `import` reads.
+    Export {
+        /// The directory to write (created if missing; dataset files in it are replaced).
+        dir: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -28,7 +28,7 @@ CREATE TABLE zones (
 CREATE TABLE zone_members (
     zone            TEXT NOT NULL REFERENCES zones (key) ON DELETE CASCADE,
     jurisdiction    TEXT NOT NULL REFERENCES jurisdictions (code),
-    seq             INTEGER NOT NULL,
+    seq             BIGINT NOT NULL,
     PRIMARY KEY (zone, jurisdiction)
 );
 CREATE INDEX zone_members_jurisdiction ON zone_members (jurisdiction);
@@ -46,8 +46,8 @@ CREATE TABLE bodies (
 CREATE TABLE body_members (
     body            TEXT NOT NULL REFERENCES bodies (key) ON DELETE CASCADE,
     jurisdiction    TEXT NOT NULL REFERENCES jurisdictions (code),
-    member_seq      INTEGER,
-    rotation_seq    INTEGER,
+    member_seq      BIGINT,
+    rotation_seq    BIGINT,
     PRIMARY KEY (body, jurisdiction)
 );
 
@@ -71,8 +71,8 @@ CREATE TABLE plans (
     title_zh        TEXT NOT NULL,
     title_en        TEXT NOT NULL,
     parent          TEXT REFERENCES plans (key),
-    period_start    INTEGER NOT NULL,
-    period_end      INTEGER NOT NULL CHECK (period_end >= period_start),
+    period_start    BIGINT NOT NULL,
+    period_end      BIGINT NOT NULL CHECK (period_end >= period_start),
     stage           TEXT NOT NULL CHECK (stage IN ('draft', 'adopted', 'in_force', 'superseded')),
     adopted_on      TEXT,
     issued_on       TEXT,
@@ -87,10 +87,10 @@ CREATE INDEX plans_parent ON plans (parent);
 CREATE TABLE plan_areas (
     plan                TEXT NOT NULL REFERENCES plans (key) ON DELETE CASCADE,
     key                 TEXT NOT NULL,
-    seq                 INTEGER NOT NULL,
+    seq                 BIGINT NOT NULL,
     name_zh             TEXT NOT NULL,
     name_en             TEXT NOT NULL,
-    stated_task_count   INTEGER,
+    stated_task_count   BIGINT,
     PRIMARY KEY (plan, key)
 );
 
@@ -115,7 +115,7 @@ CREATE INDEX meetings_body ON meetings (body, start_date);
 CREATE TABLE decisions (
     key             TEXT PRIMARY KEY,
     meeting         TEXT NOT NULL REFERENCES meetings (key),
-    seq             INTEGER NOT NULL,
+    seq             BIGINT NOT NULL,
     title_zh        TEXT NOT NULL,
     title_en        TEXT NOT NULL,
     subject_kind    TEXT NOT NULL CHECK (subject_kind IN ('adopt_plan', 'next_host', 'other')),
@@ -128,7 +128,7 @@ CREATE TABLE decisions (
 CREATE TABLE positions (
     decision        TEXT NOT NULL REFERENCES decisions (key) ON DELETE CASCADE,
     jurisdiction    TEXT NOT NULL REFERENCES jurisdictions (code),
-    seq             INTEGER NOT NULL,
+    seq             BIGINT NOT NULL,
     stance          TEXT NOT NULL CHECK (stance IN ('consent', 'consent_in_principle', 'object')),
     comment_zh      TEXT NOT NULL,
     comment_en      TEXT NOT NULL,
@@ -154,14 +154,14 @@ CREATE TABLE matter_members (
     matter          TEXT NOT NULL REFERENCES matters (key) ON DELETE CASCADE,
     jurisdiction    TEXT NOT NULL REFERENCES jurisdictions (code),
     role            TEXT NOT NULL CHECK (role IN ('lead', 'participant')),
-    seq             INTEGER NOT NULL,
+    seq             BIGINT NOT NULL,
     PRIMARY KEY (matter, jurisdiction)
 );
 CREATE INDEX matter_members_jurisdiction ON matter_members (jurisdiction, matter);
 
 CREATE TABLE milestones (
     matter          TEXT NOT NULL REFERENCES matters (key) ON DELETE CASCADE,
-    seq             INTEGER NOT NULL,
+    seq             BIGINT NOT NULL,
     title_zh        TEXT NOT NULL,
     title_en        TEXT NOT NULL,
     due_date        DATE NOT NULL,
@@ -181,9 +181,9 @@ CREATE TABLE tasks (
     due_date            DATE NOT NULL,
     source              TEXT NOT NULL,
     -- Latest self-reported and latest verified progress, maintained with the reports.
-    reported_percent    INTEGER,
+    reported_percent    BIGINT,
     reported_as_of      DATE,
-    verified_percent    INTEGER,
+    verified_percent    BIGINT,
     verified_as_of      DATE
 );
 CREATE INDEX tasks_matter ON tasks (matter, jurisdiction);
@@ -193,7 +193,7 @@ CREATE TABLE reports (
     key             TEXT PRIMARY KEY,
     task            TEXT NOT NULL REFERENCES tasks (key),
     as_of           DATE NOT NULL,
-    percent         INTEGER NOT NULL CHECK (percent BETWEEN 0 AND 100),
+    percent         BIGINT NOT NULL CHECK (percent BETWEEN 0 AND 100),
     state           TEXT NOT NULL CHECK (state IN ('submitted', 'approved', 'verified', 'returned')),
     narrative_zh    TEXT NOT NULL,
     narrative_en    TEXT NOT NULL,
@@ -234,7 +234,7 @@ CREATE INDEX agreements_meeting ON agreements (meeting);
 CREATE TABLE agreement_parties (
     agreement       TEXT NOT NULL REFERENCES agreements (key) ON DELETE CASCADE,
     jurisdiction    TEXT NOT NULL REFERENCES jurisdictions (code),
-    seq             INTEGER NOT NULL,
+    seq             BIGINT NOT NULL,
     signatory_zh    TEXT NOT NULL,
     signatory_en    TEXT NOT NULL,
     signed_on       TEXT,
