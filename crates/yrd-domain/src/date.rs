@@ -32,7 +32,9 @@ impl PartialDate {
     /// The first day the date may denote.
     pub fn first_day(self) -> Date {
         match self {
-            PartialDate::Year(y) => Date::from_calendar_date(y, Month::January, 1).expect("valid year"),
+            PartialDate::Year(y) => {
+                Date::from_calendar_date(y, Month::January, 1).expect("valid year")
+            }
             PartialDate::Month(y, m) => Date::from_calendar_date(y, m, 1).expect("valid month"),
             PartialDate::Day(d) => d,
         }
@@ -41,7 +43,9 @@ impl PartialDate {
     /// The last day the date may denote.
     pub fn last_day(self) -> Date {
         match self {
-            PartialDate::Year(y) => Date::from_calendar_date(y, Month::December, 31).expect("valid year"),
+            PartialDate::Year(y) => {
+                Date::from_calendar_date(y, Month::December, 31).expect("valid year")
+            }
             PartialDate::Month(y, m) => {
                 Date::from_calendar_date(y, m, m.length(y)).expect("valid month")
             }
@@ -61,7 +65,10 @@ impl PartialDate {
 pub fn parse_date(s: &str) -> Result<Date, DateError> {
     match s.parse::<PartialDate>()? {
         PartialDate::Day(d) => Ok(d),
-        _ => Err(DateError { input: s.to_owned(), reason: "a full date YYYY-MM-DD is required".into() }),
+        _ => Err(DateError {
+            input: s.to_owned(),
+            reason: "a full date YYYY-MM-DD is required".into(),
+        }),
     }
 }
 
@@ -69,7 +76,10 @@ impl FromStr for PartialDate {
     type Err = DateError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = |reason: &str| DateError { input: s.to_owned(), reason: reason.to_owned() };
+        let err = |reason: &str| DateError {
+            input: s.to_owned(),
+            reason: reason.to_owned(),
+        };
         let parts: Vec<&str> = s.trim().split('-').collect();
         let number = |p: &str, len: usize, what: &str| -> Result<i32, DateError> {
             if p.len() != len || !p.bytes().all(|b| b.is_ascii_digit()) {
@@ -115,7 +125,9 @@ impl fmt::Display for PartialDate {
         match self {
             PartialDate::Year(y) => write!(f, "{y:04}"),
             PartialDate::Month(y, m) => write!(f, "{y:04}-{:02}", *m as u8),
-            PartialDate::Day(d) => write!(f, "{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day()),
+            PartialDate::Day(d) => {
+                write!(f, "{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
+            }
         }
     }
 }

@@ -17,9 +17,9 @@ pub fn is_valid_key(key: &str) -> bool {
     !key.is_empty()
         && key.len() <= 100
         && key.as_bytes()[0].is_ascii_alphanumeric()
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'))
+        && key.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
+        })
 }
 
 /// A node of the administrative tree (GB/T 2260).

@@ -20,7 +20,11 @@ impl Lang {
             let mut pieces = part.split(';');
             let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
             let quality = pieces
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                })
                 .unwrap_or(1.0);
             let lang = if tag == "zh" || tag.starts_with("zh-") {
                 Lang::Zh
@@ -56,7 +60,10 @@ pub struct Text {
 
 impl Text {
     pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Text { zh: zh.into(), en: en.into() }
+        Text {
+            zh: zh.into(),
+            en: en.into(),
+        }
     }
 
     /// The text in `lang`, and whether it had to fall back to the other language.
@@ -65,7 +72,11 @@ impl Text {
             Lang::Zh => (&self.zh, &self.en),
             Lang::En => (&self.en, &self.zh),
         };
-        if wanted.trim().is_empty() { (other, true) } else { (wanted, false) }
+        if wanted.trim().is_empty() {
+            (other, true)
+        } else {
+            (wanted, false)
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -81,7 +92,10 @@ mod tests {
     fn negotiates_by_quality_and_ignores_unknown_tags() {
         assert_eq!(Lang::negotiate("en"), Some(Lang::En));
         assert_eq!(Lang::negotiate("zh-CN,zh;q=0.9,en;q=0.8"), Some(Lang::Zh));
-        assert_eq!(Lang::negotiate("fr-FR, en-GB;q=0.7, zh;q=0.5"), Some(Lang::En));
+        assert_eq!(
+            Lang::negotiate("fr-FR, en-GB;q=0.7, zh;q=0.5"),
+            Some(Lang::En)
+        );
         assert_eq!(Lang::negotiate("de"), None);
         assert_eq!(Lang::negotiate("en;q=0, zh;q=0.1"), Some(Lang::Zh));
     }
