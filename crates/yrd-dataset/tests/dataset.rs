@@ -1,0 +1,1121 @@
+//! Reading, writing and validating dataset directories: a round trip through files, each kind
+//! of error placed on its exact `file:line`, and the built-in YRD dataset.
+
+use std::fs;
+use std::path::Path;
+
+use yrd_dataset::{DatasetErrors, canonicalize, read_dir, validate, write_dir};
+use yrd_domain::date::parse_date;
+use yrd_domain::{
+    AdminCode, Agreement, Area, Attendee, Body, Dataset, Decision, DecisionSubject, Direction,
+    Indicator, Jurisdiction, LatLon, Matter, Meeting, Milestone, Observation, Party, Plan,
+    PlanKind, PlanStage, Position, Problem, ProgressReport, Qualifier, ReportState, Scope, Seat,
+    Stance, Target, Task, Text, Tier, Value, Zone,
+};
+
+// ---------------------------------------------------------------------------------------------
+// A small valid dataset as files, with every line number the error tests rely on.
+
+const JURISDICTIONS: &str = "\
+code,parent,name_zh,name_en,lat,lon,source
+310000,,上海市,Shanghai,31.23,121.47,https://example.org/sh
+320000,,江苏省,Jiangsu,,,seed:001.txt
+330000,,浙江省,Zhejiang,,,seed:001.txt
+330300,330000,温州市,Wenzhou,,,seed:001.txt
+";
+
+const ZONES: &str = r#"[[zone]]
+key = "yrd"
+name = { zh = "长三角", en = "Yangtze River Delta" }
+members = ["310000", "320000", "330000"]
+source = "seed:001.txt"
+"#;
+
+const BODIES: &str = r#"[[body]]
+key = "symposium"
+name = { zh = "主要领导座谈会", en = "Main Leaders' Symposium" }
+tier = "decision"
+members = ["310000", "320000", "330000"]
+host_rotation = ["330000", "320000", "310000"]
+source = "seed:001.txt"
+"#;
+
+const SEATS: &str = "\
+key,body,jurisdiction,role_zh,role_en,holder_zh,holder_en,term_start,term_end,source
+sh-secretary,symposium,310000,市委书记,Party Secretary,陈吉宁,Chen Jining,2022-10,,seed:001.txt
+";
+
+const MEETINGS: &str = r#"[[meeting]]
+key = "symposium-2024"
+body = "symposium"
+title = { zh = "2024年座谈会", en = "2024 Symposium" }
+start = "2024-06-05"
+host = "330300"
+source = "seed:001.txt"
+
+[[meeting.decisions]]
+key = "symposium-2024.plan"
+title = { zh = "审议行动方案", en = "Action plan" }
+subject = { kind = "adopt_plan", plan = "action-plan" }
+positions = [
+  { jurisdiction = "310000", stance = "consent" },
+  { jurisdiction = "320000", stance = "consent_in_principle" },
+]
+"#;
+
+const PLANS: &str = r#"[[plan]]
+key = "action-plan"
+kind = "action_plan"
+title = { zh = "三年行动计划", en = "Three-year action plan" }
+period = [2024, 2026]
+stage = "in_force"
+source = "seed:001.txt"
+
+[[plan.areas]]
+key = "sci-tech"
+name = { zh = "科技创新", en = "Science and technology" }
+"#;
+
+const MATTERS: &str = r#"[[matter]]
+key = "rail"
+plan = "action-plan"
+area = "sci-tech"
+title = { zh = "轨道交通", en = "Rail transit" }
+leads = ["310000"]
+participants = ["320000"]
+due = "2026-12-31"
+indicators = ["rail-km"]
+source = "seed:001.txt"
+
+[[matter]]
+key = "bridge"
+plan = "action-plan"
+title = { zh = "跨界桥梁", en = "Cross-border bridge" }
+leads = ["330000"]
+participants = []
+source = "seed:001.txt"
+"#;
+
+const TASKS: &str = "\
+key,matter,jurisdiction,unit_zh,unit_en,title_zh,title_en,start,due,source
+rail.sh,rail,310000,上海市发展改革委,Shanghai DRC,建设,Build,2024-06-06,2025-12-31,seed:001.txt
+rail.js,rail,320000,江苏省发展改革委,Jiangsu DRC,建设,Build,,2026-06-30,seed:001.txt
+";
+
+const REPORTS: &str = "\
+key,task,as_of,percent,state,narrative_zh,narrative_en,evidence,source
+rail.sh.2024,rail.sh,2024-12-31,40,verified,进展顺利,On track,https://example.org/e1,seed:001.txt
+";
+
+const PROBLEMS: &str = "\
+key,matter,task,title_zh,title_en,tier,raised_on,due,resolved_on,resolution_zh,resolution_en,source
+land,rail,rail.js,用地指标,Land quota,execution,2025-01-10,,,,,seed:001.txt
+";
+
+const AGREEMENTS: &str = r#"[[agreement]]
+key = "rail-framework"
+title = { zh = "轨道交通合作框架协议", en = "Rail framework agreement" }
+meeting = "symposium-2024"
+signed_on = "2024-06-06"
+source = "seed:001.txt"
+
+[[agreement.parties]]
+jurisdiction = "310000"
+
+[[agreement.parties]]
+jurisdiction = "320000"
+"#;
+
+const INDICATORS: &str = r#"[[indicator]]
+key = "rail-km"
+name = { zh = "铁路营业里程", en = "Railway mileage" }
+unit = { zh = "公里", en = "km" }
+direction = "higher_is_better"
+scope = { kind = "zone", id = "yrd" }
+source = "seed:001.txt"
+baseline = { date = "2018", value = 4150, source = "seed:001.txt" }
+
+[[indicator]]
+key = "taipu"
+name = { zh = "太浦河水质", en = "Taipu River water quality" }
+classes = ["I", "II", "III", "IV", "V"]
+direction = "higher_is_better"
+scope = { kind = "site", id = "taipu-river" }
+source = "seed:001.txt"
+
+[[indicator.targets]]
+date = "2025"
+value = "II"
+source = "seed:001.txt"
+"#;
+
+const OBSERVATIONS: &str = "\
+key,indicator,date,value,qualifier,jurisdiction,site,note_zh,note_en,source
+rail-km.2023,rail-km,2023,6300,more_than,,,,,seed:001.txt
+rail-km.2023.sh,rail-km,2023,500,,310000,,,,seed:001.txt
+taipu.2024,taipu,2024-06,II,,,,,,seed:001.txt
+";
+
+const FIXTURE: [(&str, &str); 13] = [
+    ("jurisdictions.csv", JURISDICTIONS),
+    ("zones.toml", ZONES),
+    ("bodies.toml", BODIES),
+    ("seats.csv", SEATS),
+    ("meetings.toml", MEETINGS),
+    ("plans.toml", PLANS),
+    ("matters.toml", MATTERS),
+    ("tasks.csv", TASKS),
+    ("reports.csv", REPORTS),
+    ("problems.csv", PROBLEMS),
+    ("agreements.toml", AGREEMENTS),
+    ("indicators.toml", INDICATORS),
+    ("observations.csv", OBSERVATIONS),
+];
+
+/// Writes the fixture with each `(file, from, to)` edit applied (`from` must occur once) and
+/// reads it back.
+fn read_edited(edits: &[(&str, &str, &str)]) -> Result<Dataset, DatasetErrors> {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, content) in FIXTURE {
+        let mut content = content.to_owned();
+        for &(_, from, to) in edits.iter().filter(|(f, _, _)| *f == file) {
+            assert_eq!(
+                content.matches(from).count(),
+                1,
+                "{from:?} must occur once in {file}"
+            );
+            content = content.replacen(from, to, 1);
+        }
+        fs::write(dir.path().join(file), content).unwrap();
+    }
+    read_dir(dir.path())
+}
+
+/// The errors of the edited fixture, one string each.
+fn errors(edits: &[(&str, &str, &str)]) -> Vec<String> {
+    match read_edited(edits) {
+        Ok(_) => panic!("the edits {edits:?} should make the dataset invalid"),
+        Err(e) => e.errors.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn code(s: &str) -> AdminCode {
+    s.parse().unwrap()
+}
+
+#[test]
+fn the_fixture_is_valid_and_read_in_canonical_order() {
+    let ds = read_edited(&[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ds.jurisdictions.len(), 4);
+    assert_eq!(ds.decisions[0].seq, 1);
+    // A decision without a source takes its meeting's.
+    assert_eq!(ds.decisions[0].source, "seed:001.txt");
+    assert_eq!(ds.plans[0].areas[0].seq, 1);
+    assert_eq!(ds.observations[1].qualifier, Qualifier::Exact);
+    assert_eq!(ds.observations[0].qualifier, Qualifier::MoreThan);
+    assert_eq!(ds.observations[2].value, Value::Class("II".into()));
+    assert_eq!(
+        ds.indicators[0].baseline.as_ref().unwrap().value,
+        Value::Number(4150.0)
+    );
+    let keys: Vec<&str> = ds.tasks.iter().map(|t| t.key.as_str()).collect();
+    assert_eq!(keys, ["rail.js", "rail.sh"]);
+}
+
+#[test]
+fn unknown_jurisdiction_code() {
+    assert_eq!(
+        errors(&[("meetings.toml", r#"host = "330300""#, r#"host = "330399""#)]),
+        ["meetings.toml:6: host: unknown jurisdiction code 330399"]
+    );
+}
+
+#[test]
+fn a_date_that_does_not_exist() {
+    assert_eq!(
+        errors(&[("tasks.csv", "2025-12-31", "2023-02-30")]),
+        [r#"tasks.csv:2: due: "2023-02-30" is not a date: 2023-02 has no day 30"#]
+    );
+    assert_eq!(
+        errors(&[(
+            "meetings.toml",
+            r#"start = "2024-06-05""#,
+            r#"start = "2024-02-30""#
+        )]),
+        [r#"meetings.toml:5: start: "2024-02-30" is not a date: 2024-02 has no day 30"#]
+    );
+}
+
+#[test]
+fn a_partial_date_where_a_full_date_is_required() {
+    assert_eq!(
+        errors(&[(
+            "matters.toml",
+            r#"due = "2026-12-31""#,
+            r#"due = "2026-12""#
+        )]),
+        [r#"matters.toml:8: due: "2026-12" is not a full date: YYYY-MM-DD is required here"#]
+    );
+}
+
+#[test]
+fn a_missing_chinese_name() {
+    assert_eq!(
+        errors(&[("jurisdictions.csv", "温州市", "")]),
+        ["jurisdictions.csv:5: name_zh: required, but empty"]
+    );
+    assert_eq!(
+        errors(&[("zones.toml", r#"{ zh = "长三角", en"#, r#"{ en"#)]),
+        ["zones.toml:3: name.zh: required, but empty"]
+    );
+}
+
+#[test]
+fn a_duplicate_key() {
+    let second = "\n[[zone]]\nkey = \"yrd\"\nname = { zh = \"又一个\", en = \"\" }\nmembers = [\"310000\"]\nsource = \"seed:001.txt\"\n";
+    let edited = format!("source = \"seed:001.txt\"\n{second}");
+    assert_eq!(
+        errors(&[("zones.toml", "source = \"seed:001.txt\"\n", &edited)]),
+        [r#"zones.toml:8: key: duplicate key "yrd""#]
+    );
+}
+
+#[test]
+fn dangling_references() {
+    assert_eq!(
+        errors(&[(
+            "matters.toml",
+            "\"rail\"\nplan = \"action-plan\"",
+            "\"rail\"\nplan = \"action-plan-x\""
+        )]),
+        [r#"matters.toml:3: plan: unknown plan "action-plan-x""#]
+    );
+    assert_eq!(
+        errors(&[(
+            "matters.toml",
+            r#"area = "sci-tech""#,
+            r#"area = "transport""#
+        )]),
+        [r#"matters.toml:4: area: plan "action-plan" has no area "transport""#]
+    );
+    assert_eq!(
+        errors(&[(
+            "meetings.toml",
+            r#"plan = "action-plan""#,
+            r#"plan = "outline""#
+        )]),
+        [r#"meetings.toml:12: decisions.subject.plan: unknown plan "outline""#]
+    );
+    assert_eq!(
+        errors(&[("reports.csv", ",rail.sh,", ",rail.xx,")]),
+        [r#"reports.csv:2: task: unknown task "rail.xx""#]
+    );
+    assert_eq!(
+        errors(&[(
+            "agreements.toml",
+            r#"jurisdiction = "320000""#,
+            r#"jurisdiction = "340000""#
+        )]),
+        ["agreements.toml:12: parties.jurisdiction: unknown jurisdiction code 340000"]
+    );
+    assert_eq!(
+        errors(&[("jurisdictions.csv", "330300,330000", "330300,340000")]),
+        ["jurisdictions.csv:5: parent: unknown jurisdiction code 340000"]
+    );
+}
+
+#[test]
+fn a_problem_on_a_task_of_another_matter() {
+    assert_eq!(
+        errors(&[("problems.csv", "land,rail,rail.js", "land,bridge,rail.js")]),
+        [r#"problems.csv:2: task: task "rail.js" belongs to matter "rail", not "bridge""#]
+    );
+}
+
+#[test]
+fn an_indicator_scoped_to_an_unknown_zone() {
+    assert_eq!(
+        errors(&[("indicators.toml", r#"id = "yrd""#, r#"id = "nowhere""#)]),
+        [r#"indicators.toml:6: scope.id: unknown zone "nowhere""#]
+    );
+}
+
+#[test]
+fn a_row_of_the_wrong_width_is_reported_once() {
+    // The task cannot be read, and the problem that refers to it is not reported as well.
+    assert_eq!(
+        errors(&[("tasks.csv", "Build,,2026-06-30", "Build,,2026-06-30,extra")]),
+        ["tasks.csv:3: the row has 11 fields, but the header has 10"]
+    );
+}
+
+#[test]
+fn a_task_of_a_member_outside_its_matter() {
+    assert_eq!(
+        errors(&[("tasks.csv", "rail.js,rail,320000", "rail.js,rail,330000")]),
+        [
+            r#"tasks.csv:3: jurisdiction: 330000 is neither a lead nor a participant of matter "rail""#
+        ]
+    );
+}
+
+#[test]
+fn a_lead_repeated_as_participant() {
+    assert_eq!(
+        errors(&[(
+            "matters.toml",
+            r#"participants = ["320000"]"#,
+            r#"participants = ["320000", "310000"]"#
+        )]),
+        ["matters.toml:7: participants: 310000 is already a lead"]
+    );
+}
+
+#[test]
+fn bad_values() {
+    assert_eq!(
+        errors(&[("reports.csv", ",40,", ",140,")]),
+        ["reports.csv:2: percent: 140 is outside 0–100"]
+    );
+    assert_eq!(
+        errors(&[("reports.csv", ",verified,", ",checked,")]),
+        [
+            "reports.csv:2: state: unknown value `checked`, expected one of `submitted`, `approved`, `verified`, `returned`"
+        ]
+    );
+    assert_eq!(
+        errors(&[("observations.csv", "2024-06,II,", "2024-06,VI,")]),
+        [
+            r#"observations.csv:4: value: "VI" is not a class of indicator "taipu" (one of I, II, III, IV, V)"#
+        ]
+    );
+    assert_eq!(
+        errors(&[("observations.csv", ",6300,", ",lots,")]),
+        [r#"observations.csv:2: value: "lots" is not a number"#]
+    );
+    assert_eq!(
+        errors(&[("jurisdictions.csv", "330300,330000", "330300,33000")]),
+        [
+            r#"jurisdictions.csv:5: parent: an administrative division code has exactly six digits, got "33000""#
+        ]
+    );
+    assert_eq!(
+        errors(&[("jurisdictions.csv", "31.23,121.47", "31.23,")]),
+        ["jurisdictions.csv:2: lon: required when lat is given (give both or neither)"]
+    );
+    assert_eq!(
+        errors(&[(
+            "meetings.toml",
+            r#"start = "2024-06-05""#,
+            "start = 2024-06-05"
+        )]),
+        [r#"meetings.toml:5: start: write the date as a quoted string, "2024-06-05""#]
+    );
+    assert_eq!(
+        errors(&[(
+            "zones.toml",
+            r#"en = "Yangtze River Delta" }"#,
+            r#"fr = "Delta du Yangtsé" }"#
+        )]),
+        ["zones.toml:3: name.fr: unknown field (expected `zh` or `en`)"]
+    );
+    assert_eq!(
+        errors(&[(
+            "meetings.toml",
+            r#"stance = "consent" }"#,
+            r#"stance = "agree" }"#
+        )]),
+        [
+            "meetings.toml:14: decisions.positions.stance: unknown value `agree`, expected one of `consent`, \
+             `consent_in_principle`, `object`"
+        ]
+    );
+}
+
+#[test]
+fn unknown_and_missing_toml_keys() {
+    assert_eq!(
+        errors(&[(
+            "bodies.toml",
+            "tier = \"decision\"\n",
+            "tier = \"decision\"\ncolour = \"red\"\n"
+        )]),
+        [
+            "bodies.toml:5: colour: unknown field (expected one of `key`, `name`, `tier`, `description`, `members`, \
+          `host_rotation`, `source`)"
+        ]
+    );
+    assert_eq!(
+        errors(&[("bodies.toml", "tier = \"decision\"\n", "")]),
+        ["bodies.toml:1: tier: required, but missing"]
+    );
+    assert_eq!(
+        errors(&[(
+            "meetings.toml",
+            "title = { zh = \"审议行动方案\", en = \"Action plan\" }\n",
+            ""
+        )]),
+        ["meetings.toml:9: decisions.title: required, but missing"]
+    );
+}
+
+#[test]
+fn a_bad_csv_header() {
+    let found = errors(&[("observations.csv", "note_en,source", "note_english,source")]);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found[0].starts_with(r#"observations.csv:1: "note_english": unknown column"#),
+        "{found:?}"
+    );
+    assert_eq!(
+        found[1],
+        "observations.csv:1: note_en: missing column(s) in the header"
+    );
+}
+
+#[test]
+fn a_toml_syntax_error() {
+    let found = errors(&[(
+        "plans.toml",
+        r#"stage = "in_force""#,
+        r#"stage = "in_force"#,
+    )]);
+    // The plan cannot be read, but references to it are not reported as unknown.
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("plans.toml:6: TOML syntax error: "),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn several_bad_rows_are_reported_together() {
+    let found = errors(&[
+        ("tasks.csv", "2025-12-31", "2023-02-30"),
+        ("tasks.csv", "rail.js,rail,320000", "rail.js,rail,330000"),
+        ("jurisdictions.csv", "江苏省", ""),
+        ("meetings.toml", r#"host = "330300""#, r#"host = "330399""#),
+        ("observations.csv", ",6300,", ",lots,"),
+        ("observations.csv", "2024-06,II,", "2024-06,VI,"),
+    ]);
+    assert_eq!(
+        found,
+        [
+            "jurisdictions.csv:3: name_zh: required, but empty",
+            "meetings.toml:6: host: unknown jurisdiction code 330399",
+            r#"observations.csv:2: value: "lots" is not a number"#,
+            r#"observations.csv:4: value: "VI" is not a class of indicator "taipu" (one of I, II, III, IV, V)"#,
+            r#"tasks.csv:2: due: "2023-02-30" is not a date: 2023-02 has no day 30"#,
+            r#"tasks.csv:3: jurisdiction: 330000 is neither a lead nor a participant of matter "rail""#,
+        ]
+    );
+}
+
+#[test]
+fn a_misspelt_file_is_not_silently_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("meeting.toml"), MEETINGS).unwrap();
+    let found: Vec<String> = read_dir(dir.path())
+        .unwrap_err()
+        .errors
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0].starts_with("meeting.toml: not a file of the dataset format"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn absent_and_empty_files_mean_no_records() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(read_dir(dir.path()).unwrap(), Dataset::default());
+    fs::write(dir.path().join("zones.toml"), "").unwrap();
+    fs::write(dir.path().join("tasks.csv"), "").unwrap();
+    fs::write(
+        dir.path().join("seats.csv"),
+        "key,body,jurisdiction,role_zh,role_en,holder_zh,holder_en,term_start,term_end,source\n",
+    )
+    .unwrap();
+    assert_eq!(read_dir(dir.path()).unwrap(), Dataset::default());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Round trip.
+
+fn date(s: &str) -> time::Date {
+    parse_date(s).unwrap()
+}
+
+fn t(zh: &str, en: &str) -> Text {
+    Text::new(zh, en)
+}
+
+/// A dataset that exercises every field, optional values both present and absent, and
+/// values that are awkward to write: quotes, commas, newlines, unicode, fractions.
+fn sample() -> Dataset {
+    let src = "seed:001.txt".to_owned();
+    let jurisdiction =
+        |c: &str, parent: Option<&str>, zh: &str, en: &str, centroid: Option<(f64, f64)>| {
+            Jurisdiction {
+                code: code(c),
+                parent: parent.map(code),
+                name: t(zh, en),
+                centroid: centroid.map(|(lat, lon)| LatLon { lat, lon }),
+                source: src.clone(),
+            }
+        };
+    Dataset {
+        // Deliberately out of canonical order.
+        jurisdictions: vec![
+            jurisdiction(
+                "330300",
+                Some("330000"),
+                "温州市",
+                "Wenzhou",
+                Some((27.994267, 120.699366)),
+            ),
+            jurisdiction(
+                "310000",
+                None,
+                "上海市",
+                "Shanghai",
+                Some((31.2304, 121.4737)),
+            ),
+            jurisdiction("320000", None, "江苏省", "", None),
+            jurisdiction("330000", None, "浙江省", "Zhejiang", None),
+            jurisdiction("310118", Some("310000"), "青浦区", "Qingpu, \"west\"", None),
+        ],
+        zones: vec![Zone {
+            key: "yrd".into(),
+            name: t("长三角", "Yangtze River Delta"),
+            description: t(
+                "三省一市\n第二行",
+                "Three provinces and one city; \"quoted\" \\ backslash\ttab",
+            ),
+            members: vec![code("310000"), code("320000"), code("330000")],
+            source: "https://example.org/a?b=1&c=2 ; seed:002.txt".into(),
+        }],
+        bodies: vec![Body {
+            key: "symposium".into(),
+            name: t("主要领导座谈会", "Main Leaders' Symposium"),
+            tier: Tier::Decision,
+            description: Text::default(),
+            members: vec![code("310000"), code("320000"), code("330000")],
+            host_rotation: vec![code("330000"), code("320000"), code("310000")],
+            source: src.clone(),
+        }],
+        seats: vec![Seat {
+            key: "sh-secretary".into(),
+            body: "symposium".into(),
+            jurisdiction: code("310000"),
+            role: t("市委书记", "Party Secretary, Shanghai"),
+            holder: t("陈吉宁", "Chen Jining"),
+            term_start: "2022-10".parse().unwrap(),
+            term_end: Some("2027".parse().unwrap()),
+            source: src.clone(),
+        }],
+        meetings: vec![
+            Meeting {
+                key: "symposium-2024".into(),
+                body: "symposium".into(),
+                title: t("2024年座谈会", "2024 Symposium"),
+                start: "2024-06-05".parse().unwrap(),
+                end: Some("2024-06-06".parse().unwrap()),
+                host: Some(code("330300")),
+                theme: t("主题", ""),
+                attendees: vec![
+                    Attendee {
+                        name: t("陈吉宁", "Chen Jining"),
+                        role: t("市委书记", ""),
+                        jurisdiction: Some(code("310000")),
+                    },
+                    Attendee {
+                        name: t("嘉宾", "Guest"),
+                        role: t("嘉宾", "Guest"),
+                        jurisdiction: None,
+                    },
+                ],
+                agenda: vec![t("议程一", "Item one"), t("议程二", "")],
+                outcomes: vec![t("成果", "Outcome")],
+                source: src.clone(),
+            },
+            Meeting {
+                key: "symposium-2023".into(),
+                body: "symposium".into(),
+                title: t("2023年座谈会", ""),
+                start: "2023-06".parse().unwrap(),
+                end: None,
+                host: None,
+                theme: Text::default(),
+                attendees: vec![],
+                agenda: vec![],
+                outcomes: vec![],
+                source: "https://example.org/2023".into(),
+            },
+        ],
+        decisions: vec![
+            Decision {
+                key: "symposium-2024.next-host".into(),
+                meeting: "symposium-2024".into(),
+                seq: 2,
+                title: t("下一届承办", "Next host"),
+                subject: DecisionSubject::NextHost {
+                    host: code("320000"),
+                },
+                positions: vec![],
+                source: "https://example.org/other-source".into(),
+            },
+            Decision {
+                key: "symposium-2024.plan".into(),
+                meeting: "symposium-2024".into(),
+                seq: 1,
+                title: t("审议行动方案", "Action plan"),
+                subject: DecisionSubject::AdoptPlan {
+                    plan: "action-plan".into(),
+                },
+                positions: vec![
+                    Position {
+                        jurisdiction: code("310000"),
+                        stance: Stance::Consent,
+                        comment: Text::default(),
+                    },
+                    Position {
+                        jurisdiction: code("320000"),
+                        stance: Stance::ConsentInPrinciple,
+                        comment: t("原则同意", "In principle"),
+                    },
+                    Position {
+                        jurisdiction: code("330000"),
+                        stance: Stance::Object,
+                        comment: t("", "en only"),
+                    },
+                ],
+                source: src.clone(),
+            },
+            Decision {
+                key: "symposium-2023.other".into(),
+                meeting: "symposium-2023".into(),
+                seq: 1,
+                title: t("其他", "Other"),
+                subject: DecisionSubject::Other,
+                positions: vec![],
+                source: "https://example.org/2023".into(),
+            },
+        ],
+        plans: vec![
+            Plan {
+                key: "outline".into(),
+                kind: PlanKind::Outline,
+                title: t("纲要", "Outline"),
+                parent: None,
+                period_start: 2019,
+                period_end: 2035,
+                stage: PlanStage::InForce,
+                adopted_on: None,
+                issued_on: Some("2019-12".parse().unwrap()),
+                issuer: t("中共中央、国务院", "CPC Central Committee, State Council"),
+                summary: Text::default(),
+                areas: vec![],
+                source: src.clone(),
+            },
+            Plan {
+                key: "action-plan".into(),
+                kind: PlanKind::ActionPlan,
+                title: t("三年行动计划", "Action plan"),
+                parent: Some("outline".into()),
+                period_start: 2024,
+                period_end: 2026,
+                stage: PlanStage::Adopted,
+                adopted_on: Some("2024-06-06".parse().unwrap()),
+                issued_on: None,
+                issuer: Text::default(),
+                summary: t("摘要", "Summary"),
+                areas: vec![
+                    Area {
+                        key: "sci-tech".into(),
+                        seq: 1,
+                        name: t("科技创新", "Sci-tech"),
+                        stated_task_count: Some(20),
+                    },
+                    Area {
+                        key: "transport".into(),
+                        seq: 2,
+                        name: t("交通", ""),
+                        stated_task_count: None,
+                    },
+                ],
+                source: src.clone(),
+            },
+        ],
+        matters: vec![Matter {
+            key: "rail".into(),
+            plan: "action-plan".into(),
+            area: Some("transport".into()),
+            title: t("轨道交通", "Rail"),
+            objective: t("目标", "Objective"),
+            leads: vec![code("310000")],
+            participants: vec![code("320000"), code("330000")],
+            start: Some(date("2024-06-06")),
+            due: Some(date("2026-12-31")),
+            milestones: vec![
+                Milestone {
+                    title: t("开工", "Start"),
+                    due: date("2025-06-30"),
+                    done_on: Some(date("2025-05-01")),
+                },
+                Milestone {
+                    title: t("完工", "Finish"),
+                    due: date("2026-12-31"),
+                    done_on: None,
+                },
+            ],
+            indicators: vec!["rail-km".into()],
+            agreements: vec!["rail-framework".into()],
+            source: src.clone(),
+        }],
+        tasks: vec![Task {
+            key: "rail.sh".into(),
+            matter: "rail".into(),
+            jurisdiction: code("310000"),
+            unit: t("发展改革委", "DRC, \"Shanghai\""),
+            title: t("建设", "Build,\nthen operate"),
+            start: None,
+            due: date("2025-12-31"),
+            source: src.clone(),
+        }],
+        reports: vec![ProgressReport {
+            key: "rail.sh.2024".into(),
+            task: "rail.sh".into(),
+            as_of: date("2024-12-31"),
+            percent: 100,
+            narrative: t("完成", "Done"),
+            evidence: vec![
+                "https://example.org/e1".into(),
+                "https://example.org/e2".into(),
+            ],
+            state: ReportState::Returned,
+            source: src.clone(),
+        }],
+        problems: vec![Problem {
+            key: "land".into(),
+            matter: "rail".into(),
+            task: Some("rail.sh".into()),
+            title: t("用地", "Land"),
+            tier: Tier::Coordination,
+            raised_on: date("2025-01-10"),
+            due: Some(date("2025-03-31")),
+            resolved_on: Some(date("2025-03-01")),
+            resolution: t("已解决", "Resolved"),
+            source: src.clone(),
+        }],
+        agreements: vec![Agreement {
+            key: "rail-framework".into(),
+            title: t("框架协议", "Framework"),
+            summary: Text::default(),
+            meeting: Some("symposium-2024".into()),
+            signed_on: Some("2024-06-06".parse().unwrap()),
+            in_force_on: None,
+            parties: vec![
+                Party {
+                    jurisdiction: code("310000"),
+                    signatory: t("上海市交通委", ""),
+                    signed_on: Some("2024-06".parse().unwrap()),
+                },
+                Party {
+                    jurisdiction: code("320000"),
+                    signatory: Text::default(),
+                    signed_on: None,
+                },
+            ],
+            source: src.clone(),
+        }],
+        indicators: vec![
+            Indicator {
+                key: "rail-km".into(),
+                name: t("铁路营业里程", "Railway mileage"),
+                description: Text::default(),
+                unit: t("公里", "km"),
+                classes: vec![],
+                direction: Direction::HigherIsBetter,
+                scope: Scope::Zone("yrd".into()),
+                baseline: Some(Target {
+                    date: "2018".parse().unwrap(),
+                    value: Value::Number(4150.0),
+                    source: src.clone(),
+                }),
+                targets: vec![
+                    Target {
+                        date: "2025".parse().unwrap(),
+                        value: Value::Number(8000.5),
+                        source: src.clone(),
+                    },
+                    Target {
+                        date: "2035".parse().unwrap(),
+                        value: Value::Number(1e300),
+                        source: src.clone(),
+                    },
+                ],
+                source: src.clone(),
+            },
+            Indicator {
+                key: "taipu".into(),
+                name: t("太浦河水质", "Taipu River"),
+                description: t("描述", "Description"),
+                unit: Text::default(),
+                classes: vec![
+                    "I".into(),
+                    "II".into(),
+                    "III".into(),
+                    "IV".into(),
+                    "V".into(),
+                ],
+                direction: Direction::Neutral,
+                scope: Scope::Site("taipu-river".into()),
+                baseline: Some(Target {
+                    date: "2018".parse().unwrap(),
+                    value: Value::Class("IV".into()),
+                    source: src.clone(),
+                }),
+                targets: vec![],
+                source: src.clone(),
+            },
+            Indicator {
+                key: "sh-share".into(),
+                name: t("占比", "Share"),
+                description: Text::default(),
+                unit: t("%", "%"),
+                classes: vec![],
+                direction: Direction::LowerIsBetter,
+                scope: Scope::Jurisdiction(code("310000")),
+                baseline: None,
+                targets: vec![],
+                source: src.clone(),
+            },
+        ],
+        observations: vec![
+            Observation {
+                key: "taipu.2024".into(),
+                indicator: "taipu".into(),
+                date: "2024-06".parse().unwrap(),
+                value: Value::Class("II".into()),
+                jurisdiction: None,
+                site: Some("jinze".into()),
+                qualifier: Qualifier::Exact,
+                note: t("注", "Note, with comma"),
+                source: src.clone(),
+            },
+            Observation {
+                key: "rail-km.2023.b".into(),
+                indicator: "rail-km".into(),
+                date: "2023".parse().unwrap(),
+                value: Value::Number(0.1),
+                jurisdiction: Some(code("330300")),
+                site: None,
+                qualifier: Qualifier::About,
+                note: Text::default(),
+                source: src.clone(),
+            },
+            Observation {
+                key: "rail-km.2023.a".into(),
+                indicator: "rail-km".into(),
+                date: "2023".parse().unwrap(),
+                value: Value::Number(-2.5e-8),
+                jurisdiction: None,
+                site: None,
+                qualifier: Qualifier::LessThan,
+                note: Text::default(),
+                source: src.clone(),
+            },
+            Observation {
+                key: "sh-share.2022".into(),
+                indicator: "sh-share".into(),
+                date: "2022-12-31".parse().unwrap(),
+                value: Value::Number(3.7),
+                jurisdiction: Some(code("310118")),
+                site: None,
+                qualifier: Qualifier::MoreThan,
+                note: Text::default(),
+                source: src,
+            },
+        ],
+    }
+}
+
+#[test]
+fn a_dataset_round_trips_through_files() {
+    let ds = sample();
+    validate(&ds).unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
+    write_dir(&ds, dir.path()).unwrap();
+    let read = read_dir(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let mut expected = ds.clone();
+    canonicalize(&mut expected);
+    assert_eq!(read, expected);
+
+    // Writing is deterministic: the records read back are written to the same bytes.
+    let again = tempfile::tempdir().unwrap();
+    write_dir(&read, again.path()).unwrap();
+    for file in fs::read_dir(dir.path()).unwrap() {
+        let file = file.unwrap();
+        let name = file.file_name();
+        assert_eq!(
+            fs::read(file.path()).unwrap(),
+            fs::read(again.path().join(&name)).unwrap(),
+            "{name:?}"
+        );
+    }
+}
+
+#[test]
+fn written_toml_keeps_the_reviewable_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    write_dir(&sample(), dir.path()).unwrap();
+    let meetings = fs::read_to_string(dir.path().join("meetings.toml")).unwrap();
+    assert!(
+        meetings.contains("title = { zh = \"2024年座谈会\", en = \"2024 Symposium\" }\n"),
+        "{meetings}"
+    );
+    assert!(meetings.contains("\n[[meeting.attendees]]\n"), "{meetings}");
+    assert!(
+        meetings.contains("subject = { kind = \"adopt_plan\", plan = \"action-plan\" }\n"),
+        "{meetings}"
+    );
+    // The 2023 meeting comes first, its decision carries no source of its own, and absent
+    // optionals are left out.
+    assert!(
+        meetings.starts_with("[[meeting]]\nkey = \"symposium-2023\"\n"),
+        "{meetings}"
+    );
+    assert!(!meetings.contains("theme = { zh = \"\""), "{meetings}");
+    let plan_decision = meetings.find("key = \"symposium-2024.plan\"").unwrap();
+    let next_host = meetings.find("key = \"symposium-2024.next-host\"").unwrap();
+    assert!(plan_decision < next_host, "decisions in seq order");
+    // Only the next-host decision has a source of its own.
+    assert_eq!(
+        meetings
+            .matches("source = \"https://example.org/other-source\"")
+            .count(),
+        1
+    );
+    let observations = fs::read_to_string(dir.path().join("observations.csv")).unwrap();
+    let lines: Vec<&str> = observations.lines().collect();
+    assert_eq!(
+        lines[0],
+        "key,indicator,date,value,qualifier,jurisdiction,site,note_zh,note_en,source"
+    );
+    assert!(
+        lines[1].starts_with("rail-km.2023.a,rail-km,2023,-2.5e-8,less_than,"),
+        "{observations}"
+    );
+}
+
+#[test]
+fn an_invalid_dataset_is_refused_and_nothing_written() {
+    let mut ds = sample();
+    ds.meetings[0].host = Some(code("330399"));
+    ds.tasks[0].title.zh.clear();
+    let errors = validate(&ds).unwrap_err();
+    let shown: Vec<String> = errors.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "meetings.toml: symposium-2024: host: unknown jurisdiction code 330399",
+            "tasks.csv: rail.sh: title_zh: required, but empty",
+        ]
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let e = write_dir(&ds, &dir.path().join("out")).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
+    assert!(!dir.path().join("out").exists());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The built-in dataset.
+
+#[test]
+fn builtin_yrd_dataset_is_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/yrd");
+    let ds = read_dir(&dir).unwrap_or_else(|e| panic!("data/yrd is invalid:\n{e}"));
+
+    let by_code = |c: &str| ds.jurisdictions.iter().find(|j| j.code == code(c));
+    let members = ["310000", "320000", "330000", "340000"];
+    for m in members {
+        let j = by_code(m).unwrap_or_else(|| panic!("member {m} is missing"));
+        assert_eq!(j.parent, None, "{m} is a provincial-level member");
+    }
+    let prefectures = ds
+        .jurisdictions
+        .iter()
+        .filter(|j| j.code.level() == yrd_domain::code::Level::Prefecture)
+        .filter(|j| {
+            j.parent
+                .is_some_and(|p| members.contains(&p.to_string().as_str()))
+        })
+        .count();
+    // Shanghai is itself a prefecture-level city of the 41, listed as a member.
+    assert_eq!(
+        prefectures + 1,
+        41,
+        "prefecture-level cities besides Shanghai"
+    );
+    for (c, zh) in [
+        ("310118", "青浦区"),
+        ("320509", "吴江区"),
+        ("330421", "嘉善县"),
+    ] {
+        assert_eq!(by_code(c).map(|j| j.name.zh.as_str()), Some(zh), "{c}");
+    }
+    let wenzhou = by_code("330300").expect("330300");
+    assert_eq!(wenzhou.name.zh, "温州市");
+    assert_eq!(wenzhou.parent, Some(code("330000")));
+
+    assert!(
+        ds.zones.iter().any(|z| z.members.len() == 27
+            && z.members
+                .iter()
+                .all(|m| m.level() == yrd_domain::code::Level::Prefecture
+                    || members.contains(&m.to_string().as_str()))),
+        "a zone of the 27 central-area cities"
+    );
+
+    let hosted_by_wenzhou_in_2024: Vec<&str> = ds
+        .meetings
+        .iter()
+        .filter(|m| m.host == Some(code("330300")) && m.start.year() == 2024)
+        .map(|m| m.key.as_str())
+        .collect();
+    assert!(
+        !hosted_by_wenzhou_in_2024.is_empty(),
+        "a meeting hosted by Wenzhou in 2024"
+    );
+    assert!(
+        ds.decisions
+            .iter()
+            .any(|d| hosted_by_wenzhou_in_2024.contains(&d.meeting.as_str())),
+        "a meeting hosted by Wenzhou in 2024 has decisions: {hosted_by_wenzhou_in_2024:?}"
+    );
+
+    assert!(
+        ds.plans
+            .iter()
+            .any(|p| p.areas.len() == 9 && p.period_start == 2024 && p.period_end == 2026),
+        "the 2024–2026 action plan with nine areas"
+    );
+
+    assert!(!ds.observations.is_empty());
+    for o in &ds.observations {
+        assert!(
+            !o.source.trim().is_empty(),
+            "observation {} has no source",
+            o.key
+        );
+    }
+
+    // `yrd export` of the built-in data imports back unchanged.
+    let out = tempfile::tempdir().unwrap();
+    write_dir(&ds, out.path()).unwrap();
+    assert_eq!(read_dir(out.path()).unwrap_or_else(|e| panic!("{e}")), ds);
+}
