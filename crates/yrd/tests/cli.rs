@@ -149,7 +149,7 @@ fn import_with_bad_rows_names_each_and_writes_nothing() {
     copy_dir(&yrd_data(), &bad);
     let jurisdictions = std::fs::read_to_string(bad.join("jurisdictions.csv")).unwrap();
     let mut lines: Vec<String> = jurisdictions.lines().map(str::to_owned).collect();
-    let header: Vec<&str> = lines[0].split(',').collect();
+    let header: Vec<String> = lines[0].split(',').map(str::to_owned).collect();
     let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
     let mut row = vec![String::new(); header.len()];
     row[column("code")] = "330399".into();
