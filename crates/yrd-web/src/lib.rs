@@ -1,1 +1,96 @@
-//! placeholder
+//! The HTTP face of yrd: the read-only JSON API under `/api/v1` and the OpenAPI 3.1 document
+//! that describes it, served at `/api/openapi.json`.
+//!
+//! Layers, outermost first: request tracing; a panic guard that turns a panicking handler into
+//! an opaque 500 problem; entity tags and conditional GETs ([`etag`]); then thin handlers
+//! (`routes`) that extract and parse parameters, call the [`Store`], and map records to
+//! response types. The router and the OpenAPI document are built from one list of handlers, so
+//! every route served is documented and every documented path is served.
+//!
+//! Conventions every endpoint follows: texts in the language negotiated from `?lang=` or
+//! `Accept-Language` (Chinese by default); errors as `application/problem+json` naming each
+//! invalid parameter; lists as `{ "items": [...] }`, with `next_cursor` where paged.
+
+mod dto;
+mod error;
+mod etag;
+mod extract;
+mod openapi;
+mod response;
+mod routes;
+
+use std::any::Any;
+use std::future::Future;
+
+use axum::Router;
+use axum::response::{IntoResponse, Response};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use yrd_store::Store;
+
+use crate::error::ApiError;
+
+/// What every handler shares: the store. Cheap to clone (the store's pool is shared).
+#[derive(Clone, Debug)]
+pub struct AppState {
+    store: Store,
+}
+
+impl AppState {
+    /// State over `store`, which must be migrated.
+    pub fn new(store: Store) -> Self {
+        AppState { store }
+    }
+
+    /// The store handlers read from.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+/// The application: every API route, the OpenAPI document, and problem documents for unknown
+/// paths and methods.
+pub fn router(state: AppState) -> Router {
+    let (api, _) = routes::api().split_for_parts();
+    api.fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(etag::etag))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves [`router`] on `listener` until `shutdown` completes, then finishes the requests in
+/// flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// The OpenAPI 3.1 document of the API, as served at `/api/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    openapi::document()
+}
+
+async fn no_route(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!("there is nothing at {}", uri.path()))
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a handler panicked".to_owned());
+    ApiError::internal(format!("handler panicked: {message}")).into_response()
+}

@@ -1,0 +1,38 @@
+//! The one list of API handlers. The router and the OpenAPI document are both built from
+//! [`api`], so a route cannot be served undocumented or documented unserved.
+
+mod agreements;
+mod bodies;
+mod health;
+mod indicators;
+mod jurisdictions;
+mod matters;
+mod meetings;
+mod plans;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::openapi;
+
+/// Every route with its handler and its documentation.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::base())
+        .routes(routes!(health::healthz))
+        .routes(routes!(jurisdictions::list_jurisdictions))
+        .routes(routes!(jurisdictions::get_jurisdiction))
+        .routes(routes!(jurisdictions::list_zones))
+        .routes(routes!(bodies::list_bodies))
+        .routes(routes!(meetings::list_meetings))
+        .routes(routes!(meetings::get_meeting))
+        .routes(routes!(plans::list_plans))
+        .routes(routes!(plans::get_plan))
+        .routes(routes!(matters::list_matters))
+        .routes(routes!(matters::get_matter))
+        .routes(routes!(agreements::list_agreements))
+        .routes(routes!(agreements::get_agreement))
+        .routes(routes!(indicators::list_indicators))
+        .routes(routes!(indicators::get_indicator))
+        .routes(routes!(openapi::openapi_json))
+}

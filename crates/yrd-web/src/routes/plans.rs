@@ -1,0 +1,357 @@
+//! Plans of the cascade and, on a plan's page, the progress of its tasks by area × member.
+
+use std::collections::BTreeSet;
+
+use axum::extract::State;
+use serde::Serialize;
+use utoipa::ToSchema;
+use yrd_domain::rules::RollupCell;
+use yrd_domain::{AdminCode, Lang, Plan};
+use yrd_store::RollupRow;
+
+use crate::AppState;
+use crate::dto::{JurisdictionRef, KeyRef, Names, PlanKind, PlanStage, opt_text, partial, text};
+use crate::error::{ApiError, ProblemResponse};
+use crate::extract::{self, Language, Path};
+use crate::response::Localized;
+
+/// A document in the cascade of plans.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanResponse {
+    #[schema(example = "action-plan-2024-2026")]
+    pub key: String,
+    pub kind: PlanKind,
+    pub stage: PlanStage,
+    pub title: String,
+    /// The key of the plan this one implements.
+    pub parent: Option<String>,
+    pub period: Period,
+    pub adopted_on: Option<String>,
+    pub issued_on: Option<String>,
+    pub issuer: Option<String>,
+    pub summary: Option<String>,
+    /// Priority areas, in the plan's order.
+    pub areas: Vec<AreaResponse>,
+    pub source: String,
+}
+
+/// The years a plan covers, both included.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Period {
+    #[schema(example = 2024)]
+    pub start: i32,
+    #[schema(example = 2026)]
+    pub end: i32,
+}
+
+/// A priority area of a plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AreaResponse {
+    /// Unique within the plan.
+    pub key: String,
+    pub seq: u32,
+    pub name: String,
+    /// The number of key tasks the plan itself states for the area, where it states one.
+    pub stated_task_count: Option<u32>,
+}
+
+/// Every plan, in cascade order (by first year, then key).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanList {
+    pub items: Vec<PlanResponse>,
+}
+
+/// A plan with the progress of its tasks.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanDetailResponse {
+    #[serde(flatten)]
+    pub plan: PlanResponse,
+    pub rollup: RollupResponse,
+}
+
+/// The progress of the plan's tasks as a grid: one row per area (in the plan's order, plus a
+/// row with `area: null` for tasks of matters without an area, if any) and one column per
+/// member jurisdiction that has tasks in the plan (by code), with totals per row, per column
+/// and overall. Each cell gives both bases side by side: `reported` (the owners' latest
+/// reports) and `verified` (the latest reports the Office verified).
+///
+/// Tasks without a report are not counted as 0 % or 100 %: they are counted as unreported and
+/// excluded from the mean. Read `mean_percent` together with `coverage`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RollupResponse {
+    /// The grid's columns.
+    pub members: Vec<JurisdictionRef>,
+    pub rows: Vec<RollupRowResponse>,
+    /// One per member, in column order: the member's tasks over all areas.
+    pub member_totals: Vec<RollupCellResponse>,
+    /// Every task of the plan.
+    pub total: ProgressPair,
+}
+
+/// One area's row of the grid.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RollupRowResponse {
+    /// `null` for the row of tasks whose matter has no area.
+    pub area: Option<KeyRef>,
+    /// One per member, in column order (a member without tasks in the area has `tasks: 0`).
+    pub cells: Vec<RollupCellResponse>,
+    /// The area's tasks over all members.
+    pub total: ProgressPair,
+}
+
+/// One member's cell of a row (or its column total).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RollupCellResponse {
+    pub jurisdiction: JurisdictionRef,
+    pub reported: ProgressStats,
+    pub verified: ProgressStats,
+}
+
+/// A set of tasks on both bases.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProgressPair {
+    pub reported: ProgressStats,
+    pub verified: ProgressStats,
+}
+
+/// The progress of a set of tasks on one basis. Tasks without a figure on this basis are not
+/// counted as 0 % or 100 %: they are counted as unreported and excluded from the mean.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+pub struct ProgressStats {
+    /// Tasks in the set.
+    pub tasks: u64,
+    /// Tasks with a figure on this basis.
+    pub reported: u64,
+    /// Tasks without one: neither 0 % nor 100 %, but unknown.
+    pub unreported: u64,
+    /// Mean latest percentage over the reported tasks only; `null` when none is reported.
+    pub mean_percent: Option<f64>,
+    /// `reported / tasks`, 0–1; `null` for an empty set.
+    pub coverage: Option<f64>,
+    /// Reported tasks at 100 %.
+    pub done: u64,
+}
+
+impl From<RollupCell> for ProgressStats {
+    fn from(cell: RollupCell) -> Self {
+        ProgressStats {
+            tasks: cell.tasks,
+            reported: cell.reported,
+            unreported: cell.unreported,
+            mean_percent: cell.mean_percent,
+            coverage: cell.coverage(),
+            done: cell.done,
+        }
+    }
+}
+
+/// Sums of store rows; both bases share the task count.
+#[derive(Debug, Default, Clone, Copy)]
+struct Sums {
+    tasks: u64,
+    reported: u64,
+    reported_sum: u64,
+    reported_done: u64,
+    verified: u64,
+    verified_sum: u64,
+    verified_done: u64,
+}
+
+impl Sums {
+    fn add(&mut self, row: &RollupRow) {
+        self.tasks += row.tasks;
+        self.reported += row.reported;
+        self.reported_sum += row.reported_sum;
+        self.reported_done += row.reported_done;
+        self.verified += row.verified;
+        self.verified_sum += row.verified_sum;
+        self.verified_done += row.verified_done;
+    }
+
+    fn of<'a>(rows: impl IntoIterator<Item = &'a RollupRow>) -> Sums {
+        let mut sums = Sums::default();
+        for row in rows {
+            sums.add(row);
+        }
+        sums
+    }
+
+    fn pair(&self) -> ProgressPair {
+        // Sums of whole percentages stay far below 2^52, so the conversions are exact.
+        ProgressPair {
+            reported: RollupCell::from_counts(
+                self.tasks,
+                self.reported,
+                self.reported_sum as f64,
+                self.reported_done,
+            )
+            .into(),
+            verified: RollupCell::from_counts(
+                self.tasks,
+                self.verified,
+                self.verified_sum as f64,
+                self.verified_done,
+            )
+            .into(),
+        }
+    }
+}
+
+fn cell(jurisdiction: JurisdictionRef, sums: Sums) -> RollupCellResponse {
+    let ProgressPair { reported, verified } = sums.pair();
+    RollupCellResponse {
+        jurisdiction,
+        reported,
+        verified,
+    }
+}
+
+/// Builds the grid from the store's (area, member) rows.
+fn rollup(plan: &Plan, rows: &[RollupRow], names: &Names, lang: Lang) -> RollupResponse {
+    let members: Vec<AdminCode> = rows
+        .iter()
+        .map(|r| r.jurisdiction)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // Every area of the plan, then the "no area" row, then (defensively) any area key the
+    // plan does not list, so no task is ever left out of the grid.
+    let mut areas: Vec<Option<KeyRef>> = plan
+        .areas
+        .iter()
+        .map(|a| {
+            Some(KeyRef {
+                key: a.key.clone(),
+                name: text(&a.name, lang),
+            })
+        })
+        .collect();
+    if rows.iter().any(|r| r.area.is_none()) {
+        areas.push(None);
+    }
+    let unlisted: BTreeSet<&str> = rows
+        .iter()
+        .filter_map(|r| r.area.as_deref())
+        .filter(|key| !plan.areas.iter().any(|a| a.key == *key))
+        .collect();
+    areas.extend(unlisted.into_iter().map(|key| {
+        Some(KeyRef {
+            key: key.to_owned(),
+            name: key.to_owned(),
+        })
+    }));
+
+    let rows_out = areas
+        .into_iter()
+        .map(|area| {
+            let key = area.as_ref().map(|a| a.key.as_str());
+            let in_area = || rows.iter().filter(move |r| r.area.as_deref() == key);
+            RollupRowResponse {
+                cells: members
+                    .iter()
+                    .map(|&m| {
+                        cell(
+                            names.of(m),
+                            Sums::of(in_area().filter(|r| r.jurisdiction == m)),
+                        )
+                    })
+                    .collect(),
+                total: Sums::of(in_area()).pair(),
+                area,
+            }
+        })
+        .collect();
+    RollupResponse {
+        member_totals: members
+            .iter()
+            .map(|&m| {
+                cell(
+                    names.of(m),
+                    Sums::of(rows.iter().filter(|r| r.jurisdiction == m)),
+                )
+            })
+            .collect(),
+        members: names.all(&members),
+        rows: rows_out,
+        total: Sums::of(rows).pair(),
+    }
+}
+
+fn plan(plan: &Plan, lang: Lang) -> PlanResponse {
+    PlanResponse {
+        key: plan.key.clone(),
+        kind: plan.kind.into(),
+        stage: plan.stage.into(),
+        title: text(&plan.title, lang),
+        parent: plan.parent.clone(),
+        period: Period {
+            start: plan.period_start,
+            end: plan.period_end,
+        },
+        adopted_on: partial(plan.adopted_on),
+        issued_on: partial(plan.issued_on),
+        issuer: opt_text(&plan.issuer, lang),
+        summary: opt_text(&plan.summary, lang),
+        areas: plan
+            .areas
+            .iter()
+            .map(|a| AreaResponse {
+                key: a.key.clone(),
+                seq: a.seq,
+                name: text(&a.name, lang),
+                stated_task_count: a.stated_task_count,
+            })
+            .collect(),
+        source: plan.source.clone(),
+    }
+}
+
+/// Lists every plan.
+#[utoipa::path(
+    get,
+    path = "/api/v1/plans",
+    tag = "plans",
+    responses((status = 200, description = "Every plan", body = PlanList))
+)]
+pub async fn list_plans(
+    State(state): State<AppState>,
+    Language(lang): Language,
+) -> Result<Localized<PlanList>, ApiError> {
+    let plans = state.store().plans().await?;
+    let items = plans.iter().map(|p| plan(p, lang)).collect();
+    Ok(Localized::new(lang, PlanList { items }))
+}
+
+/// Shows one plan with the progress of its tasks by area × member.
+#[utoipa::path(
+    get,
+    path = "/api/v1/plans/{key}",
+    tag = "plans",
+    params(("key" = String, Path, description = "The plan's key", example = "action-plan-2024-2026")),
+    responses(
+        (status = 200, description = "The plan and its roll-up", body = PlanDetailResponse),
+        (status = 404, description = "No plan has this key", body = ProblemResponse,
+            content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_plan(
+    State(state): State<AppState>,
+    Language(lang): Language,
+    Path(key): Path<String>,
+) -> Result<Localized<PlanDetailResponse>, ApiError> {
+    let key = extract::key(&key).map_err(|reason| ApiError::invalid("key", reason))?;
+    let store = state.store();
+    let found = store
+        .plan(&key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("plan", &key))?;
+    let rows = store.plan_rollup(&key).await?;
+    let names = Names::load(store, lang).await?;
+    Ok(Localized::new(
+        lang,
+        PlanDetailResponse {
+            plan: plan(&found, lang),
+            rollup: rollup(&found, &rows, &names, lang),
+        },
+    ))
+}
