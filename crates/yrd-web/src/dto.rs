@@ -114,8 +114,9 @@ impl From<&Value> for ValueResponse {
     }
 }
 
-/// Declares an API enum mirroring a domain enum variant for variant, with the conversion and
-/// the list of wire names (for parsing query parameters and naming the allowed values).
+/// Declares an API enum mirroring a domain enum variant for variant, with the conversions and
+/// the list of wire names (for parsing query parameters and naming the allowed values). Wire
+/// names are the variants' snake_case names, as in the domain; a test checks they agree.
 macro_rules! api_enum {
     (
         $(#[$meta:meta])*
@@ -124,9 +125,12 @@ macro_rules! api_enum {
         }
     ) => {
         $(#[$meta])*
+        // `rename_all` rather than a `rename` per variant: the schema derive reads attributes
+        // as written, and does not see names passed in as macro fragments.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
         pub(crate) enum $name {
-            $( $(#[$vmeta])* #[serde(rename = $wire)] $variant ),+
+            $( $(#[$vmeta])* $variant ),+
         }
 
         impl From<$domain> for $name {
@@ -304,19 +308,39 @@ api_enum! {
 mod tests {
     use super::*;
 
+    /// Each name parses, serialises back to itself, converts to the domain variant with the
+    /// same serde name (the name the store and the data files use), and is the name the
+    /// OpenAPI schema lists.
+    macro_rules! check_wire_names {
+        ($($api:ident / $domain:ident),+ $(,)?) => {$({
+            let schema = serde_json::to_value(<$api as utoipa::PartialSchema>::schema()).unwrap();
+            assert_eq!(schema["enum"], serde_json::json!($api::NAMES), stringify!($api));
+            for name in $api::NAMES {
+                let parsed = $api::parse(name).unwrap();
+                assert_eq!(serde_json::to_value(parsed).unwrap(), *name);
+                let domain: $domain = parsed.into();
+                assert_eq!(serde_json::to_value(domain).unwrap(), *name);
+                assert_eq!($api::from(domain), parsed);
+            }
+            assert_eq!($api::parse("no-such-name"), None);
+        })+};
+    }
+
     #[test]
     fn api_enums_use_the_domain_wire_names() {
-        // The store and the data files name enums by their serde names; the API must agree.
-        for (i, name) in MatterStatus::NAMES.iter().enumerate() {
-            let parsed = MatterStatus::parse(name).unwrap();
-            let domain: DomainMatterStatus = parsed.into();
-            assert_eq!(serde_json::to_value(domain).unwrap(), *name, "variant {i}");
-            assert_eq!(serde_json::to_value(parsed).unwrap(), *name);
-        }
-        assert_eq!(MatterStatus::parse("late"), None);
-        assert_eq!(
-            serde_json::to_value(Stance::from(DomainStance::ConsentInPrinciple)).unwrap(),
-            "consent_in_principle"
+        check_wire_names!(
+            Level / DomainLevel,
+            Tier / DomainTier,
+            Stance / DomainStance,
+            DecisionStatus / DomainDecisionStatus,
+            PlanKind / DomainPlanKind,
+            PlanStage / DomainPlanStage,
+            MatterStatus / DomainMatterStatus,
+            ProgressBasis / DomainBasis,
+            ReportState / DomainReportState,
+            Direction / DomainDirection,
+            Qualifier / DomainQualifier,
+            IndicatorStatus / DomainIndicatorStatus,
         );
     }
 

@@ -193,3 +193,43 @@ fn document_response(bytes: Bytes) -> Response {
     );
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_documents_the_shared_responses_and_parameters() {
+        let doc = serde_json::to_value(document()).unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        let paths = doc["paths"].as_object().unwrap();
+        assert!(paths.contains_key(DOCUMENT_PATH));
+        for (path, item) in paths {
+            let operation = &item["get"];
+            for status in ["200", "304", "500"] {
+                assert!(
+                    operation["responses"][status].is_object(),
+                    "{path}: no {status}"
+                );
+            }
+            assert!(
+                operation["responses"]["200"]["headers"]["ETag"].is_object(),
+                "{path}"
+            );
+            let names: Vec<&str> = operation["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|p| p["name"].as_str())
+                .collect();
+            let localized =
+                path.starts_with(LOCALIZED_PREFIX) && !UNLOCALIZED.contains(&path.as_str());
+            assert_eq!(names.contains(&"lang"), localized, "{path}: {names:?}");
+            assert_eq!(names.contains(&"Accept-Language"), localized, "{path}");
+            assert!(names.contains(&"If-None-Match"), "{path}");
+            if localized {
+                assert!(operation["responses"]["400"].is_object(), "{path}: no 400");
+            }
+        }
+    }
+}

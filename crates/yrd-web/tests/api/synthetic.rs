@@ -1,0 +1,503 @@
+//! Cases over the synthetic dataset (see `fixtures::synthetic`), whose derived numbers are
+//! known exactly: roll-ups, statuses, positions, next host, fallback texts.
+
+use libtest_mimic::Failed;
+use serde_json::{Value, json};
+
+use crate::app::TestApp;
+use crate::fixtures::{AH, AS_OF, JS, SH, ZJ};
+use crate::{cases, ensure, ensure_eq};
+
+cases!(
+    rollup_counts_unreported_tasks_apart_and_averages_reported_ones_only,
+    matter_statuses_are_derived_for_the_as_of_day_on_either_basis,
+    matter_detail_shows_tasks_milestones_links_problems_and_reports,
+    a_member_that_has_not_answered_shows_as_null_and_keeps_the_decision_pending,
+    next_host_follows_the_rotation_from_the_last_host,
+    a_missing_english_text_falls_back_to_chinese,
+    indicator_status_compares_the_latest_observation_with_the_path,
+);
+
+/// The expected statistics of one basis: tasks, reported, mean, done.
+fn stats(tasks: u64, reported: u64, mean: Option<f64>, done: u64) -> Value {
+    json!({
+        "tasks": tasks,
+        "reported": reported,
+        "unreported": tasks - reported,
+        "mean_percent": mean,
+        "coverage": (tasks > 0).then(|| reported as f64 / tasks as f64),
+        "done": done,
+    })
+}
+
+async fn rollup_counts_unreported_tasks_apart_and_averages_reported_ones_only(
+    app: TestApp,
+) -> Result<(), Failed> {
+    let plan = app.json("/api/v1/plans/plan-a?lang=en").await?;
+    let rollup = &plan["rollup"];
+    let members: Vec<&str> = rollup["members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["code"].as_str())
+        .collect();
+    ensure_eq!(
+        members,
+        vec![SH, JS, ZJ, AH],
+        "columns: members with tasks, by code"
+    );
+
+    let row = |i: usize| rollup["rows"][i].clone();
+    let areas: Vec<Value> = (0..3).map(|i| row(i)["area"]["key"].clone()).collect();
+    ensure_eq!(
+        areas,
+        vec![json!("tech"), json!("green"), Value::Null],
+        "rows: areas in order, then no area"
+    );
+    ensure_eq!(row(0)["area"]["name"], "Technology", "area name in English");
+    ensure!(
+        rollup["rows"].as_array().is_some_and(|r| r.len() == 3),
+        "exactly three rows"
+    );
+
+    // tech: Shanghai reported 60 (verified 40); Jiangsu and Zhejiang have not reported.
+    let tech = row(0);
+    ensure_eq!(
+        tech["cells"][0]["reported"],
+        stats(1, 1, Some(60.0), 0),
+        "tech × SH reported"
+    );
+    ensure_eq!(
+        tech["cells"][0]["verified"],
+        stats(1, 1, Some(40.0), 0),
+        "tech × SH verified"
+    );
+    ensure_eq!(
+        tech["cells"][1]["reported"],
+        stats(1, 0, None, 0),
+        "tech × JS"
+    );
+    ensure_eq!(
+        tech["cells"][2]["reported"],
+        stats(1, 0, None, 0),
+        "tech × ZJ"
+    );
+    ensure_eq!(
+        tech["cells"][3]["reported"],
+        stats(0, 0, None, 0),
+        "tech × AH (no tasks)"
+    );
+    ensure_eq!(
+        tech["cells"][3]["reported"]["coverage"],
+        Value::Null,
+        "no tasks, no coverage"
+    );
+    // 60 over the one reported task, not 20 (unreported as 0 %) nor 86.7 (as 100 %).
+    ensure_eq!(
+        tech["total"]["reported"],
+        stats(3, 1, Some(60.0), 0),
+        "tech total reported"
+    );
+    ensure_eq!(
+        tech["total"]["verified"],
+        stats(3, 1, Some(40.0), 0),
+        "tech total verified"
+    );
+
+    // green: Shanghai finished (verified); Anhui reported 50, not yet verified.
+    let green = row(1);
+    ensure_eq!(
+        green["cells"][0]["reported"],
+        stats(1, 1, Some(100.0), 1),
+        "green × SH"
+    );
+    ensure_eq!(
+        green["cells"][3]["reported"],
+        stats(1, 1, Some(50.0), 0),
+        "green × AH reported"
+    );
+    ensure_eq!(
+        green["cells"][3]["verified"],
+        stats(1, 0, None, 0),
+        "green × AH verified"
+    );
+    ensure_eq!(
+        green["total"]["reported"],
+        stats(2, 2, Some(75.0), 1),
+        "green total reported"
+    );
+    ensure_eq!(
+        green["total"]["verified"],
+        stats(2, 1, Some(100.0), 1),
+        "green total verified"
+    );
+
+    // No area: Jiangsu's late task, whose only report was returned.
+    let none = row(2);
+    ensure_eq!(
+        none["cells"][1]["reported"],
+        stats(1, 0, None, 0),
+        "no area × JS (returned report)"
+    );
+    ensure_eq!(
+        none["total"]["reported"],
+        stats(1, 0, None, 0),
+        "no area total"
+    );
+
+    let member = |i: usize| rollup["member_totals"][i].clone();
+    ensure_eq!(member(0)["jurisdiction"]["code"], SH, "first member total");
+    ensure_eq!(
+        member(0)["reported"],
+        stats(2, 2, Some(80.0), 1),
+        "SH total reported"
+    );
+    ensure_eq!(
+        member(0)["verified"],
+        stats(2, 2, Some(70.0), 1),
+        "SH total verified"
+    );
+    ensure_eq!(member(1)["reported"], stats(2, 0, None, 0), "JS total");
+    ensure_eq!(member(2)["reported"], stats(1, 0, None, 0), "ZJ total");
+    ensure_eq!(
+        member(3)["reported"],
+        stats(1, 1, Some(50.0), 0),
+        "AH total reported"
+    );
+    ensure_eq!(
+        member(3)["verified"],
+        stats(1, 0, None, 0),
+        "AH total verified"
+    );
+
+    // 60, 100 and 50 reported of six tasks: 70, not 35 (unreported as 0 %) nor 85 (as 100 %).
+    ensure_eq!(
+        rollup["total"]["reported"],
+        stats(6, 3, Some(70.0), 1),
+        "plan total reported"
+    );
+    ensure_eq!(
+        rollup["total"]["verified"],
+        stats(6, 2, Some(70.0), 1),
+        "plan total verified"
+    );
+    Ok(())
+}
+
+async fn statuses(app: &TestApp, query: &str) -> Result<Vec<(String, String)>, Failed> {
+    let page = app.json(&format!("/api/v1/matters?{query}")).await?;
+    Ok(page["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| {
+            (
+                m["key"].as_str().unwrap_or_default().to_owned(),
+                m["status"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect())
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(k, s)| ((*k).to_owned(), (*s).to_owned()))
+        .collect()
+}
+
+async fn matter_statuses_are_derived_for_the_as_of_day_on_either_basis(
+    app: TestApp,
+) -> Result<(), Failed> {
+    let reported = statuses(&app, &format!("as_of={AS_OF}")).await?;
+    ensure_eq!(
+        reported,
+        pairs(&[
+            ("m-green", "done"),
+            ("m-late", "overdue"),
+            ("m-new", "not_started"),
+            // Shanghai is ahead, but Jiangsu has reported nothing half-way through.
+            ("m-tech", "at_risk"),
+            ("m-track", "on_track"),
+        ]),
+        "statuses on the reported basis"
+    );
+    let page = app.json(&format!("/api/v1/matters?as_of={AS_OF}")).await?;
+    ensure_eq!(page["as_of"], AS_OF, "as_of echoed");
+    ensure_eq!(page["basis"], "reported", "default basis");
+
+    let verified = statuses(&app, &format!("as_of={AS_OF}&basis=verified")).await?;
+    ensure_eq!(
+        verified,
+        pairs(&[
+            ("m-green", "done"),
+            ("m-late", "overdue"),
+            ("m-new", "not_started"),
+            ("m-tech", "at_risk"),
+            // Anhui's 50 % is not verified yet.
+            ("m-track", "not_started"),
+        ]),
+        "statuses on the verified basis"
+    );
+
+    // Work finished on the due day is on time: the late task is overdue only the day after.
+    ensure_eq!(
+        statuses(&app, "as_of=2024-06-30&status=overdue").await?,
+        vec![],
+        "nothing overdue on the due day"
+    );
+    ensure_eq!(
+        statuses(&app, "as_of=2024-07-01&status=overdue").await?,
+        pairs(&[("m-late", "overdue")]),
+        "overdue the day after"
+    );
+
+    // Filters combine: plan, area, member, status.
+    ensure_eq!(
+        statuses(&app, &format!("as_of={AS_OF}&status=overdue")).await?,
+        pairs(&[("m-late", "overdue")]),
+        "status filter"
+    );
+    ensure_eq!(
+        statuses(&app, &format!("as_of={AS_OF}&member={JS}")).await?,
+        pairs(&[("m-late", "overdue"), ("m-tech", "at_risk")]),
+        "member filter: leads and participants"
+    );
+    ensure_eq!(
+        statuses(
+            &app,
+            &format!("as_of={AS_OF}&plan=plan-a&area=tech&status=not_started")
+        )
+        .await?,
+        pairs(&[("m-new", "not_started")]),
+        "plan, area and status filters"
+    );
+    ensure_eq!(
+        statuses(&app, "plan=no-such-plan").await?,
+        vec![],
+        "an unknown plan has no matters"
+    );
+
+    // A status filter keeps paging correct although status is derived after the query.
+    let walked = app
+        .all_pages(&format!(
+            "/api/v1/matters?as_of={AS_OF}&basis=verified&status=not_started&limit=1"
+        ))
+        .await?;
+    let keys: Vec<&str> = walked.iter().filter_map(|m| m["key"].as_str()).collect();
+    ensure_eq!(keys, vec!["m-new", "m-track"], "pages of a status filter");
+    Ok(())
+}
+
+async fn matter_detail_shows_tasks_milestones_links_problems_and_reports(
+    app: TestApp,
+) -> Result<(), Failed> {
+    let m = app
+        .json(&format!("/api/v1/matters/m-tech?as_of={AS_OF}&lang=en"))
+        .await?;
+    ensure_eq!(m["status"], "at_risk", "status");
+    ensure_eq!(
+        m["area"],
+        json!({"key": "tech", "name": "Technology"}),
+        "area"
+    );
+    ensure_eq!(m["leads"][0]["code"], SH, "lead");
+    ensure_eq!(m["participants"][0]["code"], JS, "participant");
+    ensure_eq!(
+        m["tasks"][0],
+        json!({
+            "key": "t-tech-js",
+            "jurisdiction": {"code": JS, "name": "Jiangsu"},
+            "unit": "Development and Reform Commission",
+            "title": "Task t-tech-js",
+            "start": "2024-01-01",
+            "due": "2025-12-31",
+            "reported": null,
+            "verified": null,
+        }),
+        "Jiangsu's task, unreported"
+    );
+    ensure_eq!(
+        m["tasks"][1]["reported"],
+        json!({"percent": 60, "as_of": "2024-12-31"}),
+        "Shanghai reported"
+    );
+    ensure_eq!(
+        m["tasks"][1]["verified"],
+        json!({"percent": 40, "as_of": "2024-06-30"}),
+        "Shanghai verified"
+    );
+    ensure_eq!(
+        m["milestones"],
+        json!([{"title": "Launch", "due": "2024-06-30", "done_on": "2024-06-01", "done": true}]),
+        "milestones"
+    );
+    ensure_eq!(
+        m["indicators"],
+        json!([{"key": "rail-km", "name": "Railway mileage"}]),
+        "linked indicators"
+    );
+    ensure_eq!(
+        m["agreements"],
+        json!([{"key": "pact", "name": "Cooperation agreement"}]),
+        "linked agreements"
+    );
+    ensure_eq!(m["problems"][0]["key"], "p-1", "problem");
+    ensure_eq!(m["problems"][0]["resolved"], false, "open problem");
+    ensure_eq!(m["problems"][0]["tier"], "execution", "problem tier");
+    let reports: Vec<(&str, &str)> = m["recent_reports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap_or(""),
+                r["state"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    ensure_eq!(
+        reports,
+        vec![("r-2", "submitted"), ("r-1", "verified")],
+        "reports, newest first"
+    );
+    ensure_eq!(
+        m["recent_reports"][0]["jurisdiction"]["code"],
+        SH,
+        "report's member"
+    );
+
+    let verified = app
+        .json(&format!(
+            "/api/v1/matters/m-track?as_of={AS_OF}&basis=verified"
+        ))
+        .await?;
+    ensure_eq!(
+        verified["status"],
+        "not_started",
+        "detail on the verified basis"
+    );
+    ensure_eq!(verified["basis"], "verified", "basis echoed");
+    Ok(())
+}
+
+async fn a_member_that_has_not_answered_shows_as_null_and_keeps_the_decision_pending(
+    app: TestApp,
+) -> Result<(), Failed> {
+    let meeting = app.json("/api/v1/meetings/symposium-2024?lang=en").await?;
+    let decision = &meeting["decisions"][0];
+    ensure_eq!(decision["status"], "pending", "status");
+    let positions: Vec<(Value, Value)> = decision["positions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| (p["jurisdiction"]["code"].clone(), p["stance"].clone()))
+        .collect();
+    ensure_eq!(
+        positions,
+        vec![
+            (json!(SH), json!("consent")),
+            (json!(JS), json!("consent_in_principle")),
+            (json!(ZJ), json!("consent")),
+            (json!(AH), Value::Null),
+        ],
+        "one position per member, in member order"
+    );
+    ensure_eq!(
+        decision["subject"],
+        json!({"kind": "adopt_plan", "plan": "plan-a", "host": null}),
+        "subject"
+    );
+    ensure_eq!(
+        meeting["host"],
+        json!({"code": "330300", "name": "Wenzhou"}),
+        "host"
+    );
+    Ok(())
+}
+
+async fn next_host_follows_the_rotation_from_the_last_host(app: TestApp) -> Result<(), Failed> {
+    let bodies = app.json("/api/v1/bodies").await?;
+    let symposium = &bodies["items"][0];
+    // Rotation Anhui → Zhejiang → Jiangsu → Shanghai; the last meeting was in Wenzhou
+    // (Zhejiang), so Jiangsu is next.
+    ensure_eq!(
+        symposium["next_host"],
+        json!({"code": JS, "name": "江苏省"}),
+        "next host"
+    );
+    Ok(())
+}
+
+async fn a_missing_english_text_falls_back_to_chinese(app: TestApp) -> Result<(), Failed> {
+    let anhui = app.get("/api/v1/jurisdictions/340000?lang=en").await?;
+    ensure_eq!(anhui.json()?["name"], "安徽省", "Anhui has no English name");
+    ensure_eq!(
+        anhui.header("content-language"),
+        Some("en"),
+        "still an English response"
+    );
+    let list = app.json("/api/v1/jurisdictions?lang=en").await?;
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|j| j["name"].as_str())
+        .collect();
+    ensure_eq!(
+        names,
+        vec!["Shanghai", "Jiangsu", "Zhejiang", "Wenzhou", "安徽省"],
+        "names in English where there are any, by code"
+    );
+    let wenzhou = app.json("/api/v1/jurisdictions/330300?lang=en").await?;
+    ensure_eq!(wenzhou["parent"]["name"], "Zhejiang", "parent in English");
+    // Optional texts left empty are null rather than "".
+    let plan = app.json("/api/v1/plans/plan-a").await?;
+    ensure!(
+        plan["summary"].is_null() && plan["issuer"].is_null(),
+        "empty texts: {plan}"
+    );
+    Ok(())
+}
+
+async fn indicator_status_compares_the_latest_observation_with_the_path(
+    app: TestApp,
+) -> Result<(), Failed> {
+    let indicator = app.json("/api/v1/indicators/rail-km?lang=en").await?;
+    let assessment = &indicator["assessment"];
+    ensure_eq!(assessment["status"], "at_risk", "status");
+    ensure_eq!(assessment["observed_on"], "2024", "observation judged");
+    ensure_eq!(assessment["observed"], 180.0, "observed value");
+    let expected = assessment["expected"].as_f64().ok_or("no expected value")?;
+    ensure!(
+        (185.71..185.73).contains(&expected),
+        "expected about 185.7, got {expected}"
+    );
+    ensure_eq!(indicator["unit"], "km", "unit");
+    ensure_eq!(
+        indicator["scope"],
+        json!({"kind": "jurisdiction", "id": SH, "name": "Shanghai"}),
+        "scope"
+    );
+    ensure_eq!(indicator["baseline"]["value"], 100.0, "baseline");
+    ensure_eq!(
+        indicator["observations"],
+        json!([{
+            "key": "rail-km.2024",
+            "date": "2024",
+            "value": 180.0,
+            "qualifier": "about",
+            "jurisdiction": null,
+            "site": null,
+            "note": null,
+            "source": "https://example.org/rail-2024",
+        }]),
+        "observations"
+    );
+    let list = app.json("/api/v1/indicators").await?;
+    ensure_eq!(
+        list["items"][0]["assessment"],
+        *assessment,
+        "status in the list"
+    );
+    Ok(())
+}
