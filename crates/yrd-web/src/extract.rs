@@ -50,6 +50,10 @@ pub struct LangQuery {
 impl<S: Send + Sync> FromRequestParts<S> for Language {
     type Rejection = ApiError;
 
+    #[expect(
+        clippy::disallowed_types,
+        reason = "this wrapper is built on axum's extractor"
+    )]
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let query =
             axum::extract::Query::<LangQuery>::try_from_uri(&parts.uri).map_err(query_rejection)?;
@@ -81,6 +85,10 @@ pub struct Query<T>(pub T);
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
+    #[expect(
+        clippy::disallowed_types,
+        reason = "this wrapper is built on axum's extractor"
+    )]
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         axum::extract::Query::<T>::try_from_uri(&parts.uri)
             .map(|q| Query(q.0))
@@ -118,6 +126,10 @@ where
 {
     type Rejection = ApiError;
 
+    #[expect(
+        clippy::disallowed_types,
+        reason = "this wrapper is built on axum's extractor"
+    )]
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(path) => Ok(Path(path.0)),

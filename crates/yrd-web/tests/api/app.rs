@@ -44,6 +44,8 @@ pub struct TestApp {
     pub dataset: Arc<Dataset>,
     /// `sqlite` or `postgres`, as the health check names it.
     pub engine: &'static str,
+    /// The server's store, for cases that break the database on purpose.
+    pub store: yrd_store::Store,
 }
 
 /// A response, read whole.
@@ -238,6 +240,7 @@ pub fn run_case(engine: Engine, fixture: Fixture, case: Case) -> Result<(), Fail
             client,
             dataset,
             engine: engine_name,
+            store: scratch.store.clone(),
         };
         let outcome = case(app).await;
 

@@ -14,6 +14,7 @@ cases!(
     the_lang_parameter_wins_over_accept_language,
     healthz_names_the_database_engine,
     openapi_document_is_3_1_and_describes_every_route,
+    server_failures_are_opaque_500s_and_a_lost_database_is_a_503,
 );
 
 /// The paths the API serves. The document must describe exactly these.
@@ -323,5 +324,44 @@ async fn openapi_document_is_3_1_and_describes_every_route(app: TestApp) -> Resu
         rollup.contains("not counted as 0 % or 100 %"),
         "the roll-up schema does not state how unreported tasks count: {rollup}"
     );
+    Ok(())
+}
+
+async fn server_failures_are_opaque_500s_and_a_lost_database_is_a_503(
+    app: TestApp,
+) -> Result<(), Failed> {
+    // A table the agreement list reads disappears: the query fails inside the store.
+    app.store
+        .execute_raw("DROP TABLE agreement_parties")
+        .await
+        .map_err(|e| crate::fail("dropping a table", e))?;
+    let failed = app.get("/api/v1/agreements").await?;
+    let problem = failed.expect_problem(500, None)?;
+    let body = String::from_utf8_lossy(&failed.body).to_lowercase();
+    for leak in [
+        "agreement_parties",
+        "select",
+        "sql",
+        "table",
+        "database error",
+    ] {
+        ensure!(
+            !body.contains(leak),
+            "the 500 body reveals {leak:?}: {problem}"
+        );
+    }
+    // The rest of the API is unaffected, and the database still answers.
+    app.json("/api/v1/plans").await?;
+    ensure_eq!(
+        app.json("/api/v1/healthz").await?["status"],
+        "ok",
+        "health with a table gone"
+    );
+
+    // Without a database the health check fails.
+    app.store.close().await;
+    app.get("/api/v1/healthz")
+        .await?
+        .expect_problem(503, None)?;
     Ok(())
 }
