@@ -2,7 +2,7 @@
 //! that describes it, served at `/api/openapi.json`.
 //!
 //! Layers, outermost first: request tracing; a panic guard that turns a panicking handler into
-//! an opaque 500 problem; entity tags and conditional GETs ([`etag`]); then thin handlers
+//! an opaque 500 problem; entity tags and conditional GETs (`etag`); then thin handlers
 //! (`routes`) that extract and parse parameters, call the [`Store`], and map records to
 //! response types. The router and the OpenAPI document are built from one list of handlers, so
 //! every route served is documented and every documented path is served.
