@@ -35,7 +35,12 @@ enum Command {
     /// Serve the API (migrating the database first).
     Serve {
         /// Address to listen on.
-        #[arg(long, env = "YRD_LISTEN", default_value = "127.0.0.1:8080", value_name = "ADDR")]
+        #[arg(
+            long,
+            env = "YRD_LISTEN",
+            default_value = "127.0.0.1:8080",
+            value_name = "ADDR"
+        )]
         listen: SocketAddr,
     },
     /// Apply pending database migrations.
@@ -64,7 +69,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -8,7 +8,11 @@ use std::time::{Duration, Instant};
 
 fn yrd(cwd: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_yrd"));
-    command.current_dir(cwd).env_remove("YRD_DATABASE_URL").env_remove("YRD_LISTEN").env("RUST_LOG", "warn");
+    command
+        .current_dir(cwd)
+        .env_remove("YRD_DATABASE_URL")
+        .env_remove("YRD_LISTEN")
+        .env("RUST_LOG", "warn");
     command
 }
 
@@ -42,7 +46,10 @@ fn files(dir: &Path) -> Vec<(String, String)> {
         .unwrap()
         .map(|e| {
             let e = e.unwrap();
-            (e.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(e.path()).unwrap())
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read_to_string(e.path()).unwrap(),
+            )
         })
         .collect();
     files.sort();
@@ -76,7 +83,12 @@ fn serve(cwd: &Path, extra: &[&str]) -> Server {
     while Instant::now() < deadline {
         let Some(Ok(line)) = lines.next() else { break };
         if let Some(at) = line.find("on http://") {
-            let url = line[at + 3..].split_whitespace().next().unwrap().trim_end_matches('/').to_owned();
+            let url = line[at + 3..]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches('/')
+                .to_owned();
             // Keep draining stdout so the server never blocks on a full pipe.
             std::thread::spawn(move || for _ in lines {});
             return Server { child, base: url };
@@ -84,11 +96,15 @@ fn serve(cwd: &Path, extra: &[&str]) -> Server {
         seen.push(line);
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("yrd serve did not print its address; it printed: {seen:?}");
 }
 
 fn get(url: &str) -> (u16, String) {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let response = reqwest::get(url).await.expect("request");
         let status = response.status().as_u16();
@@ -100,10 +116,16 @@ fn get(url: &str) -> (u16, String) {
 fn first_serve_creates_the_database_and_loads_the_yrd_dataset() {
     let cwd = tempfile::tempdir().unwrap();
     let server = serve(cwd.path(), &[]);
-    assert!(cwd.path().join("yrd-data/yrd.db").exists(), "the default SQLite file is created");
+    assert!(
+        cwd.path().join("yrd-data/yrd.db").exists(),
+        "the default SQLite file is created"
+    );
     let (status, body) = get(&format!("{}/api/v1/jurisdictions/330300", server.base));
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("温州市"), "Wenzhou in Chinese by default: {body}");
+    assert!(
+        body.contains("温州市"),
+        "Wenzhou in Chinese by default: {body}"
+    );
     let (status, body) = get(&format!("{}/api/v1/healthz", server.base));
     assert_eq!(status, 200, "{body}");
     drop(server);
@@ -117,33 +139,63 @@ fn first_serve_creates_the_database_and_loads_the_yrd_dataset() {
 fn import_twice_changes_nothing_and_export_round_trips() {
     let work = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", work.path().join("yrd.db").display());
-    let first = run(yrd(work.path()).args(["--database", &db, "import"]).arg(yrd_data()));
+    let first = run(yrd(work.path())
+        .args(["--database", &db, "import"])
+        .arg(yrd_data()));
     assert!(first.status.success(), "{}", stderr(&first));
-    assert!(!stdout(&first).contains(": 0 records changed"), "{}", stdout(&first));
-    let second = run(yrd(work.path()).args(["--database", &db, "import"]).arg(yrd_data()));
+    assert!(
+        !stdout(&first).contains(": 0 records changed"),
+        "{}",
+        stdout(&first)
+    );
+    let second = run(yrd(work.path())
+        .args(["--database", &db, "import"])
+        .arg(yrd_data()));
     assert!(second.status.success(), "{}", stderr(&second));
-    assert!(stdout(&second).contains(": 0 records changed"), "{}", stdout(&second));
+    assert!(
+        stdout(&second).contains(": 0 records changed"),
+        "{}",
+        stdout(&second)
+    );
 
     let exported = work.path().join("exported");
-    let export = run(yrd(work.path()).args(["--database", &db, "export"]).arg(&exported));
+    let export = run(yrd(work.path())
+        .args(["--database", &db, "export"])
+        .arg(&exported));
     assert!(export.status.success(), "{}", stderr(&export));
     let copy_db = format!("sqlite://{}", work.path().join("copy.db").display());
-    let import = run(yrd(work.path()).args(["--database", &copy_db, "import"]).arg(&exported));
+    let import = run(yrd(work.path())
+        .args(["--database", &copy_db, "import"])
+        .arg(&exported));
     assert!(import.status.success(), "{}", stderr(&import));
     let again = work.path().join("again");
-    let export = run(yrd(work.path()).args(["--database", &copy_db, "export"]).arg(&again));
+    let export = run(yrd(work.path())
+        .args(["--database", &copy_db, "export"])
+        .arg(&again));
     assert!(export.status.success(), "{}", stderr(&export));
-    assert_eq!(files(&exported), files(&again), "export → import → export is the identity");
+    assert_eq!(
+        files(&exported),
+        files(&again),
+        "export → import → export is the identity"
+    );
 }
 
 #[test]
 fn import_with_bad_rows_names_each_and_writes_nothing() {
     let work = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", work.path().join("yrd.db").display());
-    let ok = run(yrd(work.path()).args(["--database", &db, "import"]).arg(yrd_data()));
+    let ok = run(yrd(work.path())
+        .args(["--database", &db, "import"])
+        .arg(yrd_data()));
     assert!(ok.status.success(), "{}", stderr(&ok));
     let before = work.path().join("before");
-    assert!(run(yrd(work.path()).args(["--database", &db, "export"]).arg(&before)).status.success());
+    assert!(
+        run(yrd(work.path())
+            .args(["--database", &db, "export"])
+            .arg(&before))
+        .status
+        .success()
+    );
 
     let bad = work.path().join("bad");
     copy_dir(&yrd_data(), &bad);
@@ -166,24 +218,58 @@ fn import_with_bad_rows_names_each_and_writes_nothing() {
     lines.push(nameless.join(","));
     std::fs::write(bad.join("jurisdictions.csv"), lines.join("\n") + "\n").unwrap();
     let tasks = std::fs::read_to_string(bad.join("tasks.csv")).unwrap();
-    let first_due = tasks.lines().nth(1).unwrap().split(',').find(|f| f.len() == 10 && f.starts_with("20")).unwrap().to_owned();
+    let first_due = tasks
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .find(|f| f.len() == 10 && f.starts_with("20"))
+        .unwrap()
+        .to_owned();
     let tasks = tasks.replacen(&first_due, "2023-02-30", 1);
     std::fs::write(bad.join("tasks.csv"), tasks).unwrap();
 
-    let failed = run(yrd(work.path()).args(["--database", &db, "import"]).arg(&bad));
-    assert_eq!(failed.status.code(), Some(1), "a bad dataset fails the import");
+    let failed = run(yrd(work.path())
+        .args(["--database", &db, "import"])
+        .arg(&bad));
+    assert_eq!(
+        failed.status.code(),
+        Some(1),
+        "a bad dataset fails the import"
+    );
     let report = stderr(&failed);
     let bad_parent_line = lines.len() - 1;
     let nameless_line = lines.len();
-    assert!(report.contains(&format!("jurisdictions.csv:{bad_parent_line}:")), "unknown parent reported at its line: {report}");
-    assert!(report.contains("339900"), "the unknown code is named: {report}");
-    assert!(report.contains(&format!("jurisdictions.csv:{nameless_line}:")), "missing zh name at its line: {report}");
-    assert!(report.contains("name_zh"), "the missing field is named: {report}");
-    assert!(report.contains("tasks.csv:2:") && report.contains("2023-02-30"), "the impossible date is named: {report}");
+    assert!(
+        report.contains(&format!("jurisdictions.csv:{bad_parent_line}:")),
+        "unknown parent reported at its line: {report}"
+    );
+    assert!(
+        report.contains("339900"),
+        "the unknown code is named: {report}"
+    );
+    assert!(
+        report.contains(&format!("jurisdictions.csv:{nameless_line}:")),
+        "missing zh name at its line: {report}"
+    );
+    assert!(
+        report.contains("name_zh"),
+        "the missing field is named: {report}"
+    );
+    assert!(
+        report.contains("tasks.csv:2:") && report.contains("2023-02-30"),
+        "the impossible date is named: {report}"
+    );
     assert!(report.contains("nothing was written"), "{report}");
 
     let after = work.path().join("after");
-    assert!(run(yrd(work.path()).args(["--database", &db, "export"]).arg(&after)).status.success());
+    assert!(
+        run(yrd(work.path())
+            .args(["--database", &db, "export"])
+            .arg(&after))
+        .status
+        .success()
+    );
     assert_eq!(files(&before), files(&after), "the database is unchanged");
 }
 
@@ -197,7 +283,10 @@ fn help_describes_every_command() {
         assert!(text.contains(command), "--help lists {command}: {text}");
     }
     let serve_help = stdout(&run(yrd(cwd.path()).args(["serve", "--help"])));
-    assert!(serve_help.contains("YRD_LISTEN") && serve_help.contains("YRD_DATABASE_URL"), "{serve_help}");
+    assert!(
+        serve_help.contains("YRD_LISTEN") && serve_help.contains("YRD_DATABASE_URL"),
+        "{serve_help}"
+    );
 }
 
 #[test]
@@ -209,5 +298,8 @@ fn migrate_prepares_an_empty_database() {
     let server = serve(work.path(), &["--database", &db]);
     let (status, body) = get(&format!("{}/api/v1/jurisdictions", server.base));
     assert_eq!(status, 200, "{body}");
-    assert!(!body.contains("温州市"), "a configured empty database is not filled implicitly: {body}");
+    assert!(
+        !body.contains("温州市"),
+        "a configured empty database is not filled implicitly: {body}"
+    );
 }

@@ -27,9 +27,19 @@ pub async fn run(database: &Database, dir: &Path) -> anyhow::Result<ExitCode> {
 }
 
 pub fn print_summary(dir: &Path, summary: &ImportSummary) {
-    println!("imported {}: {} records changed", dir.display(), summary.changed());
-    println!("{:<15} {:>9} {:>9} {:>10}", "kind", "inserted", "updated", "unchanged");
+    println!(
+        "imported {}: {} records changed",
+        dir.display(),
+        summary.changed()
+    );
+    println!(
+        "{:<15} {:>9} {:>9} {:>10}",
+        "kind", "inserted", "updated", "unchanged"
+    );
     for (kind, counts) in &summary.kinds {
-        println!("{kind:<15} {:>9} {:>9} {:>10}", counts.inserted, counts.updated, counts.unchanged);
+        println!(
+            "{kind:<15} {:>9} {:>9} {:>10}",
+            counts.inserted, counts.updated, counts.unchanged
+        );
     }
 }

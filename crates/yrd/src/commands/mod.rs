@@ -25,18 +25,28 @@ pub struct Database {
 impl Database {
     fn from_cli(configured: Option<String>) -> Database {
         match configured.filter(|url| !url.trim().is_empty()) {
-            Some(url) => Database { url, is_default: false },
-            None => Database { url: format!("sqlite://{DEFAULT_SQLITE_PATH}"), is_default: true },
+            Some(url) => Database {
+                url,
+                is_default: false,
+            },
+            None => Database {
+                url: format!("sqlite://{DEFAULT_SQLITE_PATH}"),
+                is_default: true,
+            },
         }
     }
 
     /// Connects, creating the default SQLite file's directory first if needed.
     pub async fn connect(&self) -> anyhow::Result<Store> {
         if self.is_default {
-            let dir = Path::new(DEFAULT_SQLITE_PATH).parent().unwrap_or(Path::new("."));
+            let dir = Path::new(DEFAULT_SQLITE_PATH)
+                .parent()
+                .unwrap_or(Path::new("."));
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
-        Store::connect(&self.url).await.with_context(|| format!("connecting to {}", redact(&self.url)))
+        Store::connect(&self.url)
+            .await
+            .with_context(|| format!("connecting to {}", redact(&self.url)))
     }
 }
 
@@ -46,7 +56,12 @@ pub fn redact(url: &str) -> String {
         (Some(scheme), Some(at)) if at > scheme => {
             let credentials = &url[scheme + 3..at];
             match credentials.find(':') {
-                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &credentials[..colon], &url[at..]),
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &credentials[..colon],
+                    &url[at..]
+                ),
                 None => url.to_owned(),
             }
         }
@@ -70,8 +85,14 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_messages() {
-        assert_eq!(redact("postgres://yrd:secret@127.0.0.1:5432/yrd"), "postgres://yrd:***@127.0.0.1:5432/yrd");
+        assert_eq!(
+            redact("postgres://yrd:secret@127.0.0.1:5432/yrd"),
+            "postgres://yrd:***@127.0.0.1:5432/yrd"
+        );
         assert_eq!(redact("postgres://yrd@host/db"), "postgres://yrd@host/db");
-        assert_eq!(redact("sqlite://yrd-data/yrd.db"), "sqlite://yrd-data/yrd.db");
+        assert_eq!(
+            redact("sqlite://yrd-data/yrd.db"),
+            "sqlite://yrd-data/yrd.db"
+        );
     }
 }

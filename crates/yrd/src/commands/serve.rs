@@ -15,18 +15,33 @@ pub async fn run(database: &Database, listen: SocketAddr) -> anyhow::Result<Exit
     if store.is_empty().await? {
         if database.is_default {
             let dataset = builtin::yrd_dataset().context("reading the built-in YRD dataset")?;
-            let summary = store.import(&dataset).await.context("loading the built-in YRD dataset")?;
-            println!("loaded the built-in YRD dataset ({} records)", summary.changed());
+            let summary = store
+                .import(&dataset)
+                .await
+                .context("loading the built-in YRD dataset")?;
+            println!(
+                "loaded the built-in YRD dataset ({} records)",
+                summary.changed()
+            );
         } else {
             println!("the database is empty: load a dataset with `yrd import data/yrd`");
         }
     }
-    let listener = TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
-    let address = listener.local_addr()?;
-    println!("yrd serving {} on http://{address}/ (API: http://{address}/api/v1/)", redact(&database.url));
-    yrd_web::serve(listener, yrd_web::AppState::new(store.clone()), shutdown_signal())
+    let listener = TcpListener::bind(listen)
         .await
-        .context("serving")?;
+        .with_context(|| format!("listening on {listen}"))?;
+    let address = listener.local_addr()?;
+    println!(
+        "yrd serving {} on http://{address}/ (API: http://{address}/api/v1/)",
+        redact(&database.url)
+    );
+    yrd_web::serve(
+        listener,
+        yrd_web::AppState::new(store.clone()),
+        shutdown_signal(),
+    )
+    .await
+    .context("serving")?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }
