@@ -13,7 +13,9 @@ pub const POSTGRES_URL_VAR: &str = "YRD_TEST_POSTGRES_URL";
 
 /// The PostgreSQL URL for tests, if one is configured.
 pub fn postgres_url() -> Option<String> {
-    std::env::var(POSTGRES_URL_VAR).ok().filter(|u| !u.trim().is_empty())
+    std::env::var(POSTGRES_URL_VAR)
+        .ok()
+        .filter(|u| !u.trim().is_empty())
 }
 
 /// A migrated, empty database that belongs to one test.
@@ -28,11 +30,19 @@ pub struct ScratchStore {
 impl ScratchStore {
     /// A fresh SQLite database file in a temporary directory.
     pub async fn sqlite() -> Result<ScratchStore, StoreError> {
-        let dir = tempfile::tempdir().map_err(|e| StoreError::Url { url: "tempdir".into(), reason: e.to_string() })?;
+        let dir = tempfile::tempdir().map_err(|e| StoreError::Url {
+            url: "tempdir".into(),
+            reason: e.to_string(),
+        })?;
         let url = format!("sqlite://{}", dir.path().join("yrd.db").display());
         let store = Store::connect(&url).await?;
         store.migrate().await?;
-        Ok(ScratchStore { store, url, _dir: Some(dir), pg_schema: None })
+        Ok(ScratchStore {
+            store,
+            url,
+            _dir: Some(dir),
+            pg_schema: None,
+        })
     }
 
     /// A fresh schema in the PostgreSQL server at `url`, first on the search path of every
@@ -50,17 +60,32 @@ impl ScratchStore {
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
         let admin = Store::connect(url).await?;
-        admin.execute_raw(&format!("CREATE SCHEMA {schema}")).await?;
+        admin
+            .execute_raw(&format!("CREATE SCHEMA {schema}"))
+            .await?;
         admin.close().await;
         let options = PgConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Url { url: url.to_owned(), reason: e.to_string() })?
+            .map_err(|e| StoreError::Url {
+                url: url.to_owned(),
+                reason: e.to_string(),
+            })?
             .options([("search_path", schema.as_str())]);
-        let pool = PgPoolOptions::new().max_connections(4).connect_with(options).await?;
-        let store = Store { backend: Backend::Postgres(pool) };
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        let store = Store {
+            backend: Backend::Postgres(pool),
+        };
         store.migrate().await?;
         let separator = if url.contains('?') { '&' } else { '?' };
         let scoped_url = format!("{url}{separator}options=-c%20search_path%3D{schema}");
-        Ok(ScratchStore { store, url: scoped_url, _dir: None, pg_schema: Some((url.to_owned(), schema)) })
+        Ok(ScratchStore {
+            store,
+            url: scoped_url,
+            _dir: None,
+            pg_schema: Some((url.to_owned(), schema)),
+        })
     }
 
     /// Closes the store and drops a PostgreSQL scratch schema (a SQLite file goes with its
@@ -69,7 +94,9 @@ impl ScratchStore {
         self.store.close().await;
         if let Some((url, schema)) = &self.pg_schema {
             let admin = Store::connect(url).await?;
-            admin.execute_raw(&format!("DROP SCHEMA {schema} CASCADE")).await?;
+            admin
+                .execute_raw(&format!("DROP SCHEMA {schema} CASCADE"))
+                .await?;
             admin.close().await;
         }
         Ok(())

@@ -40,9 +40,15 @@ cases!(
 async fn migrations_revert_and_reapply(store: Store) -> Result {
     store.import(&sample::dataset()).await?;
     store.revert_all_migrations().await?;
-    ensure!(store.is_empty().await.is_err(), "tables must be gone after reverting every migration");
+    ensure!(
+        store.is_empty().await.is_err(),
+        "tables must be gone after reverting every migration"
+    );
     store.migrate().await?;
-    ensure!(store.is_empty().await?, "a re-migrated database starts empty");
+    ensure!(
+        store.is_empty().await?,
+        "a re-migrated database starts empty"
+    );
     store.import(&sample::dataset()).await?;
     ensure!(!store.is_empty().await?, "import after re-migration works");
     Ok(())
@@ -51,10 +57,16 @@ async fn migrations_revert_and_reapply(store: Store) -> Result {
 async fn import_round_trips_through_export(store: Store) -> Result {
     let dataset = sample::dataset();
     let summary = store.import(&dataset).await?;
-    ensure!(summary.kinds["tasks"].inserted == 6, "six tasks inserted: {summary:?}");
+    ensure!(
+        summary.kinds["tasks"].inserted == 6,
+        "six tasks inserted: {summary:?}"
+    );
     let exported = canonical(store.export().await?);
     let expected = canonical(dataset);
-    ensure!(exported == expected, "export differs from import:\n{exported:#?}\nvs\n{expected:#?}");
+    ensure!(
+        exported == expected,
+        "export differs from import:\n{exported:#?}\nvs\n{expected:#?}"
+    );
     Ok(())
 }
 
@@ -62,7 +74,10 @@ async fn reimport_changes_nothing(store: Store) -> Result {
     let dataset = sample::dataset();
     store.import(&dataset).await?;
     let again = store.import(&dataset).await?;
-    ensure!(again.changed() == 0, "second import changed records: {again:?}");
+    ensure!(
+        again.changed() == 0,
+        "second import changed records: {again:?}"
+    );
     ensure!(again.kinds["observations"].unchanged == 4, "{again:?}");
     Ok(())
 }
@@ -73,13 +88,37 @@ async fn import_updates_only_what_differs(store: Store) -> Result {
     dataset.jurisdictions[2].name.en = "Suzhou (Jiangsu)".into();
     dataset.reports[1].percent = 75;
     let summary = store.import(&dataset).await?;
-    ensure!(summary.changed() == 2, "exactly two records changed: {summary:?}");
-    ensure!(summary.kinds["jurisdictions"].updated == 1 && summary.kinds["reports"].updated == 1, "{summary:?}");
-    let detail = store.jurisdiction(code(B_CITY)).await?.ok_or("Suzhou missing")?;
-    ensure!(detail.jurisdiction.name.en == "Suzhou (Jiangsu)", "name not updated: {:?}", detail.jurisdiction.name);
-    let matter = store.matter("m-1", date!(2025 - 01 - 01), ProgressBasis::Reported).await?.ok_or("m-1 missing")?;
-    let t1a = matter.state.tasks.iter().find(|t| t.task.key == "t-1a").ok_or("t-1a missing")?;
-    ensure!(t1a.reported_percent == Some(75), "latest progress follows the updated report: {t1a:?}");
+    ensure!(
+        summary.changed() == 2,
+        "exactly two records changed: {summary:?}"
+    );
+    ensure!(
+        summary.kinds["jurisdictions"].updated == 1 && summary.kinds["reports"].updated == 1,
+        "{summary:?}"
+    );
+    let detail = store
+        .jurisdiction(code(B_CITY))
+        .await?
+        .ok_or("Suzhou missing")?;
+    ensure!(
+        detail.jurisdiction.name.en == "Suzhou (Jiangsu)",
+        "name not updated: {:?}",
+        detail.jurisdiction.name
+    );
+    let matter = store
+        .matter("m-1", date!(2025 - 01 - 01), ProgressBasis::Reported)
+        .await?
+        .ok_or("m-1 missing")?;
+    let t1a = matter
+        .state
+        .tasks
+        .iter()
+        .find(|t| t.task.key == "t-1a")
+        .ok_or("t-1a missing")?;
+    ensure!(
+        t1a.reported_percent == Some(75),
+        "latest progress follows the updated report: {t1a:?}"
+    );
     Ok(())
 }
 
@@ -93,24 +132,56 @@ async fn failed_import_leaves_database_unchanged(store: Store) -> Result {
     orphan.matter = "no-such-matter".into();
     bad.tasks.push(orphan);
     let outcome = store.import(&bad).await;
-    ensure!(matches!(outcome, Err(StoreError::Database(_))), "the dangling task must fail the import: {outcome:?}");
+    ensure!(
+        matches!(outcome, Err(StoreError::Database(_))),
+        "the dangling task must fail the import: {outcome:?}"
+    );
     let after = canonical(store.export().await?);
-    ensure!(before == after, "a failed import must leave nothing written");
+    ensure!(
+        before == after,
+        "a failed import must leave nothing written"
+    );
     Ok(())
 }
 
 async fn jurisdiction_detail_has_parent_children_and_zones(store: Store) -> Result {
     store.import(&sample::dataset()).await?;
     let all = store.jurisdictions().await?;
-    ensure!(all.iter().map(|j| j.code.to_string()).collect::<Vec<_>>() == [A, B, B_CITY], "ordered by code: {all:?}");
-    let jiangsu = store.jurisdiction(code(B)).await?.ok_or("Jiangsu missing")?;
+    ensure!(
+        all.iter().map(|j| j.code.to_string()).collect::<Vec<_>>() == [A, B, B_CITY],
+        "ordered by code: {all:?}"
+    );
+    let jiangsu = store
+        .jurisdiction(code(B))
+        .await?
+        .ok_or("Jiangsu missing")?;
     ensure!(jiangsu.parent.is_none(), "a member has no parent");
-    ensure!(jiangsu.children.len() == 1 && jiangsu.children[0].code == code(B_CITY), "{:?}", jiangsu.children);
-    let suzhou = store.jurisdiction(code(B_CITY)).await?.ok_or("Suzhou missing")?;
-    ensure!(suzhou.parent.as_ref().map(|p| p.code) == Some(code(B)), "parent is Jiangsu");
-    ensure!(suzhou.zones.len() == 1 && suzhou.zones[0].key == "core", "zones: {:?}", suzhou.zones);
-    ensure!(suzhou.zones[0].members == vec![code(B_CITY), code(A)], "zone members keep their order");
-    ensure!(store.jurisdiction(code("330000")).await?.is_none(), "unknown code is None");
+    ensure!(
+        jiangsu.children.len() == 1 && jiangsu.children[0].code == code(B_CITY),
+        "{:?}",
+        jiangsu.children
+    );
+    let suzhou = store
+        .jurisdiction(code(B_CITY))
+        .await?
+        .ok_or("Suzhou missing")?;
+    ensure!(
+        suzhou.parent.as_ref().map(|p| p.code) == Some(code(B)),
+        "parent is Jiangsu"
+    );
+    ensure!(
+        suzhou.zones.len() == 1 && suzhou.zones[0].key == "core",
+        "zones: {:?}",
+        suzhou.zones
+    );
+    ensure!(
+        suzhou.zones[0].members == vec![code(B_CITY), code(A)],
+        "zone members keep their order"
+    );
+    ensure!(
+        store.jurisdiction(code("330000")).await?.is_none(),
+        "unknown code is None"
+    );
     Ok(())
 }
 
@@ -119,7 +190,9 @@ async fn meetings_page_newest_first_with_decisions(store: Store) -> Result {
     let mut keys = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let page = store.meetings(&MeetingFilter::default(), cursor.as_deref(), 1).await?;
+        let page = store
+            .meetings(&MeetingFilter::default(), cursor.as_deref(), 1)
+            .await?;
         ensure!(page.items.len() <= 1, "limit respected");
         keys.extend(page.items.iter().map(|m| m.meeting.key.clone()));
         match page.next_cursor {
@@ -127,31 +200,74 @@ async fn meetings_page_newest_first_with_decisions(store: Store) -> Result {
             None => break,
         }
     }
-    ensure!(keys == ["symposium-2024", "symposium-2023", "symposium-2022", "symposium-2021"], "{keys:?}");
-    let latest = store.meeting("symposium-2024").await?.ok_or("2024 missing")?;
-    ensure!(latest.body_members == vec![code(A), code(B)], "body members in order: {:?}", latest.body_members);
+    ensure!(
+        keys == [
+            "symposium-2024",
+            "symposium-2023",
+            "symposium-2022",
+            "symposium-2021"
+        ],
+        "{keys:?}"
+    );
+    let latest = store
+        .meeting("symposium-2024")
+        .await?
+        .ok_or("2024 missing")?;
+    ensure!(
+        latest.body_members == vec![code(A), code(B)],
+        "body members in order: {:?}",
+        latest.body_members
+    );
     let titles: Vec<u32> = latest.decisions.iter().map(|d| d.seq).collect();
     ensure!(titles == [1, 2], "decisions in seq order: {titles:?}");
     let positions = &latest.decisions[0].positions;
     ensure!(
-        positions.len() == 2 && positions[0].stance == Stance::ConsentInPrinciple && positions[1].comment.en == "Agreed",
+        positions.len() == 2
+            && positions[0].stance == Stance::ConsentInPrinciple
+            && positions[1].comment.en == "Agreed",
         "positions read back in order: {positions:?}"
     );
-    let filtered = store.meetings(&MeetingFilter { body: Some("none".into()) }, None, 10).await?;
-    ensure!(filtered.items.is_empty() && filtered.next_cursor.is_none(), "body filter");
+    let filtered = store
+        .meetings(
+            &MeetingFilter {
+                body: Some("none".into()),
+            },
+            None,
+            10,
+        )
+        .await?;
+    ensure!(
+        filtered.items.is_empty() && filtered.next_cursor.is_none(),
+        "body filter"
+    );
     Ok(())
 }
 
 async fn task_progress_tracks_latest_reported_and_verified(store: Store) -> Result {
     store.import(&sample::dataset()).await?;
-    let m1 = store.matter("m-1", date!(2025 - 01 - 01), ProgressBasis::Reported).await?.ok_or("m-1")?;
+    let m1 = store
+        .matter("m-1", date!(2025 - 01 - 01), ProgressBasis::Reported)
+        .await?
+        .ok_or("m-1")?;
     let find = |key: &str| m1.state.tasks.iter().find(|t| t.task.key == key).cloned();
     let t1a = find("t-1a").ok_or("t-1a")?;
-    ensure!(t1a.reported_percent == Some(60) && t1a.reported_as_of == Some(date!(2024 - 12 - 31)), "{t1a:?}");
-    ensure!(t1a.verified_percent == Some(40) && t1a.verified_as_of == Some(date!(2024 - 06 - 30)), "{t1a:?}");
-    let m2 = store.matter("m-2", date!(2025 - 01 - 01), ProgressBasis::Reported).await?.ok_or("m-2")?;
+    ensure!(
+        t1a.reported_percent == Some(60) && t1a.reported_as_of == Some(date!(2024 - 12 - 31)),
+        "{t1a:?}"
+    );
+    ensure!(
+        t1a.verified_percent == Some(40) && t1a.verified_as_of == Some(date!(2024 - 06 - 30)),
+        "{t1a:?}"
+    );
+    let m2 = store
+        .matter("m-2", date!(2025 - 01 - 01), ProgressBasis::Reported)
+        .await?
+        .ok_or("m-2")?;
     let t2b = &m2.state.tasks[0];
-    ensure!(t2b.reported_percent.is_none() && t2b.verified_percent.is_none(), "a returned report does not count: {t2b:?}");
+    ensure!(
+        t2b.reported_percent.is_none() && t2b.verified_percent.is_none(),
+        "a returned report does not count: {t2b:?}"
+    );
     Ok(())
 }
 
@@ -159,44 +275,127 @@ async fn plan_rollup_counts_unreported_tasks_apart(store: Store) -> Result {
     store.import(&sample::dataset()).await?;
     let rows = store.plan_rollup("action-2024").await?;
     let cell = |area: Option<&str>, who: &str| {
-        rows.iter().find(|r| r.area.as_deref() == area && r.jurisdiction == code(who)).cloned()
+        rows.iter()
+            .find(|r| r.area.as_deref() == area && r.jurisdiction == code(who))
+            .cloned()
     };
     let tech_b = cell(Some("tech"), B).ok_or("tech × Jiangsu")?;
     ensure!(
-        (tech_b.tasks, tech_b.reported, tech_b.reported_sum, tech_b.reported_done) == (2, 1, 100, 1),
+        (
+            tech_b.tasks,
+            tech_b.reported,
+            tech_b.reported_sum,
+            tech_b.reported_done
+        ) == (2, 1, 100, 1),
         "tech × Jiangsu: {tech_b:?}"
     );
     let tech_a = cell(Some("tech"), A).ok_or("tech × Shanghai")?;
-    ensure!((tech_a.reported, tech_a.reported_sum, tech_a.verified, tech_a.verified_sum) == (1, 60, 1, 40), "{tech_a:?}");
+    ensure!(
+        (
+            tech_a.reported,
+            tech_a.reported_sum,
+            tech_a.verified,
+            tech_a.verified_sum
+        ) == (1, 60, 1, 40),
+        "{tech_a:?}"
+    );
     let none_a = cell(None, A).ok_or("no area × Shanghai")?;
-    ensure!((none_a.tasks, none_a.reported, none_a.verified) == (1, 0, 0), "unreported stays unreported: {none_a:?}");
+    ensure!(
+        (none_a.tasks, none_a.reported, none_a.verified) == (1, 0, 0),
+        "unreported stays unreported: {none_a:?}"
+    );
     ensure!(rows.len() == 5, "five non-empty cells: {rows:?}");
-    ensure!(store.plan_rollup("outline").await?.is_empty(), "a plan without matters has no cells");
+    ensure!(
+        store.plan_rollup("outline").await?.is_empty(),
+        "a plan without matters has no cells"
+    );
     Ok(())
 }
 
 async fn matters_filter_and_paginate(store: Store) -> Result {
     store.import(&sample::dataset()).await?;
     let today = date!(2025 - 01 - 01);
-    let keys = |page: yrd_store::Page<yrd_store::MatterState>| page.items.into_iter().map(|m| m.matter.key).collect::<Vec<_>>();
-    let all = store.matters(&MatterFilter::default(), today, ProgressBasis::Reported, None, 100).await?;
+    let keys = |page: yrd_store::Page<yrd_store::MatterState>| {
+        page.items
+            .into_iter()
+            .map(|m| m.matter.key)
+            .collect::<Vec<_>>()
+    };
+    let all = store
+        .matters(
+            &MatterFilter::default(),
+            today,
+            ProgressBasis::Reported,
+            None,
+            100,
+        )
+        .await?;
     ensure!(all.next_cursor.is_none(), "one page holds all");
-    ensure!(keys(all) == ["m-1", "m-2", "m-3", "m-4"], "all matters by key");
-    let tech = MatterFilter { plan: Some("action-2024".into()), area: Some("tech".into()), ..Default::default() };
-    ensure!(keys(store.matters(&tech, today, ProgressBasis::Reported, None, 100).await?) == ["m-1", "m-2"], "area filter");
-    let jiangsu = MatterFilter { member: Some(code(B)), ..Default::default() };
-    ensure!(keys(store.matters(&jiangsu, today, ProgressBasis::Reported, None, 100).await?) == ["m-1", "m-2", "m-4"], "member filter");
-    let done = MatterFilter { status: Some(MatterStatus::Done), ..Default::default() };
-    ensure!(keys(store.matters(&done, today, ProgressBasis::Reported, None, 100).await?) == ["m-3"], "status filter");
-    let not_started = MatterFilter { status: Some(MatterStatus::NotStarted), ..Default::default() };
     ensure!(
-        keys(store.matters(&not_started, today, ProgressBasis::Reported, None, 100).await?) == ["m-2", "m-4"],
+        keys(all) == ["m-1", "m-2", "m-3", "m-4"],
+        "all matters by key"
+    );
+    let tech = MatterFilter {
+        plan: Some("action-2024".into()),
+        area: Some("tech".into()),
+        ..Default::default()
+    };
+    ensure!(
+        keys(
+            store
+                .matters(&tech, today, ProgressBasis::Reported, None, 100)
+                .await?
+        ) == ["m-1", "m-2"],
+        "area filter"
+    );
+    let jiangsu = MatterFilter {
+        member: Some(code(B)),
+        ..Default::default()
+    };
+    ensure!(
+        keys(
+            store
+                .matters(&jiangsu, today, ProgressBasis::Reported, None, 100)
+                .await?
+        ) == ["m-1", "m-2", "m-4"],
+        "member filter"
+    );
+    let done = MatterFilter {
+        status: Some(MatterStatus::Done),
+        ..Default::default()
+    };
+    ensure!(
+        keys(
+            store
+                .matters(&done, today, ProgressBasis::Reported, None, 100)
+                .await?
+        ) == ["m-3"],
+        "status filter"
+    );
+    let not_started = MatterFilter {
+        status: Some(MatterStatus::NotStarted),
+        ..Default::default()
+    };
+    ensure!(
+        keys(
+            store
+                .matters(&not_started, today, ProgressBasis::Reported, None, 100)
+                .await?
+        ) == ["m-2", "m-4"],
         "a returned report leaves a matter not started"
     );
     let mut walked = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let page = store.matters(&jiangsu, today, ProgressBasis::Reported, cursor.as_deref(), 2).await?;
+        let page = store
+            .matters(
+                &jiangsu,
+                today,
+                ProgressBasis::Reported,
+                cursor.as_deref(),
+                2,
+            )
+            .await?;
         ensure!(page.items.len() <= 2, "limit respected");
         walked.extend(page.items.iter().map(|m| m.matter.key.clone()));
         match page.next_cursor {
@@ -204,44 +403,98 @@ async fn matters_filter_and_paginate(store: Store) -> Result {
             None => break,
         }
     }
-    ensure!(walked == ["m-1", "m-2", "m-4"], "pages cover the list exactly once: {walked:?}");
+    ensure!(
+        walked == ["m-1", "m-2", "m-4"],
+        "pages cover the list exactly once: {walked:?}"
+    );
     Ok(())
 }
 
 async fn matter_detail_has_tasks_problems_and_reports(store: Store) -> Result {
     store.import(&sample::dataset()).await?;
-    let detail = store.matter("m-1", date!(2025 - 01 - 01), ProgressBasis::Verified).await?.ok_or("m-1")?;
+    let detail = store
+        .matter("m-1", date!(2025 - 01 - 01), ProgressBasis::Verified)
+        .await?
+        .ok_or("m-1")?;
     let matter = &detail.state.matter;
-    ensure!(matter.leads == vec![code(A)] && matter.participants == vec![code(B)], "members: {matter:?}");
-    ensure!(matter.milestones.len() == 1 && matter.indicators == ["rail"] && matter.agreements == ["pact"], "links: {matter:?}");
+    ensure!(
+        matter.leads == vec![code(A)] && matter.participants == vec![code(B)],
+        "members: {matter:?}"
+    );
+    ensure!(
+        matter.milestones.len() == 1
+            && matter.indicators == ["rail"]
+            && matter.agreements == ["pact"],
+        "links: {matter:?}"
+    );
     ensure!(detail.state.tasks.len() == 2, "two tasks");
-    ensure!(detail.problems.len() == 1 && detail.problems[0].tier == Tier::Execution, "{:?}", detail.problems);
-    let reports: Vec<&str> = detail.recent_reports.iter().map(|r| r.key.as_str()).collect();
-    ensure!(reports == ["r-3", "r-2", "r-1"], "newest first: {reports:?}");
-    ensure!(store.matter("nope", date!(2025 - 01 - 01), ProgressBasis::Reported).await?.is_none(), "unknown matter");
+    ensure!(
+        detail.problems.len() == 1 && detail.problems[0].tier == Tier::Execution,
+        "{:?}",
+        detail.problems
+    );
+    let reports: Vec<&str> = detail
+        .recent_reports
+        .iter()
+        .map(|r| r.key.as_str())
+        .collect();
+    ensure!(
+        reports == ["r-3", "r-2", "r-1"],
+        "newest first: {reports:?}"
+    );
+    ensure!(
+        store
+            .matter("nope", date!(2025 - 01 - 01), ProgressBasis::Reported)
+            .await?
+            .is_none(),
+        "unknown matter"
+    );
     Ok(())
 }
 
 async fn agreements_and_indicators_read_back(store: Store) -> Result {
     store.import(&sample::dataset()).await?;
-    ensure!(store.agreements(Some(code(B))).await?.len() == 1, "Jiangsu is a party");
-    ensure!(store.agreements(Some(code(B_CITY))).await?.is_empty(), "Suzhou is not a party");
+    ensure!(
+        store.agreements(Some(code(B))).await?.len() == 1,
+        "Jiangsu is a party"
+    );
+    ensure!(
+        store.agreements(Some(code(B_CITY))).await?.is_empty(),
+        "Suzhou is not a party"
+    );
     let pact = store.agreement("pact").await?.ok_or("pact")?;
-    ensure!(pact.parties.len() == 2 && pact.parties[1].signed_on.is_none(), "{pact:?}");
+    ensure!(
+        pact.parties.len() == 2 && pact.parties[1].signed_on.is_none(),
+        "{pact:?}"
+    );
     let river = store.indicator("river").await?.ok_or("river")?;
     ensure!(river.indicator.classes.len() == 5, "classes");
     let values: Vec<&Value> = river.observations.iter().map(|o| &o.value).collect();
-    ensure!(values == [&Value::Class("IV".into()), &Value::Class("II".into())], "oldest first: {values:?}");
+    ensure!(
+        values == [&Value::Class("IV".into()), &Value::Class("II".into())],
+        "oldest first: {values:?}"
+    );
     let rail = store.indicator("rail").await?.ok_or("rail")?;
-    ensure!(rail.observations[0].value == Value::Number(7100.5), "floats round-trip exactly");
-    ensure!(rail.observations.iter().all(|o| !o.source.is_empty()), "every observation has a source");
+    ensure!(
+        rail.observations[0].value == Value::Number(7100.5),
+        "floats round-trip exactly"
+    );
+    ensure!(
+        rail.observations.iter().all(|o| !o.source.is_empty()),
+        "every observation has a source"
+    );
     Ok(())
 }
 
 async fn invalid_cursor_is_rejected(store: Store) -> Result {
     store.import(&sample::dataset()).await?;
-    let outcome = store.meetings(&MeetingFilter::default(), Some("garbage"), 10).await;
-    ensure!(matches!(outcome, Err(StoreError::InvalidCursor)), "{outcome:?}");
+    let outcome = store
+        .meetings(&MeetingFilter::default(), Some("garbage"), 10)
+        .await;
+    ensure!(
+        matches!(outcome, Err(StoreError::InvalidCursor)),
+        "{outcome:?}"
+    );
     Ok(())
 }
 
@@ -251,10 +504,25 @@ async fn yrd_dataset_imports_idempotently(store: Store) -> Result {
     let first = store.import(&dataset).await?;
     ensure!(first.changed() > 0, "the first import writes the dataset");
     let second = store.import(&dataset).await?;
-    ensure!(second.changed() == 0, "re-importing the YRD dataset changed records: {second:?}");
-    ensure!(canonical(store.export().await?) == canonical(dataset), "export equals the imported dataset");
-    let wenzhou = store.jurisdiction(code("330300")).await?.ok_or("Wenzhou missing")?;
-    ensure!(wenzhou.jurisdiction.name.zh == "温州市", "330300 is Wenzhou");
-    ensure!(wenzhou.parent.map(|p| p.code) == Some(code("330000")), "Wenzhou is under Zhejiang");
+    ensure!(
+        second.changed() == 0,
+        "re-importing the YRD dataset changed records: {second:?}"
+    );
+    ensure!(
+        canonical(store.export().await?) == canonical(dataset),
+        "export equals the imported dataset"
+    );
+    let wenzhou = store
+        .jurisdiction(code("330300"))
+        .await?
+        .ok_or("Wenzhou missing")?;
+    ensure!(
+        wenzhou.jurisdiction.name.zh == "温州市",
+        "330300 is Wenzhou"
+    );
+    ensure!(
+        wenzhou.parent.map(|p| p.code) == Some(code("330000")),
+        "Wenzhou is under Zhejiang"
+    );
     Ok(())
 }

@@ -18,7 +18,9 @@ fn main() {
     let args = Arguments::from_args();
     let postgres = postgres_url();
     if postgres.is_none() {
-        println!("{POSTGRES_URL_VAR} not set: the PostgreSQL storage conformance suite did not run");
+        println!(
+            "{POSTGRES_URL_VAR} not set: the PostgreSQL storage conformance suite did not run"
+        );
     }
     let mut trials = Vec::new();
     for (name, case) in cases::ALL {
@@ -28,9 +30,15 @@ fn main() {
         let url = postgres.clone();
         let trial = Trial::test(format!("postgres::{name}"), move || {
             let url = url.clone().expect("ignored without a URL");
-            run(case, move || Box::pin(async move { ScratchStore::postgres(&url).await }))
+            run(case, move || {
+                Box::pin(async move { ScratchStore::postgres(&url).await })
+            })
         });
-        trials.push(if postgres.is_some() { trial } else { trial.with_ignored_flag(true) });
+        trials.push(if postgres.is_some() {
+            trial
+        } else {
+            trial.with_ignored_flag(true)
+        });
     }
     libtest_mimic::run(&args, trials).exit();
 }
@@ -38,11 +46,18 @@ fn main() {
 type Opened = Pin<Box<dyn Future<Output = Result<ScratchStore, yrd_store::StoreError>>>>;
 
 fn run(case: &Case, open: impl FnOnce() -> Opened) -> Result<(), Failed> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
-        let scratch = open().await.map_err(|e| format!("opening a scratch database: {e}"))?;
+        let scratch = open()
+            .await
+            .map_err(|e| format!("opening a scratch database: {e}"))?;
         let outcome = case(scratch.store.clone()).await;
-        scratch.cleanup().await.map_err(|e| format!("cleaning up: {e}"))?;
+        scratch
+            .cleanup()
+            .await
+            .map_err(|e| format!("cleaning up: {e}"))?;
         outcome
     })
 }

@@ -19,11 +19,41 @@ pub fn dataset() -> Dataset {
     let src = "seed:sample".to_string();
     let members = vec![code(A), code(B)];
     let jurisdictions = vec![
-        Jurisdiction { code: code(A), parent: None, name: t("上海市", "Shanghai"), centroid: Some(LatLon { lat: 31.2317, lon: 121.4726 }), source: src.clone() },
-        Jurisdiction { code: code(B), parent: None, name: t("江苏省", "Jiangsu"), centroid: None, source: src.clone() },
-        Jurisdiction { code: code(B_CITY), parent: Some(code(B)), name: t("苏州市", "Suzhou"), centroid: Some(LatLon { lat: 31.2994, lon: 120.6196 }), source: src.clone() },
+        Jurisdiction {
+            code: code(A),
+            parent: None,
+            name: t("上海市", "Shanghai"),
+            centroid: Some(LatLon {
+                lat: 31.2317,
+                lon: 121.4726,
+            }),
+            source: src.clone(),
+        },
+        Jurisdiction {
+            code: code(B),
+            parent: None,
+            name: t("江苏省", "Jiangsu"),
+            centroid: None,
+            source: src.clone(),
+        },
+        Jurisdiction {
+            code: code(B_CITY),
+            parent: Some(code(B)),
+            name: t("苏州市", "Suzhou"),
+            centroid: Some(LatLon {
+                lat: 31.2994,
+                lon: 120.6196,
+            }),
+            source: src.clone(),
+        },
     ];
-    let zones = vec![Zone { key: "core".into(), name: t("核心区", "Core"), description: Text::default(), members: vec![code(B_CITY), code(A)], source: src.clone() }];
+    let zones = vec![Zone {
+        key: "core".into(),
+        name: t("核心区", "Core"),
+        description: Text::default(),
+        members: vec![code(B_CITY), code(A)],
+        source: src.clone(),
+    }];
     let bodies = vec![Body {
         key: "symposium".into(),
         name: t("主要领导座谈会", "Main Leaders' Symposium"),
@@ -72,8 +102,18 @@ pub fn dataset() -> Dataset {
             issuer: Text::default(),
             summary: Text::default(),
             areas: vec![
-                Area { key: "tech".into(), seq: 1, name: t("科技", "Technology"), stated_task_count: Some(20) },
-                Area { key: "green".into(), seq: 2, name: t("生态", "Ecology"), stated_task_count: None },
+                Area {
+                    key: "tech".into(),
+                    seq: 1,
+                    name: t("科技", "Technology"),
+                    stated_task_count: Some(20),
+                },
+                Area {
+                    key: "green".into(),
+                    seq: 2,
+                    name: t("生态", "Ecology"),
+                    stated_task_count: None,
+                },
             ],
             source: src.clone(),
         },
@@ -87,7 +127,11 @@ pub fn dataset() -> Dataset {
             end: None,
             host: Some(if year % 2 == 0 { code(A) } else { code(B_CITY) }),
             theme: Text::default(),
-            attendees: vec![Attendee { name: t("某甲", "Person A"), role: t("书记", "Secretary"), jurisdiction: Some(code(A)) }],
+            attendees: vec![Attendee {
+                name: t("某甲", "Person A"),
+                role: t("书记", "Secretary"),
+                jurisdiction: Some(code(A)),
+            }],
             agenda: vec![t("议程", "Agenda")],
             outcomes: vec![],
             source: src.clone(),
@@ -99,10 +143,20 @@ pub fn dataset() -> Dataset {
             meeting: "symposium-2024".into(),
             seq: 1,
             title: t("原则同意行动计划", "Adopt the action plan in principle"),
-            subject: DecisionSubject::AdoptPlan { plan: "action-2024".into() },
+            subject: DecisionSubject::AdoptPlan {
+                plan: "action-2024".into(),
+            },
             positions: vec![
-                Position { jurisdiction: code(B), stance: Stance::ConsentInPrinciple, comment: Text::default() },
-                Position { jurisdiction: code(A), stance: Stance::Consent, comment: t("同意", "Agreed") },
+                Position {
+                    jurisdiction: code(B),
+                    stance: Stance::ConsentInPrinciple,
+                    comment: Text::default(),
+                },
+                Position {
+                    jurisdiction: code(A),
+                    stance: Stance::Consent,
+                    comment: t("同意", "Agreed"),
+                },
             ],
             source: src.clone(),
         },
@@ -112,7 +166,11 @@ pub fn dataset() -> Dataset {
             seq: 2,
             title: t("下届东道主", "Next host"),
             subject: DecisionSubject::NextHost { host: code(B) },
-            positions: vec![Position { jurisdiction: code(A), stance: Stance::Consent, comment: Text::default() }],
+            positions: vec![Position {
+                jurisdiction: code(A),
+                stance: Stance::Consent,
+                comment: Text::default(),
+            }],
             source: src.clone(),
         },
     ];
@@ -137,7 +195,11 @@ pub fn dataset() -> Dataset {
         matter("m-3", Some("green"), &[A], &[]),
         matter("m-4", None, &[B], &[A]),
     ];
-    matters[0].milestones = vec![Milestone { title: t("启动", "Launch"), due: date!(2024 - 06 - 30), done_on: Some(date!(2024 - 06 - 01)) }];
+    matters[0].milestones = vec![Milestone {
+        title: t("启动", "Launch"),
+        due: date!(2024 - 06 - 30),
+        done_on: Some(date!(2024 - 06 - 01)),
+    }];
     matters[0].indicators = vec!["rail".into()];
     matters[0].agreements = vec!["pact".into()];
     let task = |key: &str, matter: &str, who: &str| Task {
@@ -169,11 +231,41 @@ pub fn dataset() -> Dataset {
         source: src.clone(),
     };
     let reports = vec![
-        report("r-1", "t-1a", date!(2024 - 06 - 30), 40, ReportState::Verified),
-        report("r-2", "t-1a", date!(2024 - 12 - 31), 60, ReportState::Submitted),
-        report("r-3", "t-1b", date!(2024 - 12 - 31), 100, ReportState::Verified),
-        report("r-4", "t-2b", date!(2025 - 01 - 31), 90, ReportState::Returned),
-        report("r-5", "t-3a", date!(2024 - 12 - 31), 100, ReportState::Verified),
+        report(
+            "r-1",
+            "t-1a",
+            date!(2024 - 06 - 30),
+            40,
+            ReportState::Verified,
+        ),
+        report(
+            "r-2",
+            "t-1a",
+            date!(2024 - 12 - 31),
+            60,
+            ReportState::Submitted,
+        ),
+        report(
+            "r-3",
+            "t-1b",
+            date!(2024 - 12 - 31),
+            100,
+            ReportState::Verified,
+        ),
+        report(
+            "r-4",
+            "t-2b",
+            date!(2025 - 01 - 31),
+            90,
+            ReportState::Returned,
+        ),
+        report(
+            "r-5",
+            "t-3a",
+            date!(2024 - 12 - 31),
+            100,
+            ReportState::Verified,
+        ),
     ];
     let problems = vec![Problem {
         key: "p-1".into(),
@@ -195,8 +287,16 @@ pub fn dataset() -> Dataset {
         signed_on: Some("2024-06-06".parse().unwrap()),
         in_force_on: None,
         parties: vec![
-            Party { jurisdiction: code(A), signatory: t("市发展改革委", "Municipal DRC"), signed_on: Some("2024-06-06".parse().unwrap()) },
-            Party { jurisdiction: code(B), signatory: Text::default(), signed_on: None },
+            Party {
+                jurisdiction: code(A),
+                signatory: t("市发展改革委", "Municipal DRC"),
+                signed_on: Some("2024-06-06".parse().unwrap()),
+            },
+            Party {
+                jurisdiction: code(B),
+                signatory: Text::default(),
+                signed_on: None,
+            },
         ],
         source: src.clone(),
     }];
@@ -209,8 +309,16 @@ pub fn dataset() -> Dataset {
             classes: vec![],
             direction: Direction::HigherIsBetter,
             scope: Scope::Zone("core".into()),
-            baseline: Some(Target { date: "2018".parse().unwrap(), value: Value::Number(4150.0), source: src.clone() }),
-            targets: vec![Target { date: "2025".parse().unwrap(), value: Value::Number(8000.0), source: src.clone() }],
+            baseline: Some(Target {
+                date: "2018".parse().unwrap(),
+                value: Value::Number(4150.0),
+                source: src.clone(),
+            }),
+            targets: vec![Target {
+                date: "2025".parse().unwrap(),
+                value: Value::Number(8000.0),
+                source: src.clone(),
+            }],
             source: src.clone(),
         },
         Indicator {
@@ -226,17 +334,18 @@ pub fn dataset() -> Dataset {
             source: src.clone(),
         },
     ];
-    let observation = |key: &str, indicator: &str, d: &str, value: Value, who: Option<&str>| Observation {
-        key: key.into(),
-        indicator: indicator.into(),
-        date: d.parse().unwrap(),
-        value,
-        jurisdiction: who.map(code),
-        site: None,
-        qualifier: Qualifier::MoreThan,
-        note: Text::default(),
-        source: "https://example.org/source".into(),
-    };
+    let observation =
+        |key: &str, indicator: &str, d: &str, value: Value, who: Option<&str>| Observation {
+            key: key.into(),
+            indicator: indicator.into(),
+            date: d.parse().unwrap(),
+            value,
+            jurisdiction: who.map(code),
+            site: None,
+            qualifier: Qualifier::MoreThan,
+            note: Text::default(),
+            source: "https://example.org/source".into(),
+        };
     let observations = vec![
         observation("o-1", "rail", "2023-12", Value::Number(7100.5), None),
         observation("o-2", "rail", "2024", Value::Number(7200.0), Some(A)),
