@@ -791,6 +791,25 @@ impl Store {
             .collect()
     }
 
+    /// The hosts of a body's latest `limit` meetings that record one, oldest first: what the
+    /// rotation rule needs (only the most recent hosts can decide whose turn it is).
+    pub async fn past_hosts(&self, body: &str, limit: u32) -> Result<Vec<AdminCode>, StoreError> {
+        let rows: Vec<(String,)> = self
+            .fetch(
+                format!(
+                    "SELECT host FROM meetings WHERE body = $1 AND host IS NOT NULL \
+                     ORDER BY start_date DESC, key DESC LIMIT {}",
+                    limit.clamp(1, MAX_PAGE)
+                ),
+                vec![body.into()],
+            )
+            .await?;
+        rows.iter()
+            .rev()
+            .map(|(c,)| code("meeting host", c))
+            .collect()
+    }
+
     async fn load_decisions(
         &self,
         filter: &str,
@@ -989,7 +1008,13 @@ impl Store {
     ) -> Result<Page<MatterState>, StoreError> {
         let limit = limit.clamp(1, MAX_PAGE) as usize;
         let mut after = match cursor {
-            Some(c) => decode_cursor(c, 1)?.pop(),
+            Some(c) => {
+                let key = decode_cursor(c, 1)?.pop();
+                if !key.as_deref().is_some_and(is_valid_key) {
+                    return Err(StoreError::InvalidCursor);
+                }
+                key
+            }
             None => None,
         };
         let batch = if filter.status.is_some() {
@@ -1073,11 +1098,11 @@ impl Store {
         basis: ProgressBasis,
     ) -> Result<Vec<MatterState>, StoreError> {
         let matters = self.load_matters(filter, args.clone()).await?;
-        let tasks = self
-            .load_tasks(
-                &format!("WHERE matter IN (SELECT key FROM matters {filter}) ORDER BY matter, key"),
-                args,
-            )
+        let task_filter = format!("WHERE matter IN (SELECT key FROM matters {filter})");
+        let mut tasks = self
+            .load_tasks(&format!("{task_filter} ORDER BY matter, key"), args.clone())
+            .await?;
+        self.rewind_progress(&mut tasks, &task_filter, args, today)
             .await?;
         let mut tasks = group(tasks.into_iter().map(|t| (t.task.matter.clone(), t)));
         Ok(matters
@@ -1100,6 +1125,53 @@ impl Store {
                 }
             })
             .collect())
+    }
+
+    /// Statuses are derived for `today`, so a report dated after it must not count. The
+    /// tasks' maintained progress is the latest overall; only when some of it postdates
+    /// `today` (a look into the past) are the batch's reports up to `today` read to find the
+    /// progress as it stood then.
+    async fn rewind_progress(
+        &self,
+        tasks: &mut [TaskState],
+        task_filter: &str,
+        args: Vec<Arg>,
+        today: Date,
+    ) -> Result<(), StoreError> {
+        let later = |d: Option<Date>| d.is_some_and(|d| d > today);
+        if !tasks
+            .iter()
+            .any(|t| later(t.reported_as_of) || later(t.verified_as_of))
+        {
+            return Ok(());
+        }
+        let mut args = args;
+        let today_arg = args.len() + 1;
+        args.push(today.into());
+        let reports = self
+            .load_reports(
+                &format!(
+                    "WHERE task IN (SELECT key FROM tasks {task_filter}) AND as_of <= ${today_arg} \
+                     ORDER BY task, as_of, key"
+                ),
+                args,
+            )
+            .await?;
+        let by_task = group(reports.into_iter().map(|r| (r.task.clone(), r)));
+        for task in tasks.iter_mut() {
+            let reports = by_task
+                .get(&task.task.key)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            // Reports are in date order, so the last match is the latest.
+            let reported = reports.iter().rfind(|r| r.state != ReportState::Returned);
+            let verified = reports.iter().rfind(|r| r.state == ReportState::Verified);
+            task.reported_percent = reported.map(|r| r.percent);
+            task.reported_as_of = reported.map(|r| r.as_of);
+            task.verified_percent = verified.map(|r| r.percent);
+            task.verified_as_of = verified.map(|r| r.as_of);
+        }
+        Ok(())
     }
 
     pub(crate) async fn load_matters(
@@ -1382,6 +1454,24 @@ impl Store {
             indicator,
             observations,
         }))
+    }
+
+    /// Every indicator with all its observations (two queries in all).
+    pub async fn indicators_with_observations(
+        &self,
+    ) -> Result<Vec<IndicatorWithObservations>, StoreError> {
+        let indicators = self.indicators().await?;
+        let observations = self
+            .load_observations("ORDER BY indicator, obs_date, key", vec![])
+            .await?;
+        let mut observations = group(observations.into_iter().map(|o| (o.indicator.clone(), o)));
+        Ok(indicators
+            .into_iter()
+            .map(|indicator| IndicatorWithObservations {
+                observations: observations.remove(&indicator.key).unwrap_or_default(),
+                indicator,
+            })
+            .collect())
     }
 
     async fn load_indicators(

@@ -178,6 +178,11 @@ impl Parse {
         }
     }
 
+    /// Records an error that no single parameter's parser can see (a combination of them).
+    pub fn reject(&mut self, field: &str, reason: impl Into<String>) {
+        self.errors.push(FieldError::new(field, reason.into()));
+    }
+
     /// Fails with every error collected, if any.
     pub fn finish(self) -> Result<(), ApiError> {
         if self.errors.is_empty() {

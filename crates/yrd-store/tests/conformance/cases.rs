@@ -34,6 +34,8 @@ cases!(
     matter_detail_has_tasks_problems_and_reports,
     agreements_and_indicators_read_back,
     invalid_cursor_is_rejected,
+    progress_as_of_a_past_day_ignores_later_reports,
+    past_hosts_and_indicators_with_observations,
     yrd_dataset_imports_idempotently,
 );
 
@@ -494,6 +496,97 @@ async fn invalid_cursor_is_rejected(store: Store) -> Result {
     ensure!(
         matches!(outcome, Err(StoreError::InvalidCursor)),
         "{outcome:?}"
+    );
+    Ok(())
+}
+
+async fn progress_as_of_a_past_day_ignores_later_reports(store: Store) -> Result {
+    store.import(&sample::dataset()).await?;
+    let mid_2024 = date!(2024 - 07 - 01);
+    let then = store
+        .matter("m-1", mid_2024, ProgressBasis::Reported)
+        .await?
+        .ok_or("m-1")?;
+    let t1a = then
+        .state
+        .tasks
+        .iter()
+        .find(|t| t.task.key == "t-1a")
+        .ok_or("t-1a")?;
+    ensure!(
+        (t1a.reported_percent, t1a.verified_percent) == (Some(40), Some(40)),
+        "on 2024-07-01 only the June report counts: {t1a:?}"
+    );
+    let t1b = then
+        .state
+        .tasks
+        .iter()
+        .find(|t| t.task.key == "t-1b")
+        .ok_or("t-1b")?;
+    ensure!(
+        t1b.reported_percent.is_none(),
+        "a December report does not exist yet in July: {t1b:?}"
+    );
+    let page = store
+        .matters(
+            &MatterFilter::default(),
+            mid_2024,
+            ProgressBasis::Reported,
+            None,
+            10,
+        )
+        .await?;
+    let m3 = page
+        .items
+        .iter()
+        .find(|m| m.matter.key == "m-3")
+        .ok_or("m-3")?;
+    ensure!(
+        m3.status != MatterStatus::Done,
+        "m-3 is only done from December 2024: {:?}",
+        m3.status
+    );
+    let now = store
+        .matter("m-1", date!(2025 - 06 - 01), ProgressBasis::Reported)
+        .await?
+        .ok_or("m-1")?;
+    let t1a = now
+        .state
+        .tasks
+        .iter()
+        .find(|t| t.task.key == "t-1a")
+        .ok_or("t-1a")?;
+    ensure!(
+        t1a.reported_percent == Some(60),
+        "later, the latest report counts: {t1a:?}"
+    );
+    Ok(())
+}
+
+async fn past_hosts_and_indicators_with_observations(store: Store) -> Result {
+    store.import(&sample::dataset()).await?;
+    let hosts = store.past_hosts("symposium", 10).await?;
+    ensure!(
+        hosts == vec![code(B_CITY), code(A), code(B_CITY), code(A)],
+        "oldest first: {hosts:?}"
+    );
+    let latest = store.past_hosts("symposium", 2).await?;
+    ensure!(
+        latest == vec![code(B_CITY), code(A)],
+        "the latest two, oldest first: {latest:?}"
+    );
+    ensure!(
+        store.past_hosts("nobody", 10).await?.is_empty(),
+        "unknown body has no hosts"
+    );
+    let all = store.indicators_with_observations().await?;
+    let counts: Vec<(String, usize)> = all
+        .iter()
+        .map(|i| (i.indicator.key.clone(), i.observations.len()))
+        .collect();
+    ensure!(
+        counts == [("rail".to_string(), 2), ("river".to_string(), 2)],
+        "{counts:?}"
     );
     Ok(())
 }

@@ -3,10 +3,7 @@
 use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
-use yrd_domain::AdminCode;
 use yrd_domain::rules::next_host;
-use yrd_domain::rules::rotation::hosted_by;
-use yrd_store::{MeetingFilter, Store, StoreError};
 
 use crate::AppState;
 use crate::dto::{JurisdictionRef, Names, Tier, opt_text, partial, text};
@@ -14,8 +11,9 @@ use crate::error::ApiError;
 use crate::extract::Language;
 use crate::response::Localized;
 
-/// Meetings read per step when looking back for the latest host.
-const HOST_HISTORY_PAGE: u32 = 20;
+/// How many of a body's latest hosts the rotation rule looks at: the most recent host in the
+/// rotation decides whose turn it is, and a century of yearly meetings is ample.
+const HOST_HISTORY: u32 = 100;
 
 /// An organ of the mechanism.
 #[derive(Debug, Serialize, ToSchema)]
@@ -62,36 +60,6 @@ pub struct BodyList {
     pub items: Vec<BodyResponse>,
 }
 
-/// The hosts of a body's meetings in chronological order, reading back from the newest only
-/// until a host that counts for a member of `rotation` is found: older meetings cannot change
-/// whose turn it is.
-async fn host_history(
-    store: &Store,
-    body: &str,
-    rotation: &[AdminCode],
-) -> Result<Vec<AdminCode>, StoreError> {
-    let filter = MeetingFilter {
-        body: Some(body.to_owned()),
-    };
-    let mut hosts = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = store
-            .meetings(&filter, cursor.as_deref(), HOST_HISTORY_PAGE)
-            .await?;
-        hosts.extend(page.items.iter().filter_map(|m| m.meeting.host));
-        let found = hosts
-            .iter()
-            .any(|&h| rotation.iter().any(|&m| hosted_by(m, h)));
-        match page.next_cursor {
-            Some(next) if !found => cursor = Some(next),
-            _ => break,
-        }
-    }
-    hosts.reverse();
-    Ok(hosts)
-}
-
 /// Lists every body with its members, rotation, next host and seats.
 #[utoipa::path(
     get,
@@ -112,7 +80,7 @@ pub async fn list_bodies(
         let next = if body.host_rotation.is_empty() {
             None
         } else {
-            let history = host_history(store, &body.key, &body.host_rotation).await?;
+            let history = store.past_hosts(&body.key, HOST_HISTORY).await?;
             next_host(&body.host_rotation, &history)
         };
         items.push(BodyResponse {

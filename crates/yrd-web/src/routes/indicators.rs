@@ -204,14 +204,7 @@ pub async fn list_indicators(
     Language(lang): Language,
 ) -> Result<Localized<IndicatorList>, ApiError> {
     let store = state.store();
-    let mut all = Vec::new();
-    // The status needs each indicator's observations, which only the single-indicator read
-    // returns; indicators are few (tens), so one read each is acceptable here.
-    for listed in store.indicators().await? {
-        if let Some(found) = store.indicator(&listed.key).await? {
-            all.push(found);
-        }
-    }
+    let all = store.indicators_with_observations().await?;
     let names = Names::load(store, lang).await?;
     let zones = zones_for(store, &all.iter().map(|i| &i.indicator).collect::<Vec<_>>()).await?;
     let items = all

@@ -164,7 +164,7 @@ pub struct MatterListQuery {
     /// Only matters of the plan with this key.
     #[param(example = "action-plan-2024-2026")]
     pub plan: Option<String>,
-    /// Only matters of the area with this key.
+    /// Only matters of the area with this key, within `plan` (required with `area`).
     pub area: Option<String>,
     /// Only matters this member jurisdiction leads or takes part in (six-digit code).
     #[param(example = "330000", pattern = "^[0-9]{6}$")]
@@ -297,6 +297,10 @@ pub async fn list_matters(
             )
             .map(Into::into),
     };
+    // Area keys are unique only within a plan, so an area alone could match several plans.
+    if query.area.is_some() && query.plan.is_none() {
+        parse.reject("area", "an area is named within a plan: give `plan` too");
+    }
     let (basis, as_of) = status_query.parse(&mut parse);
     let page = page.parse(LIST, &mut parse);
     parse.finish()?;

@@ -49,6 +49,7 @@ async fn invalid_parameters_are_400_problems_naming_each_field(app: TestApp) -> 
         ("/api/v1/matters?limit=0", "limit"),
         ("/api/v1/matters?limit=501", "limit"),
         ("/api/v1/matters?limit=ten", "limit"),
+        ("/api/v1/matters?area=tech", "area"),
         ("/api/v1/matters?cursor=garbage", "cursor"),
         ("/api/v1/matters/some-matter?as_of=2023-02-29", "as_of"),
         ("/api/v1/meetings?cursor=garbage", "cursor"),
