@@ -447,6 +447,93 @@ struct RollupDbRow {
     verified_done: i64,
 }
 
+/// A `WHERE` clause assembled from constant fragments, holding only the conditions that
+/// apply, so that each query the planners see is one an index can answer (an
+/// `$1 IS NULL OR col = $1` catch-all would hide the index from SQLite's planner).
+#[derive(Debug, Default)]
+struct Conditions {
+    clauses: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Conditions {
+    /// Adds a condition in which each `?` stands for the next of `values`.
+    fn add(&mut self, fragment: &str, values: Vec<Arg>) {
+        let mut values = values.into_iter();
+        let mut clause = String::with_capacity(fragment.len() + 8);
+        for (i, piece) in fragment.split('?').enumerate() {
+            if i > 0 {
+                self.args
+                    .push(values.next().expect("one value per placeholder"));
+                clause.push_str(&format!("${}", self.args.len()));
+            }
+            clause.push_str(piece);
+        }
+        debug_assert!(
+            values.next().is_none(),
+            "one value per placeholder in {fragment}"
+        );
+        self.clauses.push(clause);
+    }
+
+    fn where_clause(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+}
+
+/// The keys of one page of meetings, newest first, after `after` (start date, key).
+fn meeting_page_query(
+    filter: &MeetingFilter,
+    after: Option<(String, String)>,
+    limit: u32,
+) -> (String, Vec<Arg>) {
+    let mut conditions = Conditions::default();
+    if let Some(body) = &filter.body {
+        conditions.add("body = ?", vec![body.clone().into()]);
+    }
+    if let Some((date, key)) = after {
+        conditions.add("(start_date, key) < (?, ?)", vec![date.into(), key.into()]);
+    }
+    let sql = format!(
+        "SELECT key FROM meetings {} ORDER BY start_date DESC, key DESC LIMIT {limit}",
+        conditions.where_clause()
+    );
+    (sql, conditions.args)
+}
+
+/// The keys of one batch of matters in key order, after the key `after`.
+fn matter_page_query(
+    filter: &MatterFilter,
+    after: Option<&str>,
+    limit: usize,
+) -> (String, Vec<Arg>) {
+    let mut conditions = Conditions::default();
+    if let Some(plan) = &filter.plan {
+        conditions.add("plan = ?", vec![plan.clone().into()]);
+    }
+    if let Some(area) = &filter.area {
+        conditions.add("area = ?", vec![area.clone().into()]);
+    }
+    if let Some(member) = filter.member {
+        conditions.add(
+            "key IN (SELECT matter FROM matter_members WHERE jurisdiction = ?)",
+            vec![member.to_string().into()],
+        );
+    }
+    if let Some(after) = after {
+        conditions.add("key > ?", vec![after.into()]);
+    }
+    let sql = format!(
+        "SELECT key FROM matters {} ORDER BY key LIMIT {limit}",
+        conditions.where_clause()
+    );
+    (sql, conditions.args)
+}
+
 /// Groups child rows by their owner's key, keeping their order.
 fn group<T>(rows: impl IntoIterator<Item = (String, T)>) -> HashMap<String, Vec<T>> {
     let mut map: HashMap<String, Vec<T>> = HashMap::new();
@@ -693,17 +780,7 @@ impl Store {
             None => (None, None),
         };
         // One more than asked tells whether a next page exists.
-        let page = format!(
-            "SELECT key FROM meetings WHERE ($1 IS NULL OR body = $1) \
-             AND ($2 IS NULL OR start_date < $2 OR (start_date = $2 AND key < $3)) \
-             ORDER BY start_date DESC, key DESC LIMIT {}",
-            limit + 1
-        );
-        let args = vec![
-            filter.body.clone().into(),
-            after_date.into(),
-            after_key.into(),
-        ];
+        let (page, args) = meeting_page_query(filter, after_date.zip(after_key), limit + 1);
         let mut meetings = self
             .load_meetings(&format!("WHERE key IN ({page})"), args)
             .await?;
@@ -1024,18 +1101,7 @@ impl Store {
         };
         let mut items = Vec::new();
         loop {
-            let page = format!(
-                "SELECT key FROM matters m WHERE ($1 IS NULL OR plan = $1) AND ($2 IS NULL OR area = $2) \
-                 AND ($3 IS NULL OR EXISTS (SELECT 1 FROM matter_members mm \
-                     WHERE mm.matter = m.key AND mm.jurisdiction = $3)) \
-                 AND ($4 IS NULL OR key > $4) ORDER BY key LIMIT {batch}"
-            );
-            let args = vec![
-                filter.plan.clone().into(),
-                filter.area.clone().into(),
-                filter.member.map(|c| c.to_string()).into(),
-                after.clone().into(),
-            ];
+            let (page, args) = matter_page_query(filter, after.as_deref(), batch);
             let fetched = self
                 .load_matter_states(&format!("WHERE key IN ({page})"), args, today, basis)
                 .await?;
@@ -1579,5 +1645,96 @@ impl Store {
                 .load_observations("ORDER BY indicator, obs_date, key", vec![])
                 .await?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::ScratchStore;
+
+    /// What SQLite's planner will do with a query, one line per step.
+    async fn plan(store: &Store, sql: &str, args: Vec<Arg>) -> Vec<String> {
+        let rows: Vec<(i64, i64, i64, String)> = store
+            .fetch(format!("EXPLAIN QUERY PLAN {sql}"), args)
+            .await
+            .expect("explain");
+        rows.into_iter().map(|(_, _, _, detail)| detail).collect()
+    }
+
+    fn scans_whole_table(plan: &[String]) -> bool {
+        // "SCAN t" without an index reads every row; "SCAN t USING INDEX" walks an index in
+        // order and stops at the LIMIT; a temp B-tree sorts the whole matching set.
+        plan.iter().any(|step| {
+            (step.starts_with("SCAN ") && !step.contains("USING")) || step.contains("TEMP B-TREE")
+        })
+    }
+
+    #[tokio::test]
+    async fn page_queries_are_answered_by_indexes() {
+        let scratch = ScratchStore::sqlite().await.expect("scratch");
+        let member: AdminCode = "320000".parse().unwrap();
+        let filters = [
+            MatterFilter::default(),
+            MatterFilter {
+                plan: Some("p".into()),
+                ..Default::default()
+            },
+            MatterFilter {
+                plan: Some("p".into()),
+                area: Some("a".into()),
+                ..Default::default()
+            },
+            MatterFilter {
+                member: Some(member),
+                ..Default::default()
+            },
+        ];
+        for filter in &filters {
+            for after in [None, Some("m-1")] {
+                let (sql, args) = matter_page_query(filter, after, 50);
+                let steps = plan(&scratch.store, &sql, args).await;
+                assert!(
+                    !scans_whole_table(&steps),
+                    "{filter:?} after {after:?}: {steps:?}"
+                );
+            }
+        }
+        for body in [None, Some("symposium".to_string())] {
+            for after in [
+                None,
+                Some(("2024-06-05".to_string(), "symposium-2024".to_string())),
+            ] {
+                let filter = MeetingFilter { body: body.clone() };
+                let (sql, args) = meeting_page_query(&filter, after.clone(), 50);
+                let steps = plan(&scratch.store, &sql, args).await;
+                assert!(
+                    !scans_whole_table(&steps),
+                    "{filter:?} after {after:?}: {steps:?}"
+                );
+            }
+        }
+        let rollup = plan(
+            &scratch.store,
+            "SELECT t.jurisdiction FROM tasks t JOIN matters m ON m.key = t.matter \
+             WHERE m.plan = $1",
+            vec!["p".into()],
+        )
+        .await;
+        assert!(!scans_whole_table(&rollup), "roll-up: {rollup:?}");
+        scratch.cleanup().await.expect("cleanup");
+    }
+
+    #[test]
+    fn conditions_number_their_placeholders_in_order() {
+        let mut conditions = Conditions::default();
+        conditions.add("a = ?", vec!["x".into()]);
+        conditions.add("(b, c) < (?, ?)", vec!["y".into(), "z".into()]);
+        assert_eq!(
+            conditions.where_clause(),
+            "WHERE a = $1 AND (b, c) < ($2, $3)"
+        );
+        assert_eq!(conditions.args.len(), 3);
+        assert_eq!(Conditions::default().where_clause(), "");
     }
 }

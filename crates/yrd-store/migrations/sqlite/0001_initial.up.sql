@@ -109,7 +109,7 @@ CREATE TABLE meetings (
     source          TEXT NOT NULL
 ) STRICT;
 CREATE INDEX meetings_by_date ON meetings (start_date, key);
-CREATE INDEX meetings_body ON meetings (body, start_date);
+CREATE INDEX meetings_body ON meetings (body, start_date, key);
 
 CREATE TABLE decisions (
     key             TEXT PRIMARY KEY,
@@ -147,6 +147,7 @@ CREATE TABLE matters (
     source          TEXT NOT NULL,
     FOREIGN KEY (plan, area) REFERENCES plan_areas (plan, key)
 ) STRICT;
+CREATE INDEX matters_plan ON matters (plan, key);
 CREATE INDEX matters_plan_area ON matters (plan, area, key);
 
 CREATE TABLE matter_members (
