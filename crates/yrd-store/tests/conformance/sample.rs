@@ -370,21 +370,9 @@ pub fn dataset() -> Dataset {
     }
 }
 
-/// Sorts every collection by key so datasets compare regardless of listing order.
+/// The dataset in the dataset format's canonical order, so datasets compare regardless of
+/// listing order.
 pub fn canonical(mut d: Dataset) -> Dataset {
-    d.jurisdictions.sort_by_key(|j| j.code);
-    d.zones.sort_by(|a, b| a.key.cmp(&b.key));
-    d.bodies.sort_by(|a, b| a.key.cmp(&b.key));
-    d.seats.sort_by(|a, b| a.key.cmp(&b.key));
-    d.meetings.sort_by(|a, b| a.key.cmp(&b.key));
-    d.decisions.sort_by(|a, b| a.key.cmp(&b.key));
-    d.plans.sort_by(|a, b| a.key.cmp(&b.key));
-    d.matters.sort_by(|a, b| a.key.cmp(&b.key));
-    d.tasks.sort_by(|a, b| a.key.cmp(&b.key));
-    d.reports.sort_by(|a, b| a.key.cmp(&b.key));
-    d.problems.sort_by(|a, b| a.key.cmp(&b.key));
-    d.agreements.sort_by(|a, b| a.key.cmp(&b.key));
-    d.indicators.sort_by(|a, b| a.key.cmp(&b.key));
-    d.observations.sort_by(|a, b| a.key.cmp(&b.key));
+    yrd_dataset::canonicalize(&mut d);
     d
 }
