@@ -525,6 +525,12 @@ impl Store {
             ));
         }
 
+        // A report moved between tasks changes its old task's progress too.
+        let stored_task_of: HashMap<&str, &str> = stored
+            .reports
+            .iter()
+            .map(|r| (r.key.as_str(), r.task.as_str()))
+            .collect();
         let mut refreshed_tasks = BTreeSet::new();
         for r in diff(
             &mut summary,
@@ -534,6 +540,9 @@ impl Store {
             |r| r.key.clone(),
         ) {
             refreshed_tasks.insert(r.task.clone());
+            if let Some(old_task) = stored_task_of.get(r.key.as_str()) {
+                refreshed_tasks.insert((*old_task).to_owned());
+            }
             out.push(stmt(
                 "INSERT INTO reports (key, task, as_of, percent, state, narrative_zh, narrative_en, evidence, source) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (key) DO UPDATE SET task = excluded.task, \
@@ -552,16 +561,6 @@ impl Store {
                     r.source.clone().into(),
                 ],
             ));
-        }
-        // A report moved between tasks changes its old task too.
-        for old in &stored.reports {
-            if incoming
-                .reports
-                .iter()
-                .any(|r| r.key == old.key && r.task != old.task)
-            {
-                refreshed_tasks.insert(old.task.clone());
-            }
         }
         for task in refreshed_tasks {
             out.push(stmt(REFRESH_TASK_PROGRESS, vec![task.into()]));

@@ -121,6 +121,38 @@ async fn import_updates_only_what_differs(store: Store) -> Result {
         t1a.reported_percent == Some(75),
         "latest progress follows the updated report: {t1a:?}"
     );
+    // Moving a report to another task changes the progress of both tasks.
+    let moved = dataset
+        .reports
+        .iter_mut()
+        .find(|r| r.key == "r-5")
+        .ok_or("r-5")?;
+    moved.task = "t-4a".into();
+    store.import(&dataset).await?;
+    let today = date!(2025 - 01 - 01);
+    let m3 = store
+        .matter("m-3", today, ProgressBasis::Reported)
+        .await?
+        .ok_or("m-3")?;
+    let m4 = store
+        .matter("m-4", today, ProgressBasis::Reported)
+        .await?
+        .ok_or("m-4")?;
+    let t4a = m4
+        .state
+        .tasks
+        .iter()
+        .find(|t| t.task.key == "t-4a")
+        .ok_or("t-4a")?;
+    ensure!(
+        m3.state.tasks[0].reported_percent.is_none(),
+        "the old task lost the report: {:?}",
+        m3.state.tasks[0]
+    );
+    ensure!(
+        t4a.verified_percent == Some(100),
+        "the new task gained it: {t4a:?}"
+    );
     Ok(())
 }
 
