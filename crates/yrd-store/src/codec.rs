@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use yrd_domain::{AdminCode, PartialDate, Text};
+use yrd_domain::{AdminCode, PartialDate};
 
 use crate::StoreError;
 
@@ -51,10 +51,6 @@ pub(crate) fn json<T: Serialize>(value: &T) -> String {
 
 pub(crate) fn from_json<T: DeserializeOwned>(what: &'static str, s: &str) -> Result<T, StoreError> {
     serde_json::from_str(s).map_err(|e| corrupt(what, e.to_string()))
-}
-
-pub(crate) fn text(zh: String, en: String) -> Text {
-    Text { zh, en }
 }
 
 pub(crate) fn corrupt(what: &'static str, reason: String) -> StoreError {

@@ -153,7 +153,7 @@ impl JurisdictionRow {
         Ok(Jurisdiction {
             code: code("jurisdiction code", &self.code)?,
             parent: opt_code("jurisdiction parent", self.parent.as_deref())?,
-            name: text(self.name_zh, self.name_en),
+            name: Text::new(self.name_zh, self.name_en),
             centroid: match (self.lat, self.lon) {
                 (Some(lat), Some(lon)) => Some(LatLon { lat, lon }),
                 _ => None,
@@ -661,8 +661,8 @@ impl Store {
                         .map(|c| code("zone member", c))
                         .collect::<Result<_, _>>()?,
                     key: r.key,
-                    name: text(r.name_zh, r.name_en),
-                    description: text(r.description_zh, r.description_en),
+                    name: Text::new(r.name_zh, r.name_en),
+                    description: Text::new(r.description_zh, r.description_en),
                     source: r.source,
                 })
             })
@@ -725,8 +725,8 @@ impl Store {
                 Ok(Body {
                     tier: parse_enum("body tier", &r.tier)?,
                     key: r.key,
-                    name: text(r.name_zh, r.name_en),
-                    description: text(r.description_zh, r.description_en),
+                    name: Text::new(r.name_zh, r.name_en),
+                    description: Text::new(r.description_zh, r.description_en),
                     members,
                     host_rotation,
                     source: r.source,
@@ -752,8 +752,8 @@ impl Store {
                     term_end: opt_date("seat term end", r.term_end.as_deref())?,
                     key: r.key,
                     body: r.body,
-                    role: text(r.role_zh, r.role_en),
-                    holder: text(r.holder_zh, r.holder_en),
+                    role: Text::new(r.role_zh, r.role_en),
+                    holder: Text::new(r.holder_zh, r.holder_en),
                     source: r.source,
                 })
             })
@@ -853,8 +853,8 @@ impl Store {
                     attendees: from_json("meeting attendees", &r.attendees)?,
                     agenda: from_json("meeting agenda", &r.agenda)?,
                     outcomes: from_json("meeting outcomes", &r.outcomes)?,
-                    title: text(r.title_zh, r.title_en),
-                    theme: text(r.theme_zh, r.theme_en),
+                    title: Text::new(r.title_zh, r.title_en),
+                    theme: Text::new(r.theme_zh, r.theme_en),
                     body: r.body,
                     source: r.source,
                     key: r.key,
@@ -933,7 +933,7 @@ impl Store {
                         Ok(Position {
                             jurisdiction: code("position jurisdiction", &p.jurisdiction)?,
                             stance: parse_enum("position stance", &p.stance)?,
-                            comment: text(p.comment_zh, p.comment_en),
+                            comment: Text::new(p.comment_zh, p.comment_en),
                         })
                     })
                     .collect::<Result<_, StoreError>>()?;
@@ -942,7 +942,7 @@ impl Store {
                         .map_err(|_| corrupt("decision seq", r.seq.to_string()))?,
                     key: r.key,
                     meeting: r.meeting,
-                    title: text(r.title_zh, r.title_en),
+                    title: Text::new(r.title_zh, r.title_en),
                     subject,
                     positions,
                     source: r.source,
@@ -1006,7 +1006,7 @@ impl Store {
                                 })
                                 .transpose()?,
                             key: a.key,
-                            name: text(a.name_zh, a.name_en),
+                            name: Text::new(a.name_zh, a.name_en),
                         })
                     })
                     .collect::<Result<_, StoreError>>()?;
@@ -1020,10 +1020,10 @@ impl Store {
                     adopted_on: opt_date("plan adoption", r.adopted_on.as_deref())?,
                     issued_on: opt_date("plan issue", r.issued_on.as_deref())?,
                     key: r.key,
-                    title: text(r.title_zh, r.title_en),
+                    title: Text::new(r.title_zh, r.title_en),
                     parent: r.parent,
-                    issuer: text(r.issuer_zh, r.issuer_en),
-                    summary: text(r.summary_zh, r.summary_en),
+                    issuer: Text::new(r.issuer_zh, r.issuer_en),
+                    summary: Text::new(r.summary_zh, r.summary_en),
                     areas,
                     source: r.source,
                 })
@@ -1307,7 +1307,7 @@ impl Store {
                         .unwrap_or_default()
                         .into_iter()
                         .map(|m| Milestone {
-                            title: text(m.title_zh, m.title_en),
+                            title: Text::new(m.title_zh, m.title_en),
                             due: m.due_date,
                             done_on: m.done_on,
                         })
@@ -1319,8 +1319,8 @@ impl Store {
                     key: r.key,
                     plan: r.plan,
                     area: r.area,
-                    title: text(r.title_zh, r.title_en),
-                    objective: text(r.objective_zh, r.objective_en),
+                    title: Text::new(r.title_zh, r.title_en),
+                    objective: Text::new(r.objective_zh, r.objective_en),
                     start: r.start_date,
                     due: r.due_date,
                     source: r.source,
@@ -1349,8 +1349,8 @@ impl Store {
                         jurisdiction: code("task jurisdiction", &r.jurisdiction)?,
                         key: r.key,
                         matter: r.matter,
-                        unit: text(r.unit_zh, r.unit_en),
-                        title: text(r.title_zh, r.title_en),
+                        unit: Text::new(r.unit_zh, r.unit_en),
+                        title: Text::new(r.title_zh, r.title_en),
                         start: r.start_date,
                         due: r.due_date,
                         source: r.source,
@@ -1381,7 +1381,7 @@ impl Store {
                     key: r.key,
                     task: r.task,
                     as_of: r.as_of,
-                    narrative: text(r.narrative_zh, r.narrative_en),
+                    narrative: Text::new(r.narrative_zh, r.narrative_en),
                     source: r.source,
                 })
             })
@@ -1406,11 +1406,11 @@ impl Store {
                     key: r.key,
                     matter: r.matter,
                     task: r.task,
-                    title: text(r.title_zh, r.title_en),
+                    title: Text::new(r.title_zh, r.title_en),
                     raised_on: r.raised_on,
                     due: r.due_date,
                     resolved_on: r.resolved_on,
-                    resolution: text(r.resolution_zh, r.resolution_en),
+                    resolution: Text::new(r.resolution_zh, r.resolution_en),
                     source: r.source,
                 })
             })
@@ -1471,7 +1471,7 @@ impl Store {
                     .map(|p| {
                         Ok(Party {
                             jurisdiction: code("party jurisdiction", &p.jurisdiction)?,
-                            signatory: text(p.signatory_zh, p.signatory_en),
+                            signatory: Text::new(p.signatory_zh, p.signatory_en),
                             signed_on: opt_date("party signature", p.signed_on.as_deref())?,
                         })
                     })
@@ -1480,8 +1480,8 @@ impl Store {
                     signed_on: opt_date("agreement signature", r.signed_on.as_deref())?,
                     in_force_on: opt_date("agreement entry into force", r.in_force_on.as_deref())?,
                     key: r.key,
-                    title: text(r.title_zh, r.title_en),
-                    summary: text(r.summary_zh, r.summary_en),
+                    title: Text::new(r.title_zh, r.title_en),
+                    summary: Text::new(r.summary_zh, r.summary_en),
                     meeting: r.meeting,
                     parties,
                     source: r.source,
@@ -1568,9 +1568,9 @@ impl Store {
                         .transpose()?,
                     targets: from_json("indicator targets", &r.targets)?,
                     key: r.key,
-                    name: text(r.name_zh, r.name_en),
-                    description: text(r.description_zh, r.description_en),
-                    unit: text(r.unit_zh, r.unit_en),
+                    name: Text::new(r.name_zh, r.name_en),
+                    description: Text::new(r.description_zh, r.description_en),
+                    unit: Text::new(r.unit_zh, r.unit_en),
                     scope,
                     source: r.source,
                 })
@@ -1605,7 +1605,7 @@ impl Store {
                     indicator: r.indicator,
                     value,
                     site: r.site,
-                    note: text(r.note_zh, r.note_en),
+                    note: Text::new(r.note_zh, r.note_en),
                     source: r.source,
                 })
             })
