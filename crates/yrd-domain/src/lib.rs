@@ -5,6 +5,7 @@
 //! This crate owns meaning, not storage: it performs no I/O, and everything here is a pure
 //! function of its inputs so that the rules users rely on can be unit-tested exhaustively.
 
+pub mod access;
 pub mod code;
 pub mod date;
 pub mod model;

@@ -1,0 +1,14 @@
+DROP TRIGGER journal_no_truncate ON journal;
+DROP TRIGGER journal_no_change ON journal;
+DROP FUNCTION journal_append_only();
+DROP TABLE journal_head;
+DROP TABLE journal;
+DROP TABLE sign_in_failures;
+DROP TABLE api_tokens;
+DROP TABLE sessions;
+DROP TABLE role_assignments;
+DROP TABLE users;
+DROP INDEX matters_body;
+ALTER TABLE matters DROP COLUMN published;
+ALTER TABLE matters DROP COLUMN body;
+ALTER TABLE plans DROP COLUMN published;

@@ -1,0 +1,13 @@
+DROP TRIGGER journal_no_delete;
+DROP TRIGGER journal_no_update;
+DROP TABLE journal_head;
+DROP TABLE journal;
+DROP TABLE sign_in_failures;
+DROP TABLE api_tokens;
+DROP TABLE sessions;
+DROP TABLE role_assignments;
+DROP TABLE users;
+DROP INDEX matters_body;
+ALTER TABLE matters DROP COLUMN published;
+ALTER TABLE matters DROP COLUMN body;
+ALTER TABLE plans DROP COLUMN published;
