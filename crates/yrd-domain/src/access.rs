@@ -133,13 +133,24 @@ impl Scope {
     }
 }
 
+/// Written `region`, `jurisdiction:320000` or `body:<key>` on the command line and in URLs.
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Scope::Region => f.write_str("region"),
-            Scope::Jurisdiction(code) => write!(f, "jurisdiction {code}"),
-            Scope::Body(key) => write!(f, "body {key}"),
+            Scope::Jurisdiction(code) => write!(f, "jurisdiction:{code}"),
+            Scope::Body(key) => write!(f, "body:{key}"),
         }
+    }
+}
+
+impl FromStr for Scope {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Scope, String> {
+        let (kind, key) = s.split_once(':').unwrap_or((s, ""));
+        Scope::from_parts(kind, key).map_err(|e| {
+            format!("{e} (write a scope as region, jurisdiction:<code> or body:<key>)")
+        })
     }
 }
 
@@ -640,7 +651,7 @@ mod tests {
         assert!(Assignment::new(Role::OfficeStaff, group).is_ok());
         assert!(Assignment::new(Role::Administrator, js).is_ok());
         let err = Assignment::new(Role::Auditor, Scope::Body("x".into())).unwrap_err();
-        assert_eq!(err, "the role auditor is scoped to the region, not to body x");
+        assert_eq!(err, "the role auditor is scoped to the region, not to body:x");
     }
 
     #[test]
@@ -656,6 +667,7 @@ mod tests {
         ] {
             let (kind, key) = scope.parts();
             assert_eq!(Scope::from_parts(kind, &key).unwrap(), scope);
+            assert_eq!(scope.to_string().parse::<Scope>().unwrap(), scope);
         }
         assert!(Scope::from_parts("region", "x").is_err());
         assert!(Scope::from_parts("jurisdiction", "32").is_err());

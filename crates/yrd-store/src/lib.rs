@@ -8,10 +8,13 @@
 //! Reads are set-based: a list is one query per record kind, never one query per record, and
 //! every filter is answered by an index.
 
+mod accounts;
 mod codec;
 mod exec;
 mod import;
+mod journal;
 mod read;
+mod write;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -24,7 +27,10 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use accounts::*;
 pub use import::ImportSummary;
+pub use journal::{Author, BrokenLink, Change, GENESIS_HASH, JournalEntry, Verification};
+pub use write::*;
 pub use read::*;
 pub use yrd_domain;
 
@@ -45,6 +51,23 @@ pub enum StoreError {
     Corrupt { what: &'static str, reason: String },
     #[error("invalid cursor")]
     InvalidCursor,
+    /// A write refused because of the record's current state (a taken key, a stale version).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A write refused because a value is unacceptable.
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+}
+
+impl StoreError {
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> StoreError {
+        StoreError::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
 }
 
 /// Which engine a [`Store`] runs on.

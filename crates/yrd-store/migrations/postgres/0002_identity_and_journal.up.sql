@@ -47,7 +47,6 @@ CREATE TABLE api_tokens (
     name        TEXT NOT NULL,
     secret_hash TEXT NOT NULL UNIQUE,
     created_at  BIGINT NOT NULL,
-    last_used   BIGINT,
     revoked_at  BIGINT
 );
 CREATE INDEX api_tokens_user ON api_tokens (username, id);

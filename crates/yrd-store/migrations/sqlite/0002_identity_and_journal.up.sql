@@ -47,7 +47,6 @@ CREATE TABLE api_tokens (
     name        TEXT NOT NULL,
     secret_hash TEXT NOT NULL UNIQUE,
     created_at  INTEGER NOT NULL,
-    last_used   INTEGER,
     revoked_at  INTEGER
 ) STRICT;
 CREATE INDEX api_tokens_user ON api_tokens (username, id);

@@ -1,0 +1,520 @@
+//! The journal: every change to a record, appended in the same transaction as the change, each
+//! entry chained to the one before by a SHA-256 hash so that editing, deleting or reordering
+//! past entries is detectable ([`Store::verify_history`]).
+//!
+//! All application writes go through [`JournalTx`]: it opens the transaction by locking the
+//! chain's tip (`journal_head`), which serialises writers on both engines, lets the caller read
+//! and write under that lock, and appends the caller's [`Change`]s when it commits.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use sqlx::postgres::{PgPool, Postgres};
+use sqlx::sqlite::{Sqlite, SqlitePool};
+use sqlx::{AssertSqlSafe, Transaction};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::exec::{Arg, Row, bind_args};
+use crate::{Backend, Store, StoreError};
+
+/// The hash the first entry links to.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Who made a change, as the journal names them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Author {
+    /// A signed-in user, by username.
+    User(String),
+    /// A command run on the server, e.g. `import`, with the operating-system user who ran it.
+    Command { command: String, os_user: String },
+}
+
+impl Author {
+    pub fn label(&self) -> String {
+        match self {
+            Author::User(name) => format!("user:{name}"),
+            Author::Command { command, os_user } => format!("cli:{command}:{os_user}"),
+        }
+    }
+}
+
+/// One change to one record: the fields it had before and has after (only those that differ,
+/// or every field when the record is created or deleted).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    pub kind: &'static str,
+    pub key: String,
+    pub action: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+impl Change {
+    /// A change with explicit before and after values.
+    pub fn new(
+        kind: &'static str,
+        key: impl Into<String>,
+        action: impl Into<String>,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) -> Change {
+        Change {
+            kind,
+            key: key.into(),
+            action: action.into(),
+            before,
+            after,
+        }
+    }
+
+    /// The change from `before` to `after` of a serialisable record; the action is `create`,
+    /// `update` or `delete`. `None` when nothing differs.
+    pub fn between<T: Serialize>(
+        kind: &'static str,
+        key: impl Into<String>,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) -> Option<Change> {
+        let to_object = |record: &T| match serde_json::to_value(record) {
+            Ok(Value::Object(map)) => map,
+            Ok(other) => Map::from_iter([("value".to_owned(), other)]),
+            Err(e) => unreachable!("records serialise to JSON: {e}"),
+        };
+        let (before, after, action) = match (before.map(to_object), after.map(to_object)) {
+            (None, None) => return None,
+            (None, Some(after)) => (None, Some(after), "create"),
+            (Some(before), None) => (Some(before), None, "delete"),
+            (Some(mut before), Some(mut after)) => {
+                let same: Vec<String> = after
+                    .iter()
+                    .filter(|(field, value)| before.get(*field) == Some(*value))
+                    .map(|(field, _)| field.clone())
+                    .collect();
+                for field in same {
+                    before.remove(&field);
+                    after.remove(&field);
+                }
+                if before.is_empty() && after.is_empty() {
+                    return None;
+                }
+                (Some(before), Some(after), "update")
+            }
+        };
+        Some(Change::new(
+            kind,
+            key,
+            action,
+            before.map(Value::Object),
+            after.map(Value::Object),
+        ))
+    }
+}
+
+/// A journal entry as stored.
+#[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
+pub struct JournalEntry {
+    pub seq: i64,
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub actor: String,
+    pub record_kind: String,
+    pub record_key: String,
+    pub action: String,
+    /// JSON text of the changed fields before the change.
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl JournalEntry {
+    /// The hash this entry must carry: over its content and the previous entry's hash.
+    pub fn expected_hash(&self) -> String {
+        let content = serde_json::to_string(&(
+            self.seq,
+            &self.at,
+            &self.actor,
+            &self.record_kind,
+            &self.record_key,
+            &self.action,
+            &self.before,
+            &self.after,
+            &self.prev_hash,
+        ))
+        .expect("strings and integers serialise");
+        hex(&Sha256::digest(content.as_bytes()))
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The outcome of walking the chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    /// Entries checked.
+    pub entries: i64,
+    /// The hash of the last entry: a digest of the whole history, to compare across copies.
+    pub head_hash: String,
+    /// The first broken link, if any.
+    pub broken: Option<BrokenLink>,
+}
+
+/// Where and why the chain breaks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BrokenLink {
+    /// The entry that fails its check (for a missing tail, the last entry the tip names).
+    pub seq: i64,
+    pub reason: String,
+}
+
+/// An open transaction on either engine.
+pub(crate) enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            Tx::Sqlite($conn) => $body,
+            Tx::Postgres($conn) => $body,
+        }
+    };
+}
+
+impl Tx {
+    async fn begin(store: &Store) -> Result<Tx, StoreError> {
+        Ok(match &store.backend {
+            Backend::Sqlite(pool) => Tx::Sqlite(SqlitePool::begin(pool).await?),
+            Backend::Postgres(pool) => Tx::Postgres(PgPool::begin(pool).await?),
+        })
+    }
+
+    pub(crate) async fn fetch<R: Row>(
+        &mut self,
+        sql: impl Into<String>,
+        args: Vec<Arg>,
+    ) -> Result<Vec<R>, StoreError> {
+        let sql = AssertSqlSafe(sql.into());
+        let rows = on_tx!(self, tx => {
+            bind_args!(sqlx::query_as::<_, R>(sql), args).fetch_all(&mut **tx).await?
+        });
+        Ok(rows)
+    }
+
+    /// Runs one statement; returns the number of rows it affected.
+    pub(crate) async fn execute(
+        &mut self,
+        sql: &'static str,
+        args: Vec<Arg>,
+    ) -> Result<u64, StoreError> {
+        let affected = on_tx!(self, tx => {
+            bind_args!(sqlx::query(sql), args).execute(&mut **tx).await?.rows_affected()
+        });
+        Ok(affected)
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        on_tx!(self, tx => tx.commit().await?);
+        Ok(())
+    }
+}
+
+/// A transaction holding the journal's tip: reads see the latest committed state, writes and
+/// their [`Change`]s commit together or not at all.
+pub(crate) struct JournalTx {
+    tx: Tx,
+    author: String,
+    head_seq: i64,
+    head_hash: String,
+    changes: Vec<Change>,
+}
+
+impl JournalTx {
+    /// Opens a transaction and locks the chain's tip. The first statement is a write so that
+    /// SQLite takes its write lock now (waiting for other writers) rather than failing to
+    /// upgrade a read later, and PostgreSQL locks the tip row until commit.
+    pub(crate) async fn begin(store: &Store, author: &Author) -> Result<JournalTx, StoreError> {
+        let mut tx = Tx::begin(store).await?;
+        let head: Vec<(i64, String)> = tx
+            .fetch(
+                "UPDATE journal_head SET seq = seq WHERE id = 1 RETURNING seq, hash",
+                vec![],
+            )
+            .await?;
+        let (head_seq, head_hash) = head.into_iter().next().ok_or(StoreError::Corrupt {
+            what: "journal",
+            reason: "the journal's tip row is missing".into(),
+        })?;
+        Ok(JournalTx {
+            tx,
+            author: author.label(),
+            head_seq,
+            head_hash,
+            changes: Vec::new(),
+        })
+    }
+
+    /// The sequence number of the last committed entry when this transaction began.
+    pub(crate) fn head_seq(&self) -> i64 {
+        self.head_seq
+    }
+
+    pub(crate) async fn fetch<R: Row>(
+        &mut self,
+        sql: impl Into<String>,
+        args: Vec<Arg>,
+    ) -> Result<Vec<R>, StoreError> {
+        self.tx.fetch(sql, args).await
+    }
+
+    pub(crate) async fn execute(
+        &mut self,
+        sql: &'static str,
+        args: Vec<Arg>,
+    ) -> Result<u64, StoreError> {
+        self.tx.execute(sql, args).await
+    }
+
+    /// Records a change to be journalled at commit.
+    pub(crate) fn record(&mut self, change: Change) {
+        self.changes.push(change);
+    }
+
+    /// Appends the recorded changes to the chain and commits everything. Returns the entries.
+    pub(crate) async fn commit(mut self) -> Result<Vec<JournalEntry>, StoreError> {
+        let at = OffsetDateTime::now_utc()
+            .format(&Rfc3339)
+            .expect("the current time formats as RFC 3339");
+        let mut entries = Vec::with_capacity(self.changes.len());
+        let mut prev_hash = self.head_hash.clone();
+        for (i, change) in std::mem::take(&mut self.changes).into_iter().enumerate() {
+            let mut entry = JournalEntry {
+                seq: self.head_seq + 1 + i as i64,
+                at: at.clone(),
+                actor: self.author.clone(),
+                record_kind: change.kind.to_owned(),
+                record_key: change.key,
+                action: change.action,
+                before: change.before.map(|v| v.to_string()),
+                after: change.after.map(|v| v.to_string()),
+                prev_hash,
+                hash: String::new(),
+            };
+            entry.hash = entry.expected_hash();
+            prev_hash = entry.hash.clone();
+            self.tx
+                .execute(
+                    "INSERT INTO journal (seq, at, actor, record_kind, record_key, action, before, after, \
+                     prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    vec![
+                        entry.seq.into(),
+                        entry.at.clone().into(),
+                        entry.actor.clone().into(),
+                        entry.record_kind.clone().into(),
+                        entry.record_key.clone().into(),
+                        entry.action.clone().into(),
+                        entry.before.clone().into(),
+                        entry.after.clone().into(),
+                        entry.prev_hash.clone().into(),
+                        entry.hash.clone().into(),
+                    ],
+                )
+                .await?;
+            entries.push(entry);
+        }
+        if let Some(last) = entries.last() {
+            self.tx
+                .execute(
+                    "UPDATE journal_head SET seq = $1, hash = $2 WHERE id = 1",
+                    vec![last.seq.into(), last.hash.clone().into()],
+                )
+                .await?;
+        }
+        self.tx.commit().await?;
+        Ok(entries)
+    }
+}
+
+const ENTRY_COLUMNS: &str =
+    "seq, at, actor, record_kind, record_key, action, before, after, prev_hash, hash";
+
+/// Entries read per query while walking the chain.
+const VERIFY_BATCH: i64 = 5_000;
+
+impl Store {
+    /// The sequence number of the journal's last entry.
+    pub async fn journal_head(&self) -> Result<(i64, String), StoreError> {
+        let rows: Vec<(i64, String)> = self
+            .fetch("SELECT seq, hash FROM journal_head WHERE id = 1".into(), vec![])
+            .await?;
+        rows.into_iter().next().ok_or(StoreError::Corrupt {
+            what: "journal",
+            reason: "the journal's tip row is missing".into(),
+        })
+    }
+
+    /// Walks the whole chain from the first entry and reports the first broken link: an entry
+    /// whose content no longer matches its hash, that does not link to the entry before it, or
+    /// that is missing (a gap in the sequence, or a tip that names entries that are gone).
+    pub async fn verify_history(&self) -> Result<Verification, StoreError> {
+        let mut expected_seq = 1_i64;
+        let mut prev_hash = GENESIS_HASH.to_owned();
+        let broken = |seq: i64, reason: String, entries: i64, head: &str| Verification {
+            entries,
+            head_hash: head.to_owned(),
+            broken: Some(BrokenLink { seq, reason }),
+        };
+        loop {
+            let batch: Vec<JournalEntry> = self
+                .fetch(
+                    format!(
+                        "SELECT {ENTRY_COLUMNS} FROM journal WHERE seq >= $1 ORDER BY seq LIMIT {VERIFY_BATCH}"
+                    ),
+                    vec![expected_seq.into()],
+                )
+                .await?;
+            let done = (batch.len() as i64) < VERIFY_BATCH;
+            for entry in batch {
+                let checked = expected_seq - 1;
+                if entry.seq != expected_seq {
+                    return Ok(broken(
+                        expected_seq,
+                        format!(
+                            "entry {expected_seq} is missing (the next entry is {})",
+                            entry.seq
+                        ),
+                        checked,
+                        &prev_hash,
+                    ));
+                }
+                if entry.prev_hash != prev_hash {
+                    return Ok(broken(
+                        entry.seq,
+                        "does not link to the entry before it (entries were removed, inserted or reordered)".into(),
+                        checked,
+                        &prev_hash,
+                    ));
+                }
+                if entry.expected_hash() != entry.hash {
+                    return Ok(broken(
+                        entry.seq,
+                        "its content does not match its hash (the entry was edited)".into(),
+                        checked,
+                        &prev_hash,
+                    ));
+                }
+                prev_hash = entry.hash;
+                expected_seq += 1;
+            }
+            if done {
+                break;
+            }
+        }
+        let entries = expected_seq - 1;
+        let (head_seq, head_hash) = self.journal_head().await?;
+        if head_seq != entries || head_hash != prev_hash {
+            let reason = if head_seq > entries {
+                format!("the journal ends at entry {entries} but its tip names entry {head_seq}: entries were removed")
+            } else {
+                format!("the journal's tip names entry {head_seq} with another hash than the chain's end (entry {entries})")
+            };
+            return Ok(broken(entries + 1, reason, entries, &prev_hash));
+        }
+        Ok(Verification {
+            entries,
+            head_hash: prev_hash,
+            broken: None,
+        })
+    }
+
+    /// A record's journal entries, oldest first; `after` continues from a sequence number.
+    pub async fn history(
+        &self,
+        kind: &str,
+        key: &str,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<JournalEntry>, StoreError> {
+        self.fetch(
+            format!(
+                "SELECT {ENTRY_COLUMNS} FROM journal WHERE record_kind = $1 AND record_key = $2 \
+                 AND seq > $3 ORDER BY seq LIMIT {}",
+                limit.min(crate::MAX_PAGE)
+            ),
+            vec![kind.into(), key.into(), after.unwrap_or(0).into()],
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Rec {
+        a: u8,
+        b: &'static str,
+    }
+
+    #[test]
+    fn a_change_keeps_only_the_fields_that_differ() {
+        let before = Rec { a: 1, b: "x" };
+        let after = Rec { a: 2, b: "x" };
+        let change = Change::between("rec", "k", Some(&before), Some(&after)).unwrap();
+        assert_eq!(change.action, "update");
+        assert_eq!(change.before, Some(serde_json::json!({"a": 1})));
+        assert_eq!(change.after, Some(serde_json::json!({"a": 2})));
+        assert_eq!(Change::between("rec", "k", Some(&before), Some(&before)), None);
+        let created = Change::between::<Rec>("rec", "k", None, Some(&after)).unwrap();
+        assert_eq!(created.action, "create");
+        assert_eq!(created.after, Some(serde_json::json!({"a": 2, "b": "x"})));
+    }
+
+    #[test]
+    fn the_hash_covers_every_field_and_the_link() {
+        let entry = JournalEntry {
+            seq: 1,
+            at: "2026-01-01T00:00:00Z".into(),
+            actor: "user:a".into(),
+            record_kind: "task".into(),
+            record_key: "t".into(),
+            action: "update".into(),
+            before: Some("{}".into()),
+            after: None,
+            prev_hash: GENESIS_HASH.into(),
+            hash: String::new(),
+        };
+        let hash = entry.expected_hash();
+        assert_eq!(hash.len(), 64);
+        let variants = [
+            JournalEntry {
+                seq: 2,
+                ..entry.clone()
+            },
+            JournalEntry {
+                actor: "user:b".into(),
+                ..entry.clone()
+            },
+            JournalEntry {
+                before: None,
+                ..entry.clone()
+            },
+            JournalEntry {
+                after: Some("{}".into()),
+                ..entry.clone()
+            },
+            JournalEntry {
+                prev_hash: "1".repeat(64),
+                ..entry.clone()
+            },
+        ];
+        for variant in variants {
+            assert_ne!(variant.expected_hash(), hash, "{variant:?}");
+        }
+    }
+}

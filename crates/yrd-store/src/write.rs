@@ -1,0 +1,318 @@
+//! Changes users make to the mechanism's records, each in one journalled transaction, and the
+//! facts the access policy needs about a record before it is read or changed.
+
+use serde_json::json;
+use time::Date;
+use yrd_domain::{AdminCode, ProgressReport, ReportState, Stance, Text};
+
+use crate::accounts::random_bytes;
+use crate::codec::{code, enum_name};
+use crate::journal::{Author, Change, JournalTx, hex};
+use crate::{Store, StoreError};
+
+/// What the policy needs to know of a plan or matter: whether it (and the plan it belongs to)
+/// is published, and the body responsible for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MatterAccess {
+    pub published: bool,
+    pub body: Option<String>,
+    /// Lead and participating members.
+    pub members: Vec<AdminCode>,
+}
+
+/// A task's member and its matter's access facts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskAccess {
+    pub member: AdminCode,
+    pub matter: String,
+    pub access: MatterAccess,
+}
+
+/// A progress report as a member submits it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewReport {
+    pub as_of: Date,
+    pub percent: u8,
+    pub narrative: Text,
+    pub evidence: Vec<String>,
+}
+
+/// The source recorded on records entered in yrd: who entered them.
+pub fn entered_by(author: &Author) -> String {
+    format!("yrd:{}", author.label())
+}
+
+#[derive(sqlx::FromRow)]
+struct MatterAccessRow {
+    published: bool,
+    body: Option<String>,
+    members: Option<String>,
+}
+
+/// Selects a matter's access facts; the plan's publication counts too.
+const MATTER_ACCESS: &str = "SELECT (m.published AND p.published) AS published, m.body, \
+     (SELECT GROUP_CONCAT_MEMBERS FROM matter_members mm WHERE mm.matter = m.key) AS members \
+     FROM matters m JOIN plans p ON p.key = m.plan WHERE m.key = $1";
+
+impl Store {
+    fn matter_access_sql(&self) -> String {
+        let concat = match self.engine() {
+            crate::Engine::Sqlite => "group_concat(mm.jurisdiction, ',')",
+            crate::Engine::Postgres => "string_agg(mm.jurisdiction, ',')",
+        };
+        MATTER_ACCESS.replace("GROUP_CONCAT_MEMBERS", concat)
+    }
+
+    /// The access facts of a matter, or None if there is no such matter.
+    pub async fn matter_access(&self, key: &str) -> Result<Option<MatterAccess>, StoreError> {
+        let rows: Vec<MatterAccessRow> = self
+            .fetch(self.matter_access_sql(), vec![key.into()])
+            .await?;
+        rows.into_iter().next().map(matter_access).transpose()
+    }
+
+    /// The access facts of a task, or None if there is no such task.
+    pub async fn task_access(&self, key: &str) -> Result<Option<TaskAccess>, StoreError> {
+        let rows: Vec<(String, String)> = self
+            .fetch(
+                "SELECT jurisdiction, matter FROM tasks WHERE key = $1".into(),
+                vec![key.into()],
+            )
+            .await?;
+        let Some((member, matter)) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        let access = self
+            .matter_access(&matter)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt {
+                what: "task",
+                reason: format!("task {key:?} names a missing matter"),
+            })?;
+        Ok(Some(TaskAccess {
+            member: code("task jurisdiction", &member)?,
+            matter,
+            access,
+        }))
+    }
+
+    /// The body whose meeting took a decision, or None if there is no such decision.
+    pub async fn decision_body(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let rows: Vec<(String,)> = self
+            .fetch(
+                "SELECT m.body FROM decisions d JOIN meetings m ON m.key = d.meeting WHERE d.key = $1"
+                    .into(),
+                vec![key.into()],
+            )
+            .await?;
+        Ok(rows.into_iter().next().map(|(b,)| b))
+    }
+
+    /// Whether a plan is published, or None if there is no such plan.
+    pub async fn plan_published(&self, key: &str) -> Result<Option<bool>, StoreError> {
+        let rows: Vec<(bool,)> = self
+            .fetch(
+                "SELECT published FROM plans WHERE key = $1".into(),
+                vec![key.into()],
+            )
+            .await?;
+        Ok(rows.into_iter().next().map(|(p,)| p))
+    }
+
+    /// Submits a progress report on a task and updates the task's latest reported progress.
+    pub async fn submit_report(
+        &self,
+        author: &Author,
+        task: &str,
+        new: &NewReport,
+    ) -> Result<ProgressReport, StoreError> {
+        if new.percent > 100 {
+            return Err(StoreError::invalid("percent", "must be between 0 and 100"));
+        }
+        if new.narrative.zh.trim().is_empty() && new.narrative.en.trim().is_empty() {
+            return Err(StoreError::invalid(
+                "narrative",
+                "required in at least one language",
+            ));
+        }
+        for link in &new.evidence {
+            if !(link.starts_with("https://") || link.starts_with("http://"))
+                || link.contains(char::is_whitespace)
+            {
+                return Err(StoreError::invalid(
+                    "evidence",
+                    format!("{link:?} is not an http(s) URL"),
+                ));
+            }
+        }
+        let mut tx = JournalTx::begin(self, author).await?;
+        let found: Vec<(String,)> = tx
+            .fetch("SELECT key FROM tasks WHERE key = $1", vec![task.into()])
+            .await?;
+        if found.is_empty() {
+            return Err(StoreError::NotFound(format!("task {task:?}")));
+        }
+        let report = ProgressReport {
+            key: format!("report-{}", hex(&random_bytes::<8>())),
+            task: task.to_owned(),
+            as_of: new.as_of,
+            percent: new.percent,
+            narrative: new.narrative.clone(),
+            evidence: new.evidence.clone(),
+            state: ReportState::Submitted,
+            source: entered_by(author),
+        };
+        tx.execute(
+            "INSERT INTO reports (key, task, as_of, percent, state, narrative_zh, narrative_en, evidence, source) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            vec![
+                report.key.clone().into(),
+                report.task.clone().into(),
+                report.as_of.into(),
+                i64::from(report.percent).into(),
+                enum_name(&report.state).into(),
+                report.narrative.zh.clone().into(),
+                report.narrative.en.clone().into(),
+                crate::codec::json(&report.evidence).into(),
+                report.source.clone().into(),
+            ],
+        )
+        .await?;
+        tx.execute(crate::import::REFRESH_TASK_PROGRESS, vec![task.into()])
+            .await?;
+        tx.record(
+            Change::between("report", &report.key, None, Some(&report))
+                .expect("a new record is a change"),
+        );
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// Records (or changes) a member's position on a decision.
+    pub async fn record_position(
+        &self,
+        author: &Author,
+        decision: &str,
+        member: AdminCode,
+        stance: Stance,
+        comment: &Text,
+    ) -> Result<(), StoreError> {
+        let mut tx = JournalTx::begin(self, author).await?;
+        let found: Vec<(String,)> = tx
+            .fetch(
+                "SELECT d.key FROM decisions d JOIN meetings m ON m.key = d.meeting \
+                 JOIN body_members bm ON bm.body = m.body AND bm.jurisdiction = $2 WHERE d.key = $1",
+                vec![decision.into(), member.to_string().into()],
+            )
+            .await?;
+        if found.is_empty() {
+            let exists: Vec<(String,)> = tx
+                .fetch(
+                    "SELECT key FROM decisions WHERE key = $1",
+                    vec![decision.into()],
+                )
+                .await?;
+            return Err(if exists.is_empty() {
+                StoreError::NotFound(format!("decision {decision:?}"))
+            } else {
+                StoreError::invalid(
+                    "member",
+                    format!("{member} is not a member of the body that took this decision"),
+                )
+            });
+        }
+        let before: Vec<(String, String, String)> = tx
+            .fetch(
+                "SELECT stance, comment_zh, comment_en FROM positions WHERE decision = $1 AND jurisdiction = $2",
+                vec![decision.into(), member.to_string().into()],
+            )
+            .await?;
+        let position = |stance: &str, zh: &str, en: &str| {
+            json!({"member": member.to_string(), "stance": stance, "comment": {"zh": zh, "en": en}})
+        };
+        let before = before
+            .into_iter()
+            .next()
+            .map(|(stance, zh, en)| position(&stance, &zh, &en));
+        let after = position(&enum_name(&stance), &comment.zh, &comment.en);
+        if before.as_ref() == Some(&after) {
+            return Ok(());
+        }
+        tx.execute(
+            "INSERT INTO positions (decision, jurisdiction, seq, stance, comment_zh, comment_en) \
+             VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM positions WHERE decision = $1), $3, $4, $5) \
+             ON CONFLICT (decision, jurisdiction) DO UPDATE SET stance = excluded.stance, \
+             comment_zh = excluded.comment_zh, comment_en = excluded.comment_en",
+            vec![
+                decision.into(),
+                member.to_string().into(),
+                enum_name(&stance).into(),
+                comment.zh.clone().into(),
+                comment.en.clone().into(),
+            ],
+        )
+        .await?;
+        tx.record(Change::new(
+            "decision",
+            decision,
+            "record_position",
+            before,
+            Some(after),
+        ));
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Publishes or withdraws a matter. Returns false when it already was in that state.
+    pub async fn set_matter_published(
+        &self,
+        author: &Author,
+        matter: &str,
+        published: bool,
+    ) -> Result<bool, StoreError> {
+        let mut tx = JournalTx::begin(self, author).await?;
+        let current: Vec<(bool,)> = tx
+            .fetch(
+                "SELECT published FROM matters WHERE key = $1",
+                vec![matter.into()],
+            )
+            .await?;
+        let Some((was,)) = current.into_iter().next() else {
+            return Err(StoreError::NotFound(format!("matter {matter:?}")));
+        };
+        if was == published {
+            return Ok(false);
+        }
+        tx.execute(
+            "UPDATE matters SET published = $1 WHERE key = $2",
+            vec![published.into(), matter.into()],
+        )
+        .await?;
+        tx.record(Change::new(
+            "matter",
+            matter,
+            if published { "publish" } else { "unpublish" },
+            Some(json!({"published": was})),
+            Some(json!({"published": published})),
+        ));
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+fn matter_access(row: MatterAccessRow) -> Result<MatterAccess, StoreError> {
+    let mut members = row
+        .members
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| code("matter member", s))
+        .collect::<Result<Vec<_>, _>>()?;
+    members.sort();
+    members.dedup();
+    Ok(MatterAccess {
+        published: row.published,
+        body: row.body,
+        members,
+    })
+}
