@@ -524,6 +524,48 @@ fn can_see_draft(actor: Option<&Actor<'_>>, publication: Publication<'_>) -> boo
             .is_some_and(|body| actor.has_any_role_in_body(body))
 }
 
+/// Which drafts an actor sees in lists: the same rule as [`decide`] applies to one record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DraftVisibility {
+    /// Every draft.
+    All,
+    /// Drafts for which one of these bodies is responsible (none: published records only).
+    OfBodies(Vec<String>),
+}
+
+impl DraftVisibility {
+    pub fn sees(&self, publication: Publication<'_>) -> bool {
+        publication.published
+            || match self {
+                DraftVisibility::All => true,
+                DraftVisibility::OfBodies(bodies) => {
+                    publication.body.is_some_and(|b| bodies.iter().any(|x| x == b))
+                }
+            }
+    }
+}
+
+/// The drafts `actor` may see.
+pub fn draft_visibility(actor: Option<&Actor<'_>>) -> DraftVisibility {
+    let Some(actor) = actor else {
+        return DraftVisibility::OfBodies(Vec::new());
+    };
+    if actor.holds_region(Role::OfficeStaff) || actor.holds_region(Role::Auditor) {
+        return DraftVisibility::All;
+    }
+    let mut bodies: Vec<String> = actor
+        .assignments
+        .iter()
+        .filter_map(|a| match &a.scope {
+            Scope::Body(b) => Some(b.clone()),
+            _ => None,
+        })
+        .collect();
+    bodies.sort();
+    bodies.dedup();
+    DraftVisibility::OfBodies(bodies)
+}
+
 /// Region-wide office staff, or office staff of the responsible body.
 fn office_for(actor: &Actor<'_>, body: Option<&str>) -> bool {
     actor.holds_region(Role::OfficeStaff)
@@ -844,6 +886,41 @@ mod tests {
         assert!(
             decide_as(&officer(JS), Action::ReadHistory, &task(JS, true, None)).is_allowed()
         );
+    }
+
+    #[test]
+    fn list_visibility_agrees_with_the_policy() {
+        let profiles: Vec<Vec<Assignment>> = vec![
+            vec![],
+            officer(JS),
+            vec![assignment(Role::OfficeStaff, Scope::Region)],
+            vec![assignment(Role::OfficeStaff, Scope::Body("g".into()))],
+            vec![assignment(Role::BodySecretary, Scope::Body("g".into()))],
+            vec![assignment(Role::Auditor, Scope::Region)],
+            vec![assignment(Role::Administrator, Scope::Region)],
+        ];
+        for assignments in &profiles {
+            let actor = Actor {
+                username: "someone",
+                assignments,
+            };
+            let visibility = draft_visibility(Some(&actor));
+            for published in [true, false] {
+                for body in [None, Some("g"), Some("h")] {
+                    let publication = Publication { published, body };
+                    let target = Target::Plan(publication);
+                    assert_eq!(
+                        visibility.sees(publication),
+                        decide(Some(&actor), Action::Read, &target).is_allowed(),
+                        "{assignments:?} {publication:?}"
+                    );
+                }
+            }
+        }
+        assert!(!draft_visibility(None).sees(Publication {
+            published: false,
+            body: Some("g")
+        }));
     }
 
     #[test]

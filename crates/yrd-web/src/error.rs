@@ -22,6 +22,9 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// HTTP status says all there is to say.
 pub const INVALID_PARAMETERS_TYPE: &str = "/api/problems/invalid-parameters";
 
+/// The problem type of invalid request body fields.
+pub const INVALID_FIELDS_TYPE: &str = "/api/problems/invalid-fields";
+
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -34,6 +37,22 @@ pub enum ApiError {
     /// The route exists but not for this method.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// Sign in first, or the credentials sent are not valid.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Signed in, but the access policy does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The record's state does not allow this change (a taken key, a stale version).
+    #[error("{0}")]
+    Conflict(String),
+    /// Fields of the request body are invalid, each named with why.
+    #[error("invalid fields: {}", describe(.0))]
+    Unprocessable(Vec<FieldError>),
+    #[error("the request body is too large")]
+    PayloadTooLarge { limit: usize },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// The database does not answer (health check).
     #[error("the database does not answer")]
     Unavailable(#[source] StoreError),
@@ -112,6 +131,12 @@ impl ApiError {
             ApiError::InvalidParams(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -132,7 +157,25 @@ impl ApiError {
             ApiError::MethodNotAllowed => (
                 "about:blank",
                 title,
-                "this resource only answers GET".to_owned(),
+                "this resource does not answer this method".to_owned(),
+                None,
+            ),
+            ApiError::Unauthenticated(detail)
+            | ApiError::Forbidden(detail)
+            | ApiError::Conflict(detail)
+            | ApiError::UnsupportedMediaType(detail) => {
+                ("about:blank", title, detail.clone(), None)
+            }
+            ApiError::Unprocessable(errors) => (
+                INVALID_FIELDS_TYPE,
+                "Invalid fields".to_owned(),
+                describe(errors),
+                Some(errors.clone()),
+            ),
+            ApiError::PayloadTooLarge { limit } => (
+                "about:blank",
+                title,
+                format!("the request body exceeds {limit} bytes"),
                 None,
             ),
             ApiError::Unavailable(_) => (
@@ -165,6 +208,11 @@ impl From<StoreError> for ApiError {
             StoreError::InvalidCursor => {
                 ApiError::invalid("cursor", "not a cursor returned by this list")
             }
+            StoreError::Invalid { field, reason } => {
+                ApiError::Unprocessable(vec![FieldError::new(field, reason)])
+            }
+            StoreError::NotFound(what) => ApiError::NotFound(format!("there is no {what}")),
+            StoreError::Conflict(reason) => ApiError::Conflict(reason),
             other => ApiError::internal(other),
         }
     }
@@ -191,7 +239,14 @@ impl IntoResponse for ApiError {
             }
             _ => {}
         }
-        problem_response(&self.problem())
+        let mut response = problem_response(&self.problem());
+        if let ApiError::Unauthenticated(_) = self {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"yrd\""),
+            );
+        }
+        response
     }
 }
 

@@ -384,3 +384,91 @@ mod tests {
         assert_eq!(errors[0].field, "lang");
     }
 }
+
+/// The most a request body may hold. Every write yrd accepts is a small document.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// A JSON request body, with rejections as problem documents: 415 without a JSON media type,
+/// 413 when too large, 400 when not JSON, 422 naming the field when it does not fit.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for JsonBody<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    #[expect(
+        clippy::disallowed_types,
+        reason = "this wrapper is built on axum's extractor"
+    )]
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        use axum::extract::rejection::JsonRejection;
+        match axum::Json::<T>::from_request(request, state).await {
+            Ok(body) => Ok(JsonBody(body.0)),
+            Err(JsonRejection::JsonDataError(e)) => Err(body_field_error(&e.body_text())),
+            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::invalid(
+                "body",
+                format!("not valid JSON: {}", e.body_text().rsplit(": ").next().unwrap_or("")),
+            )),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType(
+                "send the body as application/json".into(),
+            )),
+            Err(JsonRejection::BytesRejection(_)) => {
+                Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT })
+            }
+            Err(other) => Err(ApiError::invalid("body", other.body_text())),
+        }
+    }
+}
+
+/// A form body (`application/x-www-form-urlencoded`), with rejections as problem documents.
+#[derive(Debug)]
+pub struct FormBody<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for FormBody<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        use axum::extract::rejection::FormRejection;
+        match axum::Form::<T>::from_request(request, state).await {
+            Ok(body) => Ok(FormBody(body.0)),
+            Err(FormRejection::FailedToDeserializeForm(e)) => Err(body_field_error(&e.body_text())),
+            Err(FormRejection::InvalidFormContentType(_)) => Err(ApiError::UnsupportedMediaType(
+                "send the form as application/x-www-form-urlencoded".into(),
+            )),
+            Err(FormRejection::BytesRejection(_)) => {
+                Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT })
+            }
+            Err(other) => Err(ApiError::invalid("body", other.body_text())),
+        }
+    }
+}
+
+/// serde's message for a body that does not fit names the field as `path: reason`, or in
+/// backticks for a missing one.
+fn body_field_error(message: &str) -> ApiError {
+    let detail = message
+        .split_once("target type: ")
+        .or_else(|| message.split_once("Failed to deserialize form body: "))
+        .map_or(message, |(_, rest)| rest);
+    let (field, reason) = match detail.split_once(": ") {
+        Some((path, reason)) if !path.contains(' ') => (path.to_owned(), reason.to_owned()),
+        _ => (
+            detail
+                .split('`')
+                .nth(1)
+                .filter(|f| !f.is_empty())
+                .unwrap_or("body")
+                .to_owned(),
+            detail.to_owned(),
+        ),
+    };
+    ApiError::Unprocessable(vec![FieldError::new(field, reason)])
+}

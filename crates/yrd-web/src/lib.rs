@@ -11,13 +11,16 @@
 //! `Accept-Language` (Chinese by default); errors as `application/problem+json` naming each
 //! invalid parameter; lists as `{ "items": [...] }`, with `next_cursor` where paged.
 
+mod auth;
 mod dto;
 mod error;
 mod etag;
 mod extract;
+mod hardening;
 mod openapi;
 mod response;
 mod routes;
+mod session;
 
 use std::any::Any;
 use std::future::Future;
@@ -53,13 +56,32 @@ impl AppState {
 /// paths and methods.
 pub fn router(state: AppState) -> Router {
     let (api, _) = routes::api().split_for_parts();
-    api.fallback(no_route)
+    api.merge(forms())
+        .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(etag::etag))
+        .layer(axum::extract::DefaultBodyLimit::max(extract::BODY_LIMIT))
+        .layer(axum::middleware::from_fn(hardening::security_headers))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
+
+/// The HTML forms that change state, each CSRF-protected. They are not part of the JSON API
+/// or its document.
+pub fn forms() -> Router<AppState> {
+    use axum::routing::{get, post};
+    Router::new()
+        .route("/sign-in", get(session::sign_in_form).post(session::sign_in))
+        .route("/sign-out", post(session::sign_out))
+}
+
+/// Every form route, as (method, path): the authorization matrix test checks it covers them.
+pub const FORM_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/sign-in"),
+    ("POST", "/sign-in"),
+    ("POST", "/sign-out"),
+];
 
 /// Serves [`router`] on `listener` until `shutdown` completes, then finishes the requests in
 /// flight.
@@ -68,7 +90,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    // The peer address is kept for throttling failed sign-ins per client.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -1,14 +1,19 @@
 //! The one list of API handlers. The router and the OpenAPI document are both built from
 //! [`api`], so a route cannot be served undocumented or documented unserved.
 
+mod accounts;
 mod agreements;
 mod bodies;
+mod decisions;
 mod health;
+mod history;
 mod indicators;
 mod jurisdictions;
 mod matters;
 mod meetings;
 mod plans;
+mod publication;
+pub(crate) mod tasks;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -34,5 +39,16 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(agreements::get_agreement))
         .routes(routes!(indicators::list_indicators))
         .routes(routes!(indicators::get_indicator))
+        .routes(routes!(tasks::submit_report))
+        .routes(routes!(decisions::record_position))
+        .routes(routes!(publication::set_publication))
+        .routes(routes!(history::get_history))
+        .routes(routes!(accounts::get_me))
+        .routes(routes!(accounts::list_users, accounts::create_user))
+        .routes(routes!(accounts::get_user))
+        .routes(routes!(accounts::grant_role))
+        .routes(routes!(accounts::revoke_role))
+        .routes(routes!(accounts::list_tokens, accounts::create_token))
+        .routes(routes!(accounts::revoke_token))
         .routes(routes!(openapi::openapi_json))
 }

@@ -1,0 +1,81 @@
+//! Members' positions on the decisions of the mechanism's meetings.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use yrd_domain::access::{Action, Target};
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::dto::Stance;
+use crate::error::{ApiError, FieldError, ProblemResponse};
+use crate::extract::{self, JsonBody, Path};
+use crate::routes::tasks::TextBody;
+
+/// A member's position on a decision.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PositionBody {
+    /// `consent`, `consent_in_principle` or `object`.
+    #[schema(example = "consent")]
+    pub stance: String,
+    #[serde(default)]
+    pub comment: TextBody,
+}
+
+/// Records (or changes) a member's position on a decision: the member's coordinator only.
+#[utoipa::path(
+    put,
+    path = "/api/v1/decisions/{key}/positions/{member}",
+    tag = "meetings",
+    params(
+        ("key" = String, Path, description = "The decision's key"),
+        ("member" = String, Path, description = "The member's six-digit code"),
+    ),
+    request_body = PositionBody,
+    responses(
+        (status = 204, description = "Recorded"),
+        (status = 401, description = "Not signed in", body = ProblemResponse),
+        (status = 403, description = "Not the member's coordinator", body = ProblemResponse),
+        (status = 404, description = "No such decision", body = ProblemResponse),
+        (status = 422, description = "A field is invalid, or the member is not one of the body's", body = ProblemResponse),
+    )
+)]
+pub async fn record_position(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((key, member)): Path<(String, String)>,
+    JsonBody(body): JsonBody<PositionBody>,
+) -> Result<Response, ApiError> {
+    let author = principal.author()?;
+    let member = extract::code(&member).map_err(|e| ApiError::invalid("member", e))?;
+    let store = state.store();
+    let decision_body = store
+        .decision_body(&key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("decision", &key))?;
+    principal.require(
+        Action::RecordPosition,
+        &Target::Decision {
+            body: &decision_body,
+            member,
+        },
+        &format!("decision {key:?}"),
+    )?;
+    let stance = Stance::parse(&body.stance).ok_or_else(|| {
+        ApiError::Unprocessable(vec![FieldError::new(
+            "stance",
+            format!(
+                "{:?} is not a stance: expected one of {}",
+                body.stance,
+                Stance::NAMES.join(", ")
+            ),
+        )])
+    })?;
+    store
+        .record_position(&author, &key, member, stance.into(), &body.comment.to_text())
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
