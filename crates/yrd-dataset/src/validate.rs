@@ -655,6 +655,13 @@ fn work(r: &mut Report<'_>, idx: &Index<'_>, ds: &Dataset) {
             Kind::Agreement,
             &m.agreements,
         );
+        if let Some(body) = &m.body {
+            if body.is_empty() {
+                r.add(at, "body", "empty; leave it out instead");
+            } else {
+                r.resolve(at, "body", &idx.bodies, Kind::Body, body);
+            }
+        }
         r.source(at, "source", &m.source);
     }
     for (i, t) in ds.tasks.iter().enumerate() {

@@ -387,6 +387,10 @@ fn plans(ds: &Dataset) -> Vec<u8> {
         t.opt_display("issued_on", p.issued_on);
         t.opt_text("issuer", &p.issuer);
         t.opt_text("summary", &p.summary);
+        // Published is the default an absent key stands for; only drafts say so.
+        if !p.published {
+            t.raw("published", "false");
+        }
         t.str("source", &p.source);
         for a in &p.areas {
             t.table("plan.areas");
@@ -415,6 +419,10 @@ fn matters(ds: &Dataset) -> Vec<u8> {
         t.opt_display("due", m.due.map(date));
         t.opt_list("indicators", &keys(&m.indicators));
         t.opt_list("agreements", &keys(&m.agreements));
+        t.opt_str("body", m.body.as_deref());
+        if !m.published {
+            t.raw("published", "false");
+        }
         t.str("source", &m.source);
         for milestone in &m.milestones {
             t.table("matter.milestones");

@@ -325,6 +325,51 @@ fn dangling_references() {
 }
 
 #[test]
+fn a_matter_of_an_unknown_body() {
+    assert_eq!(
+        errors(&[(
+            "matters.toml",
+            "indicators = [\"rail-km\"]\n",
+            "indicators = [\"rail-km\"]\nbody = \"no-such-body\"\n"
+        )]),
+        [r#"matters.toml:10: body: unknown body "no-such-body""#]
+    );
+    assert_eq!(
+        errors(&[(
+            "matters.toml",
+            "indicators = [\"rail-km\"]\n",
+            "indicators = [\"rail-km\"]\nbody = \"\"\n"
+        )]),
+        ["matters.toml:10: body: empty; leave it out instead"]
+    );
+}
+
+#[test]
+fn published_and_body_are_optional() {
+    let ds = read_edited(&[(
+        "matters.toml",
+        "indicators = [\"rail-km\"]\n",
+        "indicators = [\"rail-km\"]\nbody = \"symposium\"\npublished = false\n",
+    )])
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(ds.plans.iter().all(|p| p.published), "published by default");
+    let rail = ds.matters.iter().find(|m| m.key == "rail").unwrap();
+    assert_eq!(rail.body.as_deref(), Some("symposium"));
+    assert!(!rail.published);
+    let bridge = ds.matters.iter().find(|m| m.key == "bridge").unwrap();
+    assert_eq!((bridge.body.as_deref(), bridge.published), (None, true));
+    assert_eq!(
+        errors(&[(
+            "plans.toml",
+            "stage = \"in_force\"\n",
+            "stage = \"in_force\"\npublished = \"no\"\n"
+        )])
+        .len(),
+        1
+    );
+}
+
+#[test]
 fn a_problem_on_a_task_of_another_matter() {
     assert_eq!(
         errors(&[("problems.csv", "land,rail,rail.js", "land,bridge,rail.js")]),
@@ -719,6 +764,7 @@ fn sample() -> Dataset {
                 issuer: t("中共中央、国务院", "CPC Central Committee, State Council"),
                 summary: Text::default(),
                 areas: vec![],
+                published: true,
                 source: src.clone(),
             },
             Plan {
@@ -747,6 +793,7 @@ fn sample() -> Dataset {
                         stated_task_count: None,
                     },
                 ],
+                published: true,
                 source: src.clone(),
             },
         ],
@@ -774,6 +821,8 @@ fn sample() -> Dataset {
             ],
             indicators: vec!["rail-km".into()],
             agreements: vec!["rail-framework".into()],
+            body: None,
+            published: true,
             source: src.clone(),
         }],
         tasks: vec![Task {
@@ -966,6 +1015,35 @@ fn a_dataset_round_trips_through_files() {
             fs::read(again.path().join(&name)).unwrap(),
             "{name:?}"
         );
+    }
+}
+
+#[test]
+fn drafts_and_responsible_bodies_round_trip() {
+    let mut ds = sample();
+    ds.plans[0].published = false;
+    ds.matters[0].published = false;
+    ds.matters[0].body = Some("symposium".into());
+    let dir = tempfile::tempdir().unwrap();
+    write_dir(&ds, dir.path()).unwrap();
+    let plans = fs::read_to_string(dir.path().join("plans.toml")).unwrap();
+    assert_eq!(plans.matches("published = false\n").count(), 1, "{plans}");
+    let matters = fs::read_to_string(dir.path().join("matters.toml")).unwrap();
+    assert!(
+        matters.contains("body = \"symposium\"\npublished = false\nsource = "),
+        "{matters}"
+    );
+    let read = read_dir(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    canonicalize(&mut ds);
+    assert_eq!(read, ds);
+
+    // Published records and matters without a body say nothing of either.
+    let dir = tempfile::tempdir().unwrap();
+    write_dir(&sample(), dir.path()).unwrap();
+    for file in ["plans.toml", "matters.toml"] {
+        let written = fs::read_to_string(dir.path().join(file)).unwrap();
+        assert!(!written.contains("published"), "{written}");
+        assert!(!written.contains("body"), "{written}");
     }
 }
 

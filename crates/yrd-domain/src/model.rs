@@ -204,6 +204,8 @@ pub struct Plan {
     pub issuer: Text,
     pub summary: Text,
     pub areas: Vec<Area>,
+    /// Unpublished records are drafts, seen only by those the access policy lets see them.
+    pub published: bool,
     pub source: String,
 }
 
@@ -234,6 +236,11 @@ pub struct Matter {
     pub milestones: Vec<Milestone>,
     pub indicators: Vec<String>,
     pub agreements: Vec<String>,
+    /// The body responsible for the matter, e.g. a thematic group; its roles see the matter
+    /// before publication.
+    pub body: Option<String>,
+    /// Unpublished records are drafts, seen only by those the access policy lets see them.
+    pub published: bool,
     pub source: String,
 }
 

@@ -16,6 +16,7 @@ pub(crate) enum Arg {
     Int(Option<i64>),
     Real(Option<f64>),
     Date(Option<Date>),
+    Bool(Option<bool>),
 }
 
 impl From<String> for Arg {
@@ -58,6 +59,11 @@ impl From<Option<Date>> for Arg {
         Arg::Date(v)
     }
 }
+impl From<bool> for Arg {
+    fn from(v: bool) -> Arg {
+        Arg::Bool(Some(v))
+    }
+}
 
 /// One statement of a write batch.
 #[derive(Clone, Debug, PartialEq)]
@@ -76,11 +82,13 @@ macro_rules! bind_args {
                 Arg::Int(v) => query.bind(v),
                 Arg::Real(v) => query.bind(v),
                 Arg::Date(v) => query.bind(v),
+                Arg::Bool(v) => query.bind(v),
             };
         }
         query
     }};
 }
+pub(crate) use bind_args;
 
 /// A row type that decodes from both engines.
 pub(crate) trait Row:

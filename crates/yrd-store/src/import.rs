@@ -214,13 +214,14 @@ impl Store {
         for p in parents_first(plans, &incoming.plans) {
             out.push(stmt(
                 "INSERT INTO plans (key, kind, title_zh, title_en, parent, period_start, period_end, stage, \
-                 adopted_on, issued_on, issuer_zh, issuer_en, summary_zh, summary_en, source) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+                 adopted_on, issued_on, issuer_zh, issuer_en, summary_zh, summary_en, source, published) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
                  ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, title_zh = excluded.title_zh, \
                  title_en = excluded.title_en, parent = excluded.parent, period_start = excluded.period_start, \
                  period_end = excluded.period_end, stage = excluded.stage, adopted_on = excluded.adopted_on, \
                  issued_on = excluded.issued_on, issuer_zh = excluded.issuer_zh, issuer_en = excluded.issuer_en, \
-                 summary_zh = excluded.summary_zh, summary_en = excluded.summary_en, source = excluded.source",
+                 summary_zh = excluded.summary_zh, summary_en = excluded.summary_en, source = excluded.source, \
+                 published = excluded.published",
                 vec![
                     p.key.clone().into(),
                     enum_name(&p.kind).into(),
@@ -237,6 +238,7 @@ impl Store {
                     p.summary.zh.clone().into(),
                     p.summary.en.clone().into(),
                     p.source.clone().into(),
+                    p.published.into(),
                 ],
             ));
             // Areas are upserted rather than replaced: matters reference them.
@@ -436,11 +438,13 @@ impl Store {
             let key: Arg = m.key.clone().into();
             out.push(stmt(
                 "INSERT INTO matters (key, plan, area, title_zh, title_en, objective_zh, objective_en, start_date, \
-                 due_date, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (key) DO UPDATE SET \
+                 due_date, source, body, published) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 ON CONFLICT (key) DO UPDATE SET \
                  plan = excluded.plan, area = excluded.area, title_zh = excluded.title_zh, \
                  title_en = excluded.title_en, objective_zh = excluded.objective_zh, \
                  objective_en = excluded.objective_en, start_date = excluded.start_date, \
-                 due_date = excluded.due_date, source = excluded.source",
+                 due_date = excluded.due_date, source = excluded.source, body = excluded.body, \
+                 published = excluded.published",
                 vec![
                     key.clone(),
                     m.plan.clone().into(),
@@ -452,6 +456,8 @@ impl Store {
                     m.start.into(),
                     m.due.into(),
                     m.source.clone().into(),
+                    m.body.clone().into(),
+                    m.published.into(),
                 ],
             ));
             for table in [
@@ -640,7 +646,7 @@ impl Store {
 }
 
 /// Recomputes a task's latest reported (any report not returned) and latest verified progress.
-const REFRESH_TASK_PROGRESS: &str = "UPDATE tasks SET \
+pub(crate) const REFRESH_TASK_PROGRESS: &str = "UPDATE tasks SET \
     reported_percent = (SELECT r.percent FROM reports r WHERE r.task = tasks.key AND r.state <> 'returned' \
         ORDER BY r.as_of DESC, r.key DESC LIMIT 1), \
     reported_as_of = (SELECT r.as_of FROM reports r WHERE r.task = tasks.key AND r.state <> 'returned' \

@@ -270,6 +270,7 @@ struct PlanRow {
     summary_zh: String,
     summary_en: String,
     source: String,
+    published: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -294,10 +295,12 @@ struct MatterRow {
     start_date: Option<Date>,
     due_date: Option<Date>,
     source: String,
+    body: Option<String>,
+    published: bool,
 }
 
-const MATTER_COLUMNS: &str =
-    "key, plan, area, title_zh, title_en, objective_zh, objective_en, start_date, due_date, source";
+const MATTER_COLUMNS: &str = "key, plan, area, title_zh, title_en, objective_zh, objective_en, start_date, due_date, \
+     source, body, published";
 
 #[derive(sqlx::FromRow)]
 struct MatterMemberRow {
@@ -972,7 +975,7 @@ impl Store {
             .fetch(
                 format!(
                     "SELECT key, kind, title_zh, title_en, parent, period_start, period_end, stage, adopted_on, \
-                     issued_on, issuer_zh, issuer_en, summary_zh, summary_en, source \
+                     issued_on, issuer_zh, issuer_en, summary_zh, summary_en, source, published \
                      FROM plans {filter} ORDER BY period_start, key"
                 ),
                 args.clone(),
@@ -1025,6 +1028,7 @@ impl Store {
                     issuer: Text::new(r.issuer_zh, r.issuer_en),
                     summary: Text::new(r.summary_zh, r.summary_en),
                     areas,
+                    published: r.published,
                     source: r.source,
                 })
             })
@@ -1323,6 +1327,8 @@ impl Store {
                     objective: Text::new(r.objective_zh, r.objective_en),
                     start: r.start_date,
                     due: r.due_date,
+                    body: r.body,
+                    published: r.published,
                     source: r.source,
                 })
             })

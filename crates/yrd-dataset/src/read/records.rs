@@ -558,6 +558,7 @@ struct RawPlan {
     summary: Option<RawText>,
     #[serde(default)]
     areas: Vec<RawArea>,
+    published: Option<bool>,
     source: String,
 }
 
@@ -620,6 +621,7 @@ fn plan(f: &mut Fields<'_>, raw: RawPlan) -> Option<Plan> {
         issuer: text(raw.issuer),
         summary: text(raw.summary),
         areas: areas.into_iter().collect::<Option<_>>()?,
+        published: raw.published.unwrap_or(true),
         source: raw.source,
     })
 }
@@ -642,6 +644,8 @@ struct RawMatter {
     agreements: Vec<String>,
     #[serde(default)]
     milestones: Vec<RawMilestone>,
+    body: Option<String>,
+    published: Option<bool>,
     source: String,
 }
 
@@ -683,6 +687,8 @@ fn matter(f: &mut Fields<'_>, raw: RawMatter) -> Option<Matter> {
         milestones: milestones.into_iter().collect::<Option<_>>()?,
         indicators: raw.indicators,
         agreements: raw.agreements,
+        body: raw.body,
+        published: raw.published.unwrap_or(true),
         source: raw.source,
     })
 }

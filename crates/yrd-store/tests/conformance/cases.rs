@@ -23,6 +23,7 @@ macro_rules! cases {
 cases!(
     migrations_revert_and_reapply,
     import_round_trips_through_export,
+    drafts_and_responsible_bodies_round_trip,
     reimport_changes_nothing,
     import_updates_only_what_differs,
     failed_import_leaves_database_unchanged,
@@ -68,6 +69,54 @@ async fn import_round_trips_through_export(store: Store) -> Result {
     ensure!(
         exported == expected,
         "export differs from import:\n{exported:#?}\nvs\n{expected:#?}"
+    );
+    Ok(())
+}
+
+async fn drafts_and_responsible_bodies_round_trip(store: Store) -> Result {
+    let mut dataset = sample::dataset();
+    let body = dataset.bodies[0].key.clone();
+    dataset.matters[1].body = Some(body.clone());
+    dataset.matters[1].published = false;
+    dataset.plans[0].published = false;
+    store.import(&dataset).await?;
+    let exported = canonical(store.export().await?);
+    let expected = canonical(dataset.clone());
+    ensure!(
+        exported == expected,
+        "export differs from import:\n{exported:#?}\nvs\n{expected:#?}"
+    );
+    let m2 = exported
+        .matters
+        .iter()
+        .find(|m| m.key == "m-2")
+        .ok_or("m-2 missing")?;
+    ensure!(
+        m2.body.as_deref() == Some(body.as_str()) && !m2.published,
+        "m-2 keeps its body and draft state: {m2:?}"
+    );
+    let outline = store.plan("outline").await?.ok_or("outline missing")?;
+    ensure!(!outline.published, "the outline is a draft");
+    let action = store
+        .plan("action-2024")
+        .await?
+        .ok_or("action plan missing")?;
+    ensure!(action.published, "the action plan is published");
+
+    // Publishing and clearing the body are updates like any other.
+    dataset.matters[1].body = None;
+    dataset.matters[1].published = true;
+    dataset.plans[0].published = true;
+    let summary = store.import(&dataset).await?;
+    ensure!(
+        summary.changed() == 2
+            && summary.kinds["matters"].updated == 1
+            && summary.kinds["plans"].updated == 1,
+        "one matter and one plan updated: {summary:?}"
+    );
+    ensure!(
+        canonical(store.export().await?) == canonical(dataset),
+        "export after the update equals the dataset"
     );
     Ok(())
 }

@@ -87,6 +87,7 @@ pub fn dataset() -> Dataset {
             issuer: Text::default(),
             summary: Text::default(),
             areas: vec![],
+            published: true,
             source: src.clone(),
         },
         Plan {
@@ -115,6 +116,7 @@ pub fn dataset() -> Dataset {
                     stated_task_count: None,
                 },
             ],
+            published: true,
             source: src.clone(),
         },
     ];
@@ -187,6 +189,8 @@ pub fn dataset() -> Dataset {
         milestones: vec![],
         indicators: vec![],
         agreements: vec![],
+        body: None,
+        published: true,
         source: src.clone(),
     };
     let mut matters = vec![

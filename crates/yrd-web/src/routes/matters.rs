@@ -42,6 +42,13 @@ pub struct MatterResponse {
     pub status: MatterStatus,
     /// Each member's share, by key.
     pub tasks: Vec<TaskResponse>,
+    /// The key of the body responsible for the matter (e.g. a thematic group), whose roles see
+    /// the matter before it is published; `null` if none is recorded.
+    #[schema(example = "thematic-group-transport")]
+    pub body: Option<String>,
+    /// Whether the matter is published; unpublished matters are drafts, seen only by those the
+    /// access policy lets see them.
+    pub published: bool,
     pub source: String,
 }
 
@@ -265,6 +272,8 @@ fn matter(state: &MatterState, areas: &AreaNames<'_>, names: &Names, lang: Lang)
         due: opt_date(m.due),
         status: state.status.into(),
         tasks: state.tasks.iter().map(|t| task(t, names, lang)).collect(),
+        body: m.body.clone(),
+        published: m.published,
         source: m.source.clone(),
     }
 }

@@ -32,6 +32,9 @@ pub struct PlanResponse {
     pub summary: Option<String>,
     /// Priority areas, in the plan's order.
     pub areas: Vec<AreaResponse>,
+    /// Whether the plan is published; unpublished plans are drafts, seen only by those the
+    /// access policy lets see them.
+    pub published: bool,
     pub source: String,
 }
 
@@ -302,6 +305,7 @@ fn plan(plan: &Plan, lang: Lang) -> PlanResponse {
                 stated_task_count: a.stated_task_count,
             })
             .collect(),
+        published: plan.published,
         source: plan.source.clone(),
     }
 }

@@ -166,6 +166,7 @@ pub fn synthetic() -> Dataset {
                 stated_task_count: None,
             },
         ],
+        published: true,
         source: src(),
     }];
     let matter = |key: &str, area: Option<&str>, lead: &str, participants: &[&str]| Matter {
@@ -181,6 +182,8 @@ pub fn synthetic() -> Dataset {
         milestones: vec![],
         indicators: vec![],
         agreements: vec![],
+        body: None,
+        published: true,
         source: src(),
     };
     let mut matters = vec![
