@@ -58,6 +58,25 @@ enum Command {
         /// The directory to write (created if missing; dataset files in it are replaced).
         dir: PathBuf,
     },
+    /// Manage accounts and their roles: add, grant, revoke, list, password.
+    ///
+    /// A new deployment has no accounts; create the first administrator with
+    /// `yrd user add admin --name "Administrator" --role administrator --scope region
+    /// --password-stdin`. Every change is recorded in the history under this command and the
+    /// operating-system user who ran it.
+    #[command(subcommand)]
+    User(commands::user::UserCommand),
+    /// Manage API tokens: create, list, revoke.
+    #[command(subcommand)]
+    Token(commands::token::TokenCommand),
+    /// Check that the history of changes is intact.
+    ///
+    /// Every change is a journal entry that carries a hash of its content and of the entry
+    /// before it. This walks the whole chain: it prints `history intact: N entries, head HASH`
+    /// and exits 0, or names the first entry that was edited, removed or reordered and exits 1.
+    /// Compare the head hash with an earlier run or another copy to see that nothing before it
+    /// changed.
+    VerifyHistory,
 }
 
 fn main() -> ExitCode {
@@ -82,15 +101,43 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }
 }
 
+/// An error and its causes on one line, each cause once: some errors repeat their source in
+/// their own message.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
+
+    #[test]
+    fn causes_are_named_once() {
+        let error = anyhow::anyhow!("decoding column 0: mismatched types")
+            .context("database error: decoding column 0: mismatched types")
+            .context("importing");
+        assert_eq!(
+            super::one_line(&error),
+            "importing: database error: decoding column 0: mismatched types"
+        );
+    }
 
     #[test]
     fn command_line_definition_is_consistent() {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use yrd_store::ImportSummary;
 
-use super::Database;
+use super::{Database, author};
 
 pub async fn run(database: &Database, dir: &Path) -> anyhow::Result<ExitCode> {
     // Everything is validated before the database is touched, so a bad row writes nothing.
@@ -20,7 +20,10 @@ pub async fn run(database: &Database, dir: &Path) -> anyhow::Result<ExitCode> {
     };
     let store = database.connect().await?;
     store.migrate().await.context("migrating the database")?;
-    let summary = store.import(&dataset).await.context("importing")?;
+    let summary = store
+        .import(&author("import"), &dataset)
+        .await
+        .context("importing")?;
     print_summary(dir, &summary);
     store.close().await;
     Ok(ExitCode::SUCCESS)

@@ -4,12 +4,15 @@ mod export;
 mod import;
 mod migrate;
 mod serve;
+pub mod token;
+pub mod user;
+mod verify;
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use yrd_store::Store;
+use yrd_store::{Author, Store, StoreError};
 
 use crate::{Cli, Command};
 
@@ -50,6 +53,36 @@ impl Database {
     }
 }
 
+/// How the journal names a write made by `command` (e.g. `user add`): with the operating-system
+/// user who ran it, from `USER`.
+pub fn author(command: &str) -> Author {
+    let os_user = std::env::var("USER")
+        .ok()
+        .filter(|user| !user.trim().is_empty())
+        .unwrap_or_else(|| "unknown".to_owned());
+    Author::Command {
+        command: command.to_owned(),
+        os_user,
+    }
+}
+
+/// A storage error as one line for a person at a terminal: what is wrong, in the words of the
+/// command line (a refused field is named by its flag).
+pub fn store_error(error: StoreError) -> anyhow::Error {
+    match error {
+        StoreError::Conflict(what) => anyhow::anyhow!("{what}"),
+        StoreError::NotFound(what) => anyhow::anyhow!("{what} does not exist"),
+        StoreError::Invalid { field, reason } => {
+            let field = match field {
+                "display_name" | "name" => "--name",
+                other => other,
+            };
+            anyhow::anyhow!("{field}: {reason}")
+        }
+        other => anyhow::Error::new(other),
+    }
+}
+
 /// The URL without its password, for messages.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -76,6 +109,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate => migrate::run(&database).await,
         Command::Import { dir } => import::run(&database, &dir).await,
         Command::Export { dir } => export::run(&database, &dir).await,
+        Command::User(command) => user::run(&database, command).await,
+        Command::Token(command) => token::run(&database, command).await,
+        Command::VerifyHistory => verify::run(&database).await,
     }
 }
 

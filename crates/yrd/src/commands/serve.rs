@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use super::{Database, redact};
+use super::{Database, author, redact};
 use crate::builtin;
 
 pub async fn run(database: &Database, listen: SocketAddr) -> anyhow::Result<ExitCode> {
@@ -16,7 +16,7 @@ pub async fn run(database: &Database, listen: SocketAddr) -> anyhow::Result<Exit
         if database.is_default {
             let dataset = builtin::yrd_dataset().context("reading the built-in YRD dataset")?;
             let summary = store
-                .import(&dataset)
+                .import(&author("serve"), &dataset)
                 .await
                 .context("loading the built-in YRD dataset")?;
             println!(
@@ -27,6 +27,7 @@ pub async fn run(database: &Database, listen: SocketAddr) -> anyhow::Result<Exit
             println!("the database is empty: load a dataset with `yrd import data/yrd`");
         }
     }
+    let needs_first_account = !store.has_users().await?;
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
@@ -35,6 +36,15 @@ pub async fn run(database: &Database, listen: SocketAddr) -> anyhow::Result<Exit
         "yrd serving {} on http://{address}/ (API: http://{address}/api/v1/)",
         redact(&database.url)
     );
+    if needs_first_account {
+        // There is no default account and no default password: the first administrator is
+        // created on the command line, by whoever runs the server.
+        println!("no accounts yet: create the first administrator with");
+        println!(
+            "  yrd{} user add admin --name \"Administrator\" --role administrator --scope region --password-stdin",
+            database_flag(database)
+        );
+    }
     yrd_web::serve(
         listener,
         yrd_web::AppState::new(store.clone()),
@@ -44,6 +54,27 @@ pub async fn run(database: &Database, listen: SocketAddr) -> anyhow::Result<Exit
     .context("serving")?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The `--database` flag that reaches the same database from another command, or nothing when
+/// the database is the default or comes from `YRD_DATABASE_URL` (which the other command
+/// reads too). A password in the URL is never printed.
+fn database_flag(database: &Database) -> String {
+    let from_environment = std::env::var("YRD_DATABASE_URL").is_ok_and(|url| url == database.url);
+    if database.is_default || from_environment {
+        return String::new();
+    }
+    format!(" --database {}", shell_word(&redact(&database.url)))
+}
+
+/// A word the shell reads back as itself: quoted when it holds anything but plain characters.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/:._-,+=@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM, so in-flight requests finish before the process exits.
@@ -67,4 +98,19 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn printed_commands_survive_the_shell() {
+        assert_eq!(shell_word("sqlite://data/yrd.db"), "sqlite://data/yrd.db");
+        assert_eq!(
+            shell_word("postgres://yrd:***@db/yrd?sslmode=require"),
+            "'postgres://yrd:***@db/yrd?sslmode=require'"
+        );
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+    }
 }
