@@ -123,7 +123,10 @@ impl Scope {
         match kind {
             "region" if key.is_empty() => Ok(Scope::Region),
             "region" => Err("a region-wide scope has no key".into()),
-            "jurisdiction" => key.parse().map(Scope::Jurisdiction).map_err(|e| format!("{e}")),
+            "jurisdiction" => key
+                .parse()
+                .map(Scope::Jurisdiction)
+                .map_err(|e| format!("{e}")),
             "body" if crate::is_valid_key(key) => Ok(Scope::Body(key.to_owned())),
             "body" => Err(format!("{key:?} is not a body key")),
             _ => Err(format!(
@@ -305,11 +308,18 @@ pub enum Target<'a> {
         member: AdminCode,
     },
     /// A decision of a meeting of `body`, as it concerns `member`'s position.
-    Decision { body: &'a str, member: AdminCode },
+    Decision {
+        body: &'a str,
+        member: AdminCode,
+    },
     /// An agreement, as it concerns `party`'s signature.
-    Agreement { party: AdminCode },
+    Agreement {
+        party: AdminCode,
+    },
     /// A meeting of `body`.
-    Meeting { body: &'a str },
+    Meeting {
+        body: &'a str,
+    },
     /// A user account and the roles it holds.
     Account {
         username: &'a str,
@@ -423,7 +433,9 @@ pub fn decide(actor: Option<&Actor<'_>>, action: Action, target: &Target<'_>) ->
                 members,
             } => allow_if(
                 office_for(actor, publication.body)
-                    || publication.body.is_some_and(|b| actor.has_any_role_in_body(b))
+                    || publication
+                        .body
+                        .is_some_and(|b| actor.has_any_role_in_body(b))
                     || members.iter().any(|m| actor.has_any_role_for(*m)),
                 "only those with a role on the matter raise problems on it",
             ),
@@ -487,8 +499,7 @@ pub fn decide(actor: Option<&Actor<'_>>, action: Action, target: &Target<'_>) ->
                 owner,
                 owner_assignments,
             } => allow_if(
-                *owner == actor.username
-                    || administers_account(actor, owner, owner_assignments),
+                *owner == actor.username || administers_account(actor, owner, owner_assignments),
                 "only the token's owner or their administrator revokes it",
             ),
             _ => not_applicable(),
@@ -525,6 +536,7 @@ fn can_see_draft(actor: Option<&Actor<'_>>, publication: Publication<'_>) -> boo
 }
 
 /// Which drafts an actor sees in lists: the same rule as [`decide`] applies to one record.
+/// The default shows published records only.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DraftVisibility {
     /// Every draft.
@@ -533,14 +545,20 @@ pub enum DraftVisibility {
     OfBodies(Vec<String>),
 }
 
+impl Default for DraftVisibility {
+    fn default() -> Self {
+        DraftVisibility::OfBodies(Vec::new())
+    }
+}
+
 impl DraftVisibility {
     pub fn sees(&self, publication: Publication<'_>) -> bool {
         publication.published
             || match self {
                 DraftVisibility::All => true,
-                DraftVisibility::OfBodies(bodies) => {
-                    publication.body.is_some_and(|b| bodies.iter().any(|x| x == b))
-                }
+                DraftVisibility::OfBodies(bodies) => publication
+                    .body
+                    .is_some_and(|b| bodies.iter().any(|x| x == b)),
             }
     }
 }
@@ -657,7 +675,10 @@ mod tests {
     }
 
     fn officer(of: &str) -> Vec<Assignment> {
-        vec![assignment(Role::MemberOfficer, Scope::Jurisdiction(code(of)))]
+        vec![assignment(
+            Role::MemberOfficer,
+            Scope::Jurisdiction(code(of)),
+        )]
     }
 
     fn coordinator(of: &str) -> Vec<Assignment> {
@@ -693,7 +714,10 @@ mod tests {
         assert!(Assignment::new(Role::OfficeStaff, group).is_ok());
         assert!(Assignment::new(Role::Administrator, js).is_ok());
         let err = Assignment::new(Role::Auditor, Scope::Body("x".into())).unwrap_err();
-        assert_eq!(err, "the role auditor is scoped to the region, not to body:x");
+        assert_eq!(
+            err,
+            "the role auditor is scoped to the region, not to body:x"
+        );
     }
 
     #[test]
@@ -701,7 +725,12 @@ mod tests {
         for role in Role::ALL {
             assert_eq!(role.name().parse::<Role>().unwrap(), role);
         }
-        assert!("admin".parse::<Role>().unwrap_err().contains("administrator"));
+        assert!(
+            "admin"
+                .parse::<Role>()
+                .unwrap_err()
+                .contains("administrator")
+        );
         for scope in [
             Scope::Region,
             Scope::Jurisdiction(code(JS)),
@@ -847,10 +876,14 @@ mod tests {
             !decide_as(&region_admin, Action::ReportProgress, &task(JS, true, None)).is_allowed()
         );
         assert!(
-            !decide_as(&region_admin, Action::Publish, &Target::Plan(Publication {
-                published: false,
-                body: None
-            }))
+            !decide_as(
+                &region_admin,
+                Action::Publish,
+                &Target::Plan(Publication {
+                    published: false,
+                    body: None
+                })
+            )
             .is_allowed()
         );
     }
@@ -883,9 +916,7 @@ mod tests {
         let draft = task(JS, false, Some("g"));
         assert!(decide_as(&auditor, Action::ReadHistory, &draft).is_allowed());
         assert_eq!(decide_as(&officer(JS), Action::ReadHistory, &draft), HIDDEN);
-        assert!(
-            decide_as(&officer(JS), Action::ReadHistory, &task(JS, true, None)).is_allowed()
-        );
+        assert!(decide_as(&officer(JS), Action::ReadHistory, &task(JS, true, None)).is_allowed());
     }
 
     #[test]

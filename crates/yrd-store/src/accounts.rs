@@ -6,8 +6,8 @@
 //! Sessions and throttling counters are operational state, not records of the mechanism, and
 //! are not journalled; account and role changes and token creation and revocation are.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -72,9 +72,9 @@ pub mod throttle {
 pub fn is_valid_username(name: &str) -> bool {
     (2..=64).contains(&name.len())
         && name.as_bytes()[0].is_ascii_alphanumeric()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        })
 }
 
 /// The shortest password accepted.
@@ -397,9 +397,10 @@ impl Store {
         let (hash, disabled) = rows.into_iter().next().unwrap_or((None, true));
         let hash_to_check = hash.clone().unwrap_or_else(|| decoy_hash().to_owned());
         let password = password.to_owned();
-        let matches = tokio::task::spawn_blocking(move || verify_password(&hash_to_check, &password))
-            .await
-            .unwrap_or(false);
+        let matches =
+            tokio::task::spawn_blocking(move || verify_password(&hash_to_check, &password))
+                .await
+                .unwrap_or(false);
         if matches && hash.is_some() && !disabled {
             self.execute_batch(vec![crate::exec::Stmt {
                 sql: "DELETE FROM sign_in_failures WHERE scope = 'account' AND key = $1",
@@ -582,7 +583,8 @@ impl Store {
     pub async fn token(&self, id: &str) -> Result<Option<TokenInfo>, StoreError> {
         Ok(self
             .fetch(
-                "SELECT id, username, name, created_at, revoked_at FROM api_tokens WHERE id = $1".into(),
+                "SELECT id, username, name, created_at, revoked_at FROM api_tokens WHERE id = $1"
+                    .into(),
                 vec![id.into()],
             )
             .await?
@@ -646,7 +648,9 @@ pub enum SignIn {
     /// Wrong username or password (the two are not told apart).
     Rejected,
     /// Too many failures; try again after this many seconds.
-    Throttled { retry_after: i64 },
+    Throttled {
+        retry_after: i64,
+    },
 }
 
 async fn insert_assignment(
@@ -656,18 +660,21 @@ async fn insert_assignment(
 ) -> Result<bool, StoreError> {
     let (kind, key) = assignment.scope().parts();
     // The scope must name a record that exists.
-    let found: Vec<(i64,)> = match assignment.scope() {
-        Scope::Region => vec![(1,)],
+    let found: Vec<(String,)> = match assignment.scope() {
+        Scope::Region => vec![(String::new(),)],
         Scope::Jurisdiction(code) => {
             tx.fetch(
-                "SELECT 1 FROM jurisdictions WHERE code = $1",
+                "SELECT code FROM jurisdictions WHERE code = $1",
                 vec![code.to_string().into()],
             )
             .await?
         }
         Scope::Body(body) => {
-            tx.fetch("SELECT 1 FROM bodies WHERE key = $1", vec![body.clone().into()])
-                .await?
+            tx.fetch(
+                "SELECT key FROM bodies WHERE key = $1",
+                vec![body.clone().into()],
+            )
+            .await?
         }
     };
     if found.is_empty() {

@@ -13,6 +13,7 @@ use yrd_domain::*;
 
 use crate::codec::{enum_name, json};
 use crate::exec::{Arg, Stmt};
+use crate::journal::{Author, Change, JournalTx};
 use crate::{Store, StoreError};
 
 /// What an import did, per record kind.
@@ -36,29 +37,51 @@ impl ImportSummary {
     }
 }
 
-/// Splits `incoming` into the records that are new or differ from `stored` (by key).
-fn diff<'a, T: PartialEq>(
-    summary: &mut ImportSummary,
+/// What an import will do: the counts, and the journal's account of every change.
+#[derive(Default)]
+struct Diff {
+    summary: ImportSummary,
+    changes: Vec<Change>,
+}
+
+/// The journal's name for a record kind: the singular of the dataset's file name.
+fn record_kind(kind: &'static str) -> &'static str {
+    match kind {
+        "bodies" => "body",
+        other => other.strip_suffix('s').unwrap_or(other),
+    }
+}
+
+/// Splits `incoming` into the records that are new or differ from `stored` (by key), and
+/// notes each change for the journal.
+fn diff<'a, T: PartialEq + Serialize>(
+    acc: &mut Diff,
     kind: &'static str,
     stored: &[T],
     incoming: &'a [T],
     key: impl Fn(&T) -> String,
 ) -> Vec<&'a T> {
     let stored: HashMap<String, &T> = stored.iter().map(|r| (key(r), r)).collect();
-    let counts = summary.kinds.entry(kind).or_default();
+    let counts = acc.summary.kinds.entry(kind).or_default();
     let mut changed = Vec::new();
     for record in incoming {
-        match stored.get(&key(record)) {
-            None => {
-                counts.inserted += 1;
-                changed.push(record);
+        let record_key = key(record);
+        let old = stored.get(&record_key).copied();
+        match old {
+            None => counts.inserted += 1,
+            Some(old) if old != record => counts.updated += 1,
+            Some(_) => {
+                counts.unchanged += 1;
+                continue;
             }
-            Some(old) if *old != record => {
-                counts.updated += 1;
-                changed.push(record);
-            }
-            Some(_) => counts.unchanged += 1,
         }
+        changed.push(record);
+        acc.changes.extend(Change::between(
+            record_kind(kind),
+            record_key,
+            old,
+            Some(record),
+        ));
     }
     changed
 }
@@ -77,9 +100,48 @@ fn seq(i: usize) -> Arg {
 
 impl Store {
     /// Imports a validated dataset (see `yrd_dataset::read_dir`), writing only what differs.
-    pub async fn import(&self, incoming: &Dataset) -> Result<ImportSummary, StoreError> {
-        let stored = self.export().await?;
-        let mut summary = ImportSummary::default();
+    ///
+    /// The import is journalled as `author`'s, one entry per changed record. It is computed
+    /// against a snapshot and written under the journal's lock; if another write landed in
+    /// between (the journal moved on), the snapshot is stale and the import is computed again.
+    pub async fn import(
+        &self,
+        author: &Author,
+        incoming: &Dataset,
+    ) -> Result<ImportSummary, StoreError> {
+        for _ in 0..IMPORT_ATTEMPTS {
+            let (seen_seq, _) = self.journal_head().await?;
+            let stored = self.export().await?;
+            let (acc, statements) = plan_import(&stored, incoming);
+            if statements.is_empty() {
+                return Ok(acc.summary);
+            }
+            let mut tx = JournalTx::begin(self, author).await?;
+            if tx.head_seq() != seen_seq {
+                continue;
+            }
+            for stmt in statements {
+                tx.execute(stmt.sql, stmt.args).await?;
+            }
+            for change in acc.changes {
+                tx.record(change);
+            }
+            tx.commit().await?;
+            return Ok(acc.summary);
+        }
+        Err(StoreError::Conflict(
+            "the database kept changing while the import was computed; run it again".into(),
+        ))
+    }
+}
+
+/// How often an import is recomputed when concurrent writes make its snapshot stale.
+const IMPORT_ATTEMPTS: usize = 5;
+
+/// The statements that bring `stored` up to `incoming`, and the changes they make.
+fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
+    {
+        let mut summary = Diff::default();
         let mut out: Vec<Stmt> = Vec::new();
 
         let mut jurisdictions = diff(
@@ -638,10 +700,7 @@ impl Store {
             ));
         }
 
-        if !out.is_empty() {
-            self.execute_batch(out).await?;
-        }
-        Ok(summary)
+        (summary, out)
     }
 }
 

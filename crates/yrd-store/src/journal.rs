@@ -349,7 +349,10 @@ impl Store {
     /// The sequence number of the journal's last entry.
     pub async fn journal_head(&self) -> Result<(i64, String), StoreError> {
         let rows: Vec<(i64, String)> = self
-            .fetch("SELECT seq, hash FROM journal_head WHERE id = 1".into(), vec![])
+            .fetch(
+                "SELECT seq, hash FROM journal_head WHERE id = 1".into(),
+                vec![],
+            )
             .await?;
         rows.into_iter().next().ok_or(StoreError::Corrupt {
             what: "journal",
@@ -418,9 +421,13 @@ impl Store {
         let (head_seq, head_hash) = self.journal_head().await?;
         if head_seq != entries || head_hash != prev_hash {
             let reason = if head_seq > entries {
-                format!("the journal ends at entry {entries} but its tip names entry {head_seq}: entries were removed")
+                format!(
+                    "the journal ends at entry {entries} but its tip names entry {head_seq}: entries were removed"
+                )
             } else {
-                format!("the journal's tip names entry {head_seq} with another hash than the chain's end (entry {entries})")
+                format!(
+                    "the journal's tip names entry {head_seq} with another hash than the chain's end (entry {entries})"
+                )
             };
             return Ok(broken(entries + 1, reason, entries, &prev_hash));
         }
@@ -469,7 +476,10 @@ mod tests {
         assert_eq!(change.action, "update");
         assert_eq!(change.before, Some(serde_json::json!({"a": 1})));
         assert_eq!(change.after, Some(serde_json::json!({"a": 2})));
-        assert_eq!(Change::between("rec", "k", Some(&before), Some(&before)), None);
+        assert_eq!(
+            Change::between("rec", "k", Some(&before), Some(&before)),
+            None
+        );
         let created = Change::between::<Rec>("rec", "k", None, Some(&after)).unwrap();
         assert_eq!(created.action, "create");
         assert_eq!(created.after, Some(serde_json::json!({"a": 2, "b": "x"})));

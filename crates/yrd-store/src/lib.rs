@@ -14,9 +14,9 @@ mod exec;
 mod import;
 mod journal;
 mod read;
-mod write;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod write;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -30,8 +30,8 @@ use sqlx::sqlite::{
 pub use accounts::*;
 pub use import::ImportSummary;
 pub use journal::{Author, BrokenLink, Change, GENESIS_HASH, JournalEntry, Verification};
-pub use write::*;
 pub use read::*;
+pub use write::*;
 pub use yrd_domain;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");

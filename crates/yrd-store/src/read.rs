@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use time::Date;
+use yrd_domain::access::DraftVisibility;
 use yrd_domain::rules::{MatterStatus, TaskProgress, matter_status};
 use yrd_domain::*;
 
@@ -109,6 +110,9 @@ pub struct MatterFilter {
     /// A member jurisdiction that leads or participates.
     pub member: Option<AdminCode>,
     pub status: Option<MatterStatus>,
+    /// Which unpublished matters to include (by default none).
+    #[serde(skip)]
+    pub drafts: DraftVisibility,
 }
 
 /// Aggregated progress of the tasks in one (area, member) cell of a plan.
@@ -508,6 +512,28 @@ fn meeting_page_query(
     (sql, conditions.args)
 }
 
+/// Restricts matters (columns qualified by `prefix`, e.g. `m.`) to those published in a
+/// published plan, or drafts of the bodies `drafts` names.
+fn add_draft_condition(conditions: &mut Conditions, drafts: &DraftVisibility, prefix: &str) {
+    let DraftVisibility::OfBodies(bodies) = drafts else {
+        return;
+    };
+    let published = format!(
+        "({prefix}published = ? AND {prefix}plan IN (SELECT key FROM plans WHERE published = ?))"
+    );
+    let mut values: Vec<Arg> = vec![true.into(), true.into()];
+    if bodies.is_empty() {
+        conditions.add(&published, values);
+    } else {
+        let marks = vec!["?"; bodies.len()].join(", ");
+        values.extend(bodies.iter().map(|b| Arg::from(b.as_str())));
+        conditions.add(
+            &format!("({published} OR {prefix}body IN ({marks}))"),
+            values,
+        );
+    }
+}
+
 /// The keys of one batch of matters in key order, after the key `after`.
 fn matter_page_query(
     filter: &MatterFilter,
@@ -527,6 +553,7 @@ fn matter_page_query(
             vec![member.to_string().into()],
         );
     }
+    add_draft_condition(&mut conditions, &filter.drafts, "");
     if let Some(after) = after {
         conditions.add("key > ?", vec![after.into()]);
     }
@@ -1037,20 +1064,28 @@ impl Store {
 
     /// Progress of a plan's tasks grouped by area × member jurisdiction, computed by the
     /// database (sums cast to BIGINT: PostgreSQL widens a BIGINT sum to NUMERIC) from the tasks' maintained latest progress.
-    pub async fn plan_rollup(&self, plan: &str) -> Result<Vec<RollupRow>, StoreError> {
+    pub async fn plan_rollup(
+        &self,
+        plan: &str,
+        drafts: &DraftVisibility,
+    ) -> Result<Vec<RollupRow>, StoreError> {
+        let mut conditions = Conditions::default();
+        conditions.add("m.plan = ?", vec![plan.into()]);
+        add_draft_condition(&mut conditions, drafts, "m.");
         let rows: Vec<RollupDbRow> = self
             .fetch(
-                "SELECT m.area AS area, t.jurisdiction AS jurisdiction, COUNT(*) AS tasks, \
+                format!("SELECT m.area AS area, t.jurisdiction AS jurisdiction, COUNT(*) AS tasks, \
                  COUNT(t.reported_percent) AS reported, \
                  CAST(COALESCE(SUM(t.reported_percent), 0) AS BIGINT) AS reported_sum, \
                  CAST(COALESCE(SUM(CASE WHEN t.reported_percent = 100 THEN 1 ELSE 0 END), 0) AS BIGINT) AS reported_done, \
                  COUNT(t.verified_percent) AS verified, \
                  CAST(COALESCE(SUM(t.verified_percent), 0) AS BIGINT) AS verified_sum, \
                  CAST(COALESCE(SUM(CASE WHEN t.verified_percent = 100 THEN 1 ELSE 0 END), 0) AS BIGINT) AS verified_done \
-                 FROM tasks t JOIN matters m ON m.key = t.matter WHERE m.plan = $1 \
-                 GROUP BY m.area, t.jurisdiction ORDER BY m.area, t.jurisdiction"
-                    .into(),
-                vec![plan.into()],
+                 FROM tasks t JOIN matters m ON m.key = t.matter {} \
+                 GROUP BY m.area, t.jurisdiction ORDER BY m.area, t.jurisdiction",
+                    conditions.where_clause()
+                ),
+                conditions.args,
             )
             .await?;
         let count = |v: i64| u64::try_from(v).map_err(|_| corrupt("roll-up count", v.to_string()));

@@ -238,9 +238,7 @@ impl Store {
                 vec![decision.into(), member.to_string().into()],
             )
             .await?;
-        let position = |stance: &str, zh: &str, en: &str| {
-            json!({"member": member.to_string(), "stance": stance, "comment": {"zh": zh, "en": en}})
-        };
+        let position = |stance: &str, zh: &str, en: &str| json!({"member": member.to_string(), "stance": stance, "comment": {"zh": zh, "en": en}});
         let before = before
             .into_iter()
             .next()

@@ -411,7 +411,10 @@ where
             Err(JsonRejection::JsonDataError(e)) => Err(body_field_error(&e.body_text())),
             Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::invalid(
                 "body",
-                format!("not valid JSON: {}", e.body_text().rsplit(": ").next().unwrap_or("")),
+                format!(
+                    "not valid JSON: {}",
+                    e.body_text().rsplit(": ").next().unwrap_or("")
+                ),
             )),
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType(
                 "send the body as application/json".into(),

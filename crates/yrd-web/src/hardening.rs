@@ -35,7 +35,10 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         "same-origin",
     );
     // What a signed-in user sees may include drafts: no shared cache may keep it.
-    headers.append(header::VARY, HeaderValue::from_static("Cookie, Authorization"));
+    headers.append(
+        header::VARY,
+        HeaderValue::from_static("Cookie, Authorization"),
+    );
     if personal {
         set(headers, header::CACHE_CONTROL, "private, no-store");
     }

@@ -72,7 +72,10 @@ pub fn router(state: AppState) -> Router {
 pub fn forms() -> Router<AppState> {
     use axum::routing::{get, post};
     Router::new()
-        .route("/sign-in", get(session::sign_in_form).post(session::sign_in))
+        .route(
+            "/sign-in",
+            get(session::sign_in_form).post(session::sign_in),
+        )
         .route("/sign-out", post(session::sign_out))
 }
 

@@ -4,8 +4,8 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::connect_info::ConnectInfo;
 use axum::extract::State;
+use axum::extract::connect_info::ConnectInfo;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
@@ -82,7 +82,13 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn sign_in_page(status: StatusCode, message: Option<&str>, csrf: &str, next: &str, tls: bool) -> Response {
+fn sign_in_page(
+    status: StatusCode,
+    message: Option<&str>,
+    csrf: &str,
+    next: &str,
+    tls: bool,
+) -> Response {
     let message = message
         .map(|m| format!("<p role=\"alert\">{}</p>", escape(m)))
         .unwrap_or_default();
@@ -140,7 +146,9 @@ pub async fn sign_in(
     if expected.is_empty() || !same_secret(&form.csrf, &expected) {
         return Ok(sign_in_page(
             StatusCode::FORBIDDEN,
-            Some("表单已过期，请重试。The form expired or did not come from this site: please try again."),
+            Some(
+                "表单已过期，请重试。The form expired or did not come from this site: please try again.",
+            ),
             &random_token(),
             &next,
             tls,

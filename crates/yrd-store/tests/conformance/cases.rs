@@ -10,6 +10,14 @@ use yrd_store::{MatterFilter, MeetingFilter, ProgressBasis, Store, StoreError};
 use crate::sample::{self, A, B, B_CITY, canonical, code};
 use crate::{CaseFuture, ensure};
 
+/// How the journal names the imports of these cases.
+fn importer() -> yrd_store::Author {
+    yrd_store::Author::Command {
+        command: "import".into(),
+        os_user: "conformance".into(),
+    }
+}
+
 type Result = std::result::Result<(), libtest_mimic::Failed>;
 
 macro_rules! cases {
@@ -41,7 +49,7 @@ cases!(
 );
 
 async fn migrations_revert_and_reapply(store: Store) -> Result {
-    store.import(&sample::dataset()).await?;
+    store.import(&importer(), &sample::dataset()).await?;
     store.revert_all_migrations().await?;
     ensure!(
         store.is_empty().await.is_err(),
@@ -52,14 +60,14 @@ async fn migrations_revert_and_reapply(store: Store) -> Result {
         store.is_empty().await?,
         "a re-migrated database starts empty"
     );
-    store.import(&sample::dataset()).await?;
+    store.import(&importer(), &sample::dataset()).await?;
     ensure!(!store.is_empty().await?, "import after re-migration works");
     Ok(())
 }
 
 async fn import_round_trips_through_export(store: Store) -> Result {
     let dataset = sample::dataset();
-    let summary = store.import(&dataset).await?;
+    let summary = store.import(&importer(), &dataset).await?;
     ensure!(
         summary.kinds["tasks"].inserted == 6,
         "six tasks inserted: {summary:?}"
@@ -79,7 +87,7 @@ async fn drafts_and_responsible_bodies_round_trip(store: Store) -> Result {
     dataset.matters[1].body = Some(body.clone());
     dataset.matters[1].published = false;
     dataset.plans[0].published = false;
-    store.import(&dataset).await?;
+    store.import(&importer(), &dataset).await?;
     let exported = canonical(store.export().await?);
     let expected = canonical(dataset.clone());
     ensure!(
@@ -107,7 +115,7 @@ async fn drafts_and_responsible_bodies_round_trip(store: Store) -> Result {
     dataset.matters[1].body = None;
     dataset.matters[1].published = true;
     dataset.plans[0].published = true;
-    let summary = store.import(&dataset).await?;
+    let summary = store.import(&importer(), &dataset).await?;
     ensure!(
         summary.changed() == 2
             && summary.kinds["matters"].updated == 1
@@ -123,8 +131,8 @@ async fn drafts_and_responsible_bodies_round_trip(store: Store) -> Result {
 
 async fn reimport_changes_nothing(store: Store) -> Result {
     let dataset = sample::dataset();
-    store.import(&dataset).await?;
-    let again = store.import(&dataset).await?;
+    store.import(&importer(), &dataset).await?;
+    let again = store.import(&importer(), &dataset).await?;
     ensure!(
         again.changed() == 0,
         "second import changed records: {again:?}"
@@ -135,10 +143,10 @@ async fn reimport_changes_nothing(store: Store) -> Result {
 
 async fn import_updates_only_what_differs(store: Store) -> Result {
     let mut dataset = sample::dataset();
-    store.import(&dataset).await?;
+    store.import(&importer(), &dataset).await?;
     dataset.jurisdictions[2].name.en = "Suzhou (Jiangsu)".into();
     dataset.reports[1].percent = 75;
-    let summary = store.import(&dataset).await?;
+    let summary = store.import(&importer(), &dataset).await?;
     ensure!(
         summary.changed() == 2,
         "exactly two records changed: {summary:?}"
@@ -177,7 +185,7 @@ async fn import_updates_only_what_differs(store: Store) -> Result {
         .find(|r| r.key == "r-5")
         .ok_or("r-5")?;
     moved.task = "t-4a".into();
-    store.import(&dataset).await?;
+    store.import(&importer(), &dataset).await?;
     let today = date!(2025 - 01 - 01);
     let m3 = store
         .matter("m-3", today, ProgressBasis::Reported)
@@ -206,7 +214,7 @@ async fn import_updates_only_what_differs(store: Store) -> Result {
 }
 
 async fn failed_import_leaves_database_unchanged(store: Store) -> Result {
-    store.import(&sample::dataset()).await?;
+    store.import(&importer(), &sample::dataset()).await?;
     let before = canonical(store.export().await?);
     let mut bad = sample::dataset();
     bad.jurisdictions[0].name.en = "Changed".into();
@@ -214,7 +222,7 @@ async fn failed_import_leaves_database_unchanged(store: Store) -> Result {
     orphan.key = "t-orphan".into();
     orphan.matter = "no-such-matter".into();
     bad.tasks.push(orphan);
-    let outcome = store.import(&bad).await;
+    let outcome = store.import(&importer(), &bad).await;
     ensure!(
         matches!(outcome, Err(StoreError::Database(_))),
         "the dangling task must fail the import: {outcome:?}"
@@ -228,7 +236,7 @@ async fn failed_import_leaves_database_unchanged(store: Store) -> Result {
 }
 
 async fn jurisdiction_detail_has_parent_children_and_zones(store: Store) -> Result {
-    store.import(&sample::dataset()).await?;
+    store.import(&importer(), &sample::dataset()).await?;
     let all = store.jurisdictions().await?;
     ensure!(
         all.iter().map(|j| j.code.to_string()).collect::<Vec<_>>() == [A, B, B_CITY],
@@ -269,7 +277,7 @@ async fn jurisdiction_detail_has_parent_children_and_zones(store: Store) -> Resu
 }
 
 async fn meetings_page_newest_first_with_decisions(store: Store) -> Result {
-    store.import(&sample::dataset()).await?;
+    store.import(&importer(), &sample::dataset()).await?;
     let mut keys = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -327,7 +335,7 @@ async fn meetings_page_newest_first_with_decisions(store: Store) -> Result {
 }
 
 async fn task_progress_tracks_latest_reported_and_verified(store: Store) -> Result {
-    store.import(&sample::dataset()).await?;
+    store.import(&importer(), &sample::dataset()).await?;
     let m1 = store
         .matter("m-1", date!(2025 - 01 - 01), ProgressBasis::Reported)
         .await?
@@ -355,8 +363,10 @@ async fn task_progress_tracks_latest_reported_and_verified(store: Store) -> Resu
 }
 
 async fn plan_rollup_counts_unreported_tasks_apart(store: Store) -> Result {
-    store.import(&sample::dataset()).await?;
-    let rows = store.plan_rollup("action-2024").await?;
+    store.import(&importer(), &sample::dataset()).await?;
+    let rows = store
+        .plan_rollup("action-2024", &yrd_domain::access::DraftVisibility::All)
+        .await?;
     let cell = |area: Option<&str>, who: &str| {
         rows.iter()
             .find(|r| r.area.as_deref() == area && r.jurisdiction == code(who))
@@ -389,14 +399,17 @@ async fn plan_rollup_counts_unreported_tasks_apart(store: Store) -> Result {
     );
     ensure!(rows.len() == 5, "five non-empty cells: {rows:?}");
     ensure!(
-        store.plan_rollup("outline").await?.is_empty(),
+        store
+            .plan_rollup("outline", &yrd_domain::access::DraftVisibility::All)
+            .await?
+            .is_empty(),
         "a plan without matters has no cells"
     );
     Ok(())
 }
 
 async fn matters_filter_and_paginate(store: Store) -> Result {
-    store.import(&sample::dataset()).await?;
+    store.import(&importer(), &sample::dataset()).await?;
     let today = date!(2025 - 01 - 01);
     let keys = |page: yrd_store::Page<yrd_store::MatterState>| {
         page.items
@@ -494,7 +507,7 @@ async fn matters_filter_and_paginate(store: Store) -> Result {
 }
 
 async fn matter_detail_has_tasks_problems_and_reports(store: Store) -> Result {
-    store.import(&sample::dataset()).await?;
+    store.import(&importer(), &sample::dataset()).await?;
     let detail = store
         .matter("m-1", date!(2025 - 01 - 01), ProgressBasis::Verified)
         .await?
@@ -536,7 +549,7 @@ async fn matter_detail_has_tasks_problems_and_reports(store: Store) -> Result {
 }
 
 async fn agreements_and_indicators_read_back(store: Store) -> Result {
-    store.import(&sample::dataset()).await?;
+    store.import(&importer(), &sample::dataset()).await?;
     ensure!(
         store.agreements(Some(code(B))).await?.len() == 1,
         "Jiangsu is a party"
@@ -570,7 +583,7 @@ async fn agreements_and_indicators_read_back(store: Store) -> Result {
 }
 
 async fn invalid_cursor_is_rejected(store: Store) -> Result {
-    store.import(&sample::dataset()).await?;
+    store.import(&importer(), &sample::dataset()).await?;
     let outcome = store
         .meetings(&MeetingFilter::default(), Some("garbage"), 10)
         .await;
@@ -582,7 +595,7 @@ async fn invalid_cursor_is_rejected(store: Store) -> Result {
 }
 
 async fn progress_as_of_a_past_day_ignores_later_reports(store: Store) -> Result {
-    store.import(&sample::dataset()).await?;
+    store.import(&importer(), &sample::dataset()).await?;
     let mid_2024 = date!(2024 - 07 - 01);
     let then = store
         .matter("m-1", mid_2024, ProgressBasis::Reported)
@@ -645,7 +658,7 @@ async fn progress_as_of_a_past_day_ignores_later_reports(store: Store) -> Result
 }
 
 async fn past_hosts_and_indicators_with_observations(store: Store) -> Result {
-    store.import(&sample::dataset()).await?;
+    store.import(&importer(), &sample::dataset()).await?;
     let hosts = store.past_hosts("symposium", 10).await?;
     ensure!(
         hosts == vec![code(B_CITY), code(A), code(B_CITY), code(A)],
@@ -675,9 +688,9 @@ async fn past_hosts_and_indicators_with_observations(store: Store) -> Result {
 async fn yrd_dataset_imports_idempotently(store: Store) -> Result {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/yrd");
     let dataset = yrd_dataset::read_dir(&dir).map_err(|e| format!("data/yrd is invalid:\n{e}"))?;
-    let first = store.import(&dataset).await?;
+    let first = store.import(&importer(), &dataset).await?;
     ensure!(first.changed() > 0, "the first import writes the dataset");
-    let second = store.import(&dataset).await?;
+    let second = store.import(&importer(), &dataset).await?;
     ensure!(
         second.changed() == 0,
         "re-importing the YRD dataset changed records: {second:?}"

@@ -143,7 +143,11 @@ fn parse_assignment(field: &str, role: &str, scope: &str) -> Result<Assignment, 
     Assignment::new(role, scope).map_err(|e| FieldError::new(field, e))
 }
 
-async fn account(state: &AppState, principal: &Principal, username: &str) -> Result<User, ApiError> {
+async fn account(
+    state: &AppState,
+    principal: &Principal,
+    username: &str,
+) -> Result<User, ApiError> {
     let user = state
         .store()
         .user(username)
@@ -260,7 +264,6 @@ pub async fn create_user(
     principal: Principal,
     JsonBody(body): JsonBody<NewUserBody>,
 ) -> Result<Response, ApiError> {
-    let author = principal.author()?;
     let mut errors = Vec::new();
     let lang = match body.lang.as_deref() {
         None | Some("zh") => Lang::Zh,
@@ -302,6 +305,8 @@ pub async fn create_user(
     for role in &roles {
         principal.require(Action::Grant, &Target::Assignment(role), "role")?;
     }
+    // Allowed above, so signed in.
+    let author = principal.author()?;
     let password_hash = match body.password {
         Some(password) => Some(
             tokio::task::spawn_blocking(move || hash_password(&password))
@@ -323,7 +328,11 @@ pub async fn create_user(
             &roles,
         )
         .await?;
-    Ok((StatusCode::CREATED, json_response(&user_response(&user), None)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        json_response(&user_response(&user), None),
+    )
+        .into_response())
 }
 
 /// Grants a role. The caller must administer the role's scope and every role the account
@@ -348,7 +357,6 @@ pub async fn grant_role(
     Path(username): Path<String>,
     JsonBody(body): JsonBody<AssignmentBody>,
 ) -> Result<Response, ApiError> {
-    let author = principal.author()?;
     let assignment = parse_assignment("role", &body.role, &body.scope)
         .map_err(|e| ApiError::Unprocessable(vec![e]))?;
     let user = account(&state, &principal, &username).await?;
@@ -363,6 +371,8 @@ pub async fn grant_role(
         &format!("user {username:?}"),
     )?;
     principal.require(Action::Grant, &Target::Assignment(&assignment), "role")?;
+    // Allowed above, so signed in.
+    let author = principal.author()?;
     state.store().grant(&author, &username, &assignment).await?;
     let user = account(&state, &principal, &username).await?;
     Ok(json_response(&user_response(&user), None))
@@ -386,7 +396,6 @@ pub async fn revoke_role(
     principal: Principal,
     Path((username, role, scope)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
-    let author = principal.author()?;
     let assignment =
         parse_assignment("role", &role, &scope).map_err(|e| ApiError::Unprocessable(vec![e]))?;
     let user = account(&state, &principal, &username).await?;
@@ -399,6 +408,8 @@ pub async fn revoke_role(
         &format!("user {username:?}"),
     )?;
     principal.require(Action::Revoke, &Target::Assignment(&assignment), "role")?;
+    // Allowed above, so signed in.
+    let author = principal.author()?;
     state
         .store()
         .revoke(&author, &username, &assignment)
@@ -448,7 +459,6 @@ pub async fn create_token(
     principal: Principal,
     JsonBody(body): JsonBody<NewTokenBody>,
 ) -> Result<Response, ApiError> {
-    let author = principal.author()?;
     let me = &principal.signed_in()?.user;
     principal.require(
         Action::CreateToken,
@@ -458,6 +468,8 @@ pub async fn create_token(
         },
         "token",
     )?;
+    // Allowed above, so signed in.
+    let author = principal.author()?;
     let (info, secret) = state
         .store()
         .create_token(&author, &me.username, &body.name)
@@ -487,7 +499,6 @@ pub async fn revoke_token(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let author = principal.author()?;
     let store = state.store();
     let token = store
         .token(&id)
@@ -503,6 +514,8 @@ pub async fn revoke_token(
     };
     principal.require(Action::Read, &target, &format!("token {id:?}"))?;
     principal.require(Action::RevokeToken, &target, &format!("token {id:?}"))?;
+    // Allowed above, so signed in.
+    let author = principal.author()?;
     store.revoke_token(&author, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -49,7 +49,6 @@ pub async fn record_position(
     Path((key, member)): Path<(String, String)>,
     JsonBody(body): JsonBody<PositionBody>,
 ) -> Result<Response, ApiError> {
-    let author = principal.author()?;
     let member = extract::code(&member).map_err(|e| ApiError::invalid("member", e))?;
     let store = state.store();
     let decision_body = store
@@ -64,6 +63,8 @@ pub async fn record_position(
         },
         &format!("decision {key:?}"),
     )?;
+    // Allowed above, so signed in.
+    let author = principal.author()?;
     let stance = Stance::parse(&body.stance).ok_or_else(|| {
         ApiError::Unprocessable(vec![FieldError::new(
             "stance",
@@ -75,7 +76,13 @@ pub async fn record_position(
         )])
     })?;
     store
-        .record_position(&author, &key, member, stance.into(), &body.comment.to_text())
+        .record_position(
+            &author,
+            &key,
+            member,
+            stance.into(),
+            &body.comment.to_text(),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

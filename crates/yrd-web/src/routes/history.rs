@@ -113,10 +113,7 @@ pub async fn get_history(
     };
     let what = format!("record {record:?}");
     authorize(&state, &principal, kind, key, &what).await?;
-    let entries = state
-        .store()
-        .history(kind, key, after, limit + 1)
-        .await?;
+    let entries = state.store().history(kind, key, after, limit + 1).await?;
     let more = entries.len() > limit as usize;
     let items: Vec<HistoryEntry> = entries
         .into_iter()

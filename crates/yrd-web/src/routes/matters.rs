@@ -12,6 +12,7 @@ use yrd_domain::{Lang, Plan, Text};
 use yrd_store::{MatterFilter, MatterState, TaskState};
 
 use crate::AppState;
+use crate::auth::Principal;
 use crate::dto::{
     self, JurisdictionRef, KeyRef, MatterStatus, Names, ProgressBasis, ReportState, Tier, opt_date,
     opt_text, text,
@@ -19,6 +20,7 @@ use crate::dto::{
 use crate::error::{ApiError, ProblemResponse};
 use crate::extract::{self, Language, PageQuery, Parse, Path, Query, choice, encode_cursor};
 use crate::response::Localized;
+use yrd_domain::access::{Action, Publication, Target};
 
 /// The name that ties cursors to this list.
 const LIST: &str = "matters";
@@ -288,6 +290,7 @@ fn matter(state: &MatterState, areas: &AreaNames<'_>, names: &Names, lang: Lang)
 )]
 pub async fn list_matters(
     State(state): State<AppState>,
+    principal: Principal,
     Language(lang): Language,
     Query(query): Query<MatterListQuery>,
     Query(status_query): Query<StatusQuery>,
@@ -305,6 +308,7 @@ pub async fn list_matters(
                 choice(MatterStatus::NAMES, MatterStatus::parse),
             )
             .map(Into::into),
+        drafts: principal.draft_visibility(),
     };
     // Area keys are unique only within a plan, so an area alone could match several plans.
     if query.area.is_some() && query.plan.is_none() {
@@ -357,6 +361,7 @@ pub async fn list_matters(
 )]
 pub async fn get_matter(
     State(state): State<AppState>,
+    principal: Principal,
     Language(lang): Language,
     Path(key): Path<String>,
     Query(status_query): Query<StatusQuery>,
@@ -368,6 +373,21 @@ pub async fn get_matter(
     let key = key.unwrap_or_default();
 
     let store = state.store();
+    let access = store
+        .matter_access(&key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("matter", &key))?;
+    principal.require(
+        Action::Read,
+        &Target::Matter {
+            publication: Publication {
+                published: access.published,
+                body: access.body.as_deref(),
+            },
+            members: &access.members,
+        },
+        &format!("matter {key:?}"),
+    )?;
     let detail = store
         .matter(&key, as_of, basis.into())
         .await?

@@ -10,10 +10,12 @@ use yrd_domain::{AdminCode, Lang, Plan};
 use yrd_store::RollupRow;
 
 use crate::AppState;
+use crate::auth::Principal;
 use crate::dto::{JurisdictionRef, KeyRef, Names, PlanKind, PlanStage, opt_text, partial, text};
 use crate::error::{ApiError, ProblemResponse};
 use crate::extract::{self, Language, Path};
 use crate::response::Localized;
+use yrd_domain::access::{Action, Publication, Target};
 
 /// A document in the cascade of plans.
 #[derive(Debug, Serialize, ToSchema)]
@@ -310,7 +312,15 @@ fn plan(plan: &Plan, lang: Lang) -> PlanResponse {
     }
 }
 
-/// Lists every plan.
+/// A plan's publication as the policy sees it (plans have no responsible body).
+fn publication(plan: &Plan) -> Publication<'static> {
+    Publication {
+        published: plan.published,
+        body: None,
+    }
+}
+
+/// Lists every plan the caller may see (drafts only for the office and auditors).
 #[utoipa::path(
     get,
     path = "/api/v1/plans",
@@ -319,10 +329,16 @@ fn plan(plan: &Plan, lang: Lang) -> PlanResponse {
 )]
 pub async fn list_plans(
     State(state): State<AppState>,
+    principal: Principal,
     Language(lang): Language,
 ) -> Result<Localized<PlanList>, ApiError> {
     let plans = state.store().plans().await?;
-    let items = plans.iter().map(|p| plan(p, lang)).collect();
+    let visible = principal.draft_visibility();
+    let items = plans
+        .iter()
+        .filter(|p| visible.sees(publication(p)))
+        .map(|p| plan(p, lang))
+        .collect();
     Ok(Localized::new(lang, PlanList { items }))
 }
 
@@ -340,6 +356,7 @@ pub async fn list_plans(
 )]
 pub async fn get_plan(
     State(state): State<AppState>,
+    principal: Principal,
     Language(lang): Language,
     Path(key): Path<String>,
 ) -> Result<Localized<PlanDetailResponse>, ApiError> {
@@ -349,7 +366,15 @@ pub async fn get_plan(
         .plan(&key)
         .await?
         .ok_or_else(|| ApiError::not_found("plan", &key))?;
-    let rows = store.plan_rollup(&key).await?;
+    principal.require(
+        Action::Read,
+        &Target::Plan(publication(&found)),
+        &format!("plan {key:?}"),
+    )?;
+    // The roll-up counts only the matters this reader may see.
+    let rows = store
+        .plan_rollup(&key, &principal.draft_visibility())
+        .await?;
     let names = Names::load(store, lang).await?;
     Ok(Localized::new(
         lang,

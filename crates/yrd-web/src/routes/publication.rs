@@ -39,7 +39,6 @@ pub async fn set_publication(
     Path(key): Path<String>,
     JsonBody(body): JsonBody<PublicationBody>,
 ) -> Result<Response, ApiError> {
-    let author = principal.author()?;
     let store = state.store();
     let access = store
         .matter_access(&key)
@@ -56,6 +55,8 @@ pub async fn set_publication(
         },
         &format!("matter {key:?}"),
     )?;
+    // Allowed above, so signed in.
+    let author = principal.author()?;
     store
         .set_matter_published(&author, &key, body.published)
         .await?;

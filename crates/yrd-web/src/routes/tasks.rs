@@ -79,7 +79,6 @@ pub async fn submit_report(
     Path(key): Path<String>,
     JsonBody(body): JsonBody<NewReportBody>,
 ) -> Result<Response, ApiError> {
-    let author = principal.author()?;
     let store = state.store();
     let task = store
         .task_access(&key)
@@ -96,6 +95,8 @@ pub async fn submit_report(
         },
         &format!("task {key:?}"),
     )?;
+    // Allowed above, so signed in.
+    let author = principal.author()?;
     let as_of = extract::full_date(&body.as_of)
         .map_err(|e| ApiError::Unprocessable(vec![FieldError::new("as_of", e)]))?;
     let report = store

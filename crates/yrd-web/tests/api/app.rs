@@ -175,6 +175,41 @@ impl TestApp {
         })
     }
 
+    /// Sends `method` to `path` with headers and an optional body (its media type, its bytes).
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Result<Reply, Failed> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|e| fail(&format!("method {method}"), e))?;
+        let mut request = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.base));
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        if let Some((media_type, bytes)) = body {
+            request = request.header(CONTENT_TYPE, media_type).body(bytes);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| fail(&format!("{method} {path}"), e))?;
+        Ok(Reply {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            path: format!("{method} {path}"),
+            body: response
+                .bytes()
+                .await
+                .map_err(|e| fail("reading", e))?
+                .to_vec(),
+        })
+    }
+
     /// Walks every page of a paged list (`path` has a query string) and returns all items.
     pub async fn all_pages(&self, path: &str) -> Result<Vec<Value>, Failed> {
         let mut items = Vec::new();
@@ -211,7 +246,13 @@ pub fn run_case(engine: Engine, fixture: Fixture, case: Case) -> Result<(), Fail
         let dataset = fixture.dataset()?;
         scratch
             .store
-            .import(&dataset)
+            .import(
+                &yrd_store::Author::Command {
+                    command: "import".into(),
+                    os_user: "api-tests".into(),
+                },
+                &dataset,
+            )
             .await
             .map_err(|e| fail("importing the fixture", e))?;
 
@@ -232,6 +273,8 @@ pub fn run_case(engine: Engine, fixture: Fixture, case: Case) -> Result<(), Fail
         let client = reqwest::Client::builder()
             // A proxy from the environment must not stand between the test and its server.
             .no_proxy()
+            // Redirects (after signing in or out) are part of what cases check.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| fail("building a client", e))?;

@@ -7,6 +7,7 @@
 //! synthetic dataset (see `synthetic`) check derived numbers exactly, since the public record
 //! has no progress reports.
 
+mod access;
 mod app;
 mod conventions;
 mod fixtures;
@@ -36,6 +37,11 @@ fn main() {
         )
         .chain(
             synthetic::CASES
+                .iter()
+                .map(|&(name, case)| (name, Fixture::Synthetic, case)),
+        )
+        .chain(
+            access::CASES
                 .iter()
                 .map(|&(name, case)| (name, Fixture::Synthetic, case)),
         )
