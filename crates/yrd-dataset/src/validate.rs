@@ -169,14 +169,14 @@ impl Report<'_> {
             return;
         }
         for part in source.split(" ; ") {
-            let rest = ["https://", "http://", "seed:"]
+            let rest = ["https://", "http://", "seed:", "yrd:"]
                 .iter()
                 .find_map(|prefix| part.strip_prefix(prefix));
             if !rest.is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace)) {
                 self.add(
                     at,
                     field,
-                    format!("{part:?} is neither a URL (http:// or https://) nor seed:<file name>; separate several with \" ; \""),
+                    format!("{part:?} is neither a URL (http:// or https://), seed:<file name> nor yrd:<who entered it>; separate several with \" ; \""),
                 );
             }
         }

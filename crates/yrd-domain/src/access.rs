@@ -58,14 +58,16 @@ impl Role {
 
     /// Whether this role may be scoped as `scope` is.
     fn accepts(self, scope: &Scope) -> bool {
-        match (self, scope) {
-            (Role::MemberOfficer | Role::MemberCoordinator, Scope::Jurisdiction(_)) => true,
-            (Role::BodySecretary, Scope::Body(_)) => true,
-            (Role::OfficeStaff, Scope::Region | Scope::Body(_)) => true,
-            (Role::Administrator, Scope::Region | Scope::Jurisdiction(_)) => true,
-            (Role::Auditor, Scope::Region) => true,
-            _ => false,
-        }
+        matches!(
+            (self, scope),
+            (
+                Role::MemberOfficer | Role::MemberCoordinator,
+                Scope::Jurisdiction(_)
+            ) | (Role::BodySecretary, Scope::Body(_))
+                | (Role::OfficeStaff, Scope::Region | Scope::Body(_))
+                | (Role::Administrator, Scope::Region | Scope::Jurisdiction(_))
+                | (Role::Auditor, Scope::Region)
+        )
     }
 
     fn scopes_allowed(self) -> &'static str {

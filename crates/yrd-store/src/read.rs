@@ -518,8 +518,16 @@ fn add_draft_condition(conditions: &mut Conditions, drafts: &DraftVisibility, pr
     let DraftVisibility::OfBodies(bodies) = drafts else {
         return;
     };
+    // A correlated test of the plan (not `plan IN (…)`) keeps the planner walking matters in
+    // key order, so a page stops at its limit instead of sorting every published matter.
+    let table = if prefix.is_empty() {
+        "matters."
+    } else {
+        prefix
+    };
     let published = format!(
-        "({prefix}published = ? AND {prefix}plan IN (SELECT key FROM plans WHERE published = ?))"
+        "({prefix}published = ? AND EXISTS (SELECT 1 FROM plans pp WHERE pp.key = {table}plan \
+         AND pp.published = ?))"
     );
     let mut values: Vec<Arg> = vec![true.into(), true.into()];
     if bodies.is_empty() {
@@ -1728,6 +1736,14 @@ mod tests {
             },
             MatterFilter {
                 member: Some(member),
+                ..Default::default()
+            },
+            MatterFilter {
+                drafts: DraftVisibility::OfBodies(vec!["group".into()]),
+                ..Default::default()
+            },
+            MatterFilter {
+                drafts: DraftVisibility::All,
                 ..Default::default()
             },
         ];

@@ -24,16 +24,31 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
 const LOCALIZED_PREFIX: &str = "/api/v1/";
 
 /// Operations that carry no human text, so take no language.
-const UNLOCALIZED: &[&str] = &["/api/v1/healthz", DOCUMENT_PATH];
+const UNLOCALIZED: &[&str] = &[
+    "/api/v1/healthz",
+    "/api/v1/history",
+    "/api/v1/me",
+    "/api/v1/tokens",
+    "/api/v1/users",
+    "/api/v1/users/{username}",
+    DOCUMENT_PATH,
+];
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(
         title = "yrd API",
-        description = "The read-only JSON API of yrd, the platform of the Yangtze River Delta \
+        description = "The JSON API of yrd, the platform of the Yangtze River Delta \
             regional cooperation mechanism: jurisdictions and zones, the bodies of the mechanism, \
             their meetings and decisions, the cascade of plans with the progress of each member's \
-            tasks, cooperation agreements, and indicators of integration.\n\n\
+            tasks, cooperation agreements, and indicators of integration; members' reports and \
+            positions; accounts, roles and the journal of every change.\n\n\
+            Published records are public. Everything else needs a signed-in caller: a session \
+            cookie from the sign-in form (changes then carry the session's CSRF token in \
+            `X-CSRF-Token`, see `GET /api/v1/me`) or an API token in \
+            `Authorization: Bearer <token>`. One access policy decides every request: 401 means \
+            sign in, 403 not allowed (with the reason), and a draft the caller may not see \
+            answers 404 as if it did not exist.\n\n\
             Texts are returned in one language: `?lang=zh|en` wins over `Accept-Language`; the \
             default is Chinese, and a text missing in the chosen language falls back to the \
             other. Successful responses carry a strong `ETag`; send it back in `If-None-Match` to \
@@ -50,6 +65,9 @@ const UNLOCALIZED: &[&str] = &["/api/v1/healthz", DOCUMENT_PATH];
         (name = "matters", description = "Key cooperation matters and each member's tasks"),
         (name = "agreements", description = "Multi-party cooperation agreements"),
         (name = "indicators", description = "Indicators of integration and their observations"),
+        (name = "tasks", description = "Members' progress reports on their tasks"),
+        (name = "history", description = "The hash-chained journal of every change"),
+        (name = "accounts", description = "Accounts, roles and API tokens"),
         (name = "meta", description = "This document"),
     ),
     components(schemas(ProblemResponse, FieldError))
@@ -68,8 +86,51 @@ pub fn document() -> OpenApi {
         if let Some(operation) = item.get.as_mut() {
             complete(path, operation);
         }
+        for operation in [
+            item.put.as_mut(),
+            item.post.as_mut(),
+            item.delete.as_mut(),
+            item.patch.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            complete_change(operation);
+        }
     }
     doc
+}
+
+/// Adds what every change shares: the CSRF header of cookie sessions, the body limits, and
+/// the opaque 500.
+fn complete_change(operation: &mut Operation) {
+    operation
+        .parameters
+        .get_or_insert_with(Vec::new)
+        .push(RefOr::T(
+            ParameterBuilder::new()
+                .name("X-CSRF-Token")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "Required when signed in with a session cookie: the session's CSRF token \
+                     (`csrf_token` of `GET /api/v1/me`). Not used with an API token.",
+                ))
+                .schema(Some(Object::with_type(Type::String)))
+                .build(),
+        ));
+    let responses = &mut operation.responses.responses;
+    if operation.request_body.is_some() {
+        responses
+            .entry("413".into())
+            .or_insert_with(|| problem("The body exceeds 64 KiB"));
+        responses
+            .entry("415".into())
+            .or_insert_with(|| problem("The body is not `application/json`"));
+    }
+    responses
+        .entry("500".into())
+        .or_insert_with(|| problem("The server failed; the body says nothing of the cause"));
 }
 
 fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
@@ -205,7 +266,26 @@ mod tests {
         let paths = doc["paths"].as_object().unwrap();
         assert!(paths.contains_key(DOCUMENT_PATH));
         for (path, item) in paths {
+            for method in ["put", "post", "delete"] {
+                let operation = &item[method];
+                if !operation.is_object() {
+                    continue;
+                }
+                assert!(
+                    operation["responses"]["500"].is_object(),
+                    "{method} {path}: no 500"
+                );
+                assert!(
+                    operation["parameters"]
+                        .as_array()
+                        .is_some_and(|ps| ps.iter().any(|p| p["name"] == "X-CSRF-Token")),
+                    "{method} {path}: no X-CSRF-Token"
+                );
+            }
             let operation = &item["get"];
+            if !operation.is_object() {
+                continue;
+            }
             for status in ["200", "304", "500"] {
                 assert!(
                     operation["responses"][status].is_object(),

@@ -930,6 +930,10 @@ async fn api_tokens_sign_scripts_in_until_revoked(app: TestApp) -> Result<(), Fa
         !String::from_utf8_lossy(&listed.body).contains(&secret),
         "the list shows the secret"
     );
+    ensure!(
+        !crate::logged().contains(&secret),
+        "the logs show the token"
+    );
     let revoked = app
         .send("DELETE", &format!("/api/v1/tokens/{id}"), &bearer, None)
         .await?;

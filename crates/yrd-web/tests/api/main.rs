@@ -20,7 +20,35 @@ use yrd_store::testing::{POSTGRES_URL_VAR, postgres_url};
 use crate::app::{Case, Engine, run_case};
 use crate::fixtures::Fixture;
 
+/// Everything the servers of the suite log, so cases can check that no secret reaches a log.
+pub static LOG: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        LOG.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What has been logged so far.
+pub fn logged() -> String {
+    String::from_utf8_lossy(&LOG.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+}
+
 fn main() {
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(|| LogWriter)
+        .init();
     let args = Arguments::from_args();
     let postgres = postgres_url();
     let skipped = format!("{POSTGRES_URL_VAR} not set: PostgreSQL API suite did not run");
