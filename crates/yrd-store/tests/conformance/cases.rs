@@ -5,7 +5,7 @@ use std::path::Path;
 use time::macros::date;
 use yrd_domain::rules::MatterStatus;
 use yrd_domain::*;
-use yrd_store::{MatterFilter, MeetingFilter, ProgressBasis, Store, StoreError};
+use yrd_store::{MatterFilter, MeetingFilter, NewUser, ProgressBasis, Store, StoreError};
 
 use crate::sample::{self, A, B, B_CITY, canonical, code};
 use crate::{CaseFuture, ensure};
@@ -46,7 +46,115 @@ cases!(
     progress_as_of_a_past_day_ignores_later_reports,
     past_hosts_and_indicators_with_observations,
     yrd_dataset_imports_idempotently,
+    imports_are_journalled_field_by_field,
+    concurrent_writes_keep_one_unbroken_chain,
 );
+
+async fn imports_are_journalled_field_by_field(store: Store) -> Result {
+    let mut dataset = sample::dataset();
+    store.import(&importer(), &dataset).await?;
+    let first = store.verify_history().await?;
+    ensure!(first.broken.is_none(), "chain after the import: {first:?}");
+    let records = dataset.jurisdictions.len()
+        + dataset.plans.len()
+        + dataset.matters.len()
+        + dataset.tasks.len()
+        + dataset.agreements.len();
+    ensure!(
+        first.entries as usize >= records,
+        "one entry per record: {} entries for at least {records} records",
+        first.entries
+    );
+    let created = store.history("agreement", "pact", None, 10).await?;
+    ensure!(created.len() == 1, "one entry for the pact: {created:?}");
+    ensure!(created[0].action == "create", "{created:?}");
+    ensure!(created[0].actor == "cli:import:conformance", "{created:?}");
+    ensure!(created[0].before.is_none(), "{created:?}");
+
+    // Importing the same data again writes nothing, not even to the journal.
+    store.import(&importer(), &dataset).await?;
+    ensure!(
+        store.verify_history().await?.entries == first.entries,
+        "a re-import adds entries"
+    );
+
+    // An update records the changed fields only, before and after.
+    let pact = dataset
+        .agreements
+        .iter_mut()
+        .find(|a| a.key == "pact")
+        .ok_or("the sample has pact")?;
+    let old_title = pact.title.clone();
+    pact.title = Text::new("新协议名", "New title");
+    store.import(&importer(), &dataset).await?;
+    let entries = store.history("agreement", "pact", None, 10).await?;
+    ensure!(entries.len() == 2, "{entries:?}");
+    let before: serde_json::Value =
+        serde_json::from_str(entries[1].before.as_deref().unwrap_or("null"))?;
+    let after: serde_json::Value =
+        serde_json::from_str(entries[1].after.as_deref().unwrap_or("null"))?;
+    ensure!(
+        before == serde_json::json!({ "title": old_title }),
+        "before: {before}"
+    );
+    ensure!(
+        after == serde_json::json!({ "title": { "zh": "新协议名", "en": "New title" } }),
+        "after: {after}"
+    );
+    ensure!(
+        store.verify_history().await?.broken.is_none(),
+        "chain intact"
+    );
+    Ok(())
+}
+
+async fn concurrent_writes_keep_one_unbroken_chain(store: Store) -> Result {
+    store.import(&importer(), &sample::dataset()).await?;
+    let author = importer();
+    store
+        .create_user(
+            &author,
+            &NewUser {
+                username: "writer".into(),
+                display_name: "Writer".into(),
+                lang: Lang::En,
+                password_hash: None,
+            },
+            &[],
+        )
+        .await?;
+    let before = store.verify_history().await?.entries;
+    let mut writers = tokio::task::JoinSet::new();
+    for i in 0..24 {
+        let store = store.clone();
+        let author = author.clone();
+        writers.spawn(async move {
+            store
+                .create_token(&author, "writer", &format!("token {i}"))
+                .await
+                .map(|_| ())
+        });
+    }
+    while let Some(outcome) = writers.join_next().await {
+        outcome.map_err(|e| format!("a writer panicked: {e}"))??;
+    }
+    let after = store.verify_history().await?;
+    ensure!(
+        after.broken.is_none(),
+        "the chain after concurrent writes: {after:?}"
+    );
+    ensure!(
+        after.entries == before + 24,
+        "one entry per write: {} then {}",
+        before,
+        after.entries
+    );
+    ensure!(
+        store.tokens("writer").await?.len() == 24,
+        "every token was written"
+    );
+    Ok(())
+}
 
 async fn migrations_revert_and_reapply(store: Store) -> Result {
     store.import(&importer(), &sample::dataset()).await?;
