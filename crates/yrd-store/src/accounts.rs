@@ -159,6 +159,17 @@ fn lang_name(lang: Lang) -> &'static str {
     }
 }
 
+/// The (username, role, scope_kind, scope_key) parameters of a role assignment row.
+fn assignment_args(username: &str, assignment: &Assignment) -> Vec<crate::exec::Arg> {
+    let (kind, key) = assignment.scope().parts();
+    vec![
+        username.into(),
+        assignment.role().name().into(),
+        kind.into(),
+        key.into(),
+    ]
+}
+
 fn assignment_json(assignment: &Assignment) -> serde_json::Value {
     let (kind, key) = assignment.scope().parts();
     json!({"role": assignment.role().name(), "scope": kind, "scope_key": key})
@@ -349,18 +360,12 @@ impl Store {
         username: &str,
         assignment: &Assignment,
     ) -> Result<bool, StoreError> {
-        let (kind, key) = assignment.scope().parts();
         let mut tx = JournalTx::begin(self, author).await?;
         let removed = tx
             .execute(
                 "DELETE FROM role_assignments WHERE username = $1 AND role = $2 AND scope_kind = $3 \
                  AND scope_key = $4",
-                vec![
-                    username.into(),
-                    assignment.role().name().into(),
-                    kind.into(),
-                    key.into(),
-                ],
+                assignment_args(username, assignment),
             )
             .await?;
         if removed > 0 {
@@ -687,12 +692,7 @@ async fn insert_assignment(
         .execute(
             "INSERT INTO role_assignments (username, role, scope_kind, scope_key) VALUES ($1, $2, $3, $4) \
              ON CONFLICT DO NOTHING",
-            vec![
-                username.into(),
-                assignment.role().name().into(),
-                kind.into(),
-                key.into(),
-            ],
+            assignment_args(username, assignment),
         )
         .await?;
     if inserted > 0 {

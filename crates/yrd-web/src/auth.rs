@@ -11,9 +11,10 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use cookie::Cookie;
 use yrd_domain::access::{
-    Action, Actor, Decision, DraftVisibility, Refusal, Target, decide, draft_visibility,
+    Action, Actor, Decision, DraftVisibility, Publication, Refusal, Target, decide,
+    draft_visibility,
 };
-use yrd_store::{Author, User};
+use yrd_store::{Author, MatterAccess, TaskAccess, User};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -83,6 +84,28 @@ impl Principal {
     /// Which drafts lists show to this principal.
     pub fn draft_visibility(&self) -> DraftVisibility {
         draft_visibility(self.actor().as_ref())
+    }
+}
+
+/// How the policy sees a matter.
+pub fn matter_target(access: &MatterAccess) -> Target<'_> {
+    Target::Matter {
+        publication: Publication {
+            published: access.published,
+            body: access.body.as_deref(),
+        },
+        members: &access.members,
+    }
+}
+
+/// How the policy sees a task.
+pub fn task_target(task: &TaskAccess) -> Target<'_> {
+    Target::Task {
+        publication: Publication {
+            published: task.access.published,
+            body: task.access.body.as_deref(),
+        },
+        member: task.member,
     }
 }
 

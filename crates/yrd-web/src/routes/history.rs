@@ -9,7 +9,7 @@ use yrd_domain::access::{Action, Publication, Target};
 use yrd_store::JournalEntry;
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::auth::{Principal, matter_target, task_target};
 use crate::error::{ApiError, ProblemResponse};
 use crate::extract::{DEFAULT_LIMIT, Query};
 use crate::response::json_response;
@@ -145,13 +145,7 @@ async fn authorize(
     match kind {
         "matter" => {
             let access = store.matter_access(key).await?.ok_or_else(missing)?;
-            check(&Target::Matter {
-                publication: Publication {
-                    published: access.published,
-                    body: access.body.as_deref(),
-                },
-                members: &access.members,
-            })
+            check(&matter_target(&access))
         }
         "task" | "report" => {
             let task = if kind == "task" {
@@ -160,13 +154,7 @@ async fn authorize(
                 store.report_task(key).await?.ok_or_else(missing)?
             };
             let access = store.task_access(&task).await?.ok_or_else(missing)?;
-            check(&Target::Task {
-                publication: Publication {
-                    published: access.access.published,
-                    body: access.access.body.as_deref(),
-                },
-                member: access.member,
-            })
+            check(&task_target(&access))
         }
         "plan" => {
             let published = store.plan_published(key).await?.ok_or_else(missing)?;

@@ -7,12 +7,13 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
+use yrd_domain::access::Action;
 use yrd_domain::rules::matter::milestone_done;
 use yrd_domain::{Lang, Plan, Text};
 use yrd_store::{MatterFilter, MatterState, TaskState};
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::auth::{Principal, matter_target};
 use crate::dto::{
     self, JurisdictionRef, KeyRef, MatterStatus, Names, ProgressBasis, ReportState, Tier, opt_date,
     opt_text, text,
@@ -20,7 +21,6 @@ use crate::dto::{
 use crate::error::{ApiError, ProblemResponse};
 use crate::extract::{self, Language, PageQuery, Parse, Path, Query, choice, encode_cursor};
 use crate::response::Localized;
-use yrd_domain::access::{Action, Publication, Target};
 
 /// The name that ties cursors to this list.
 const LIST: &str = "matters";
@@ -379,13 +379,7 @@ pub async fn get_matter(
         .ok_or_else(|| ApiError::not_found("matter", &key))?;
     principal.require(
         Action::Read,
-        &Target::Matter {
-            publication: Publication {
-                published: access.published,
-                body: access.body.as_deref(),
-            },
-            members: &access.members,
-        },
+        &matter_target(&access),
         &format!("matter {key:?}"),
     )?;
     let detail = store

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
+use yrd_domain::access::{Action, Publication, Target};
 use yrd_domain::rules::RollupCell;
 use yrd_domain::{AdminCode, Lang, Plan};
 use yrd_store::RollupRow;
@@ -15,7 +16,6 @@ use crate::dto::{JurisdictionRef, KeyRef, Names, PlanKind, PlanStage, opt_text, 
 use crate::error::{ApiError, ProblemResponse};
 use crate::extract::{self, Language, Path};
 use crate::response::Localized;
-use yrd_domain::access::{Action, Publication, Target};
 
 /// A document in the cascade of plans.
 #[derive(Debug, Serialize, ToSchema)]

@@ -4,10 +4,10 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use yrd_domain::access::{Action, Publication, Target};
+use yrd_domain::access::Action;
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::auth::{Principal, matter_target};
 use crate::error::{ApiError, ProblemResponse};
 use crate::extract::{JsonBody, Path};
 use crate::response::json_response;
@@ -46,13 +46,7 @@ pub async fn set_publication(
         .ok_or_else(|| ApiError::not_found("matter", &key))?;
     principal.require(
         Action::Publish,
-        &Target::Matter {
-            publication: Publication {
-                published: access.published,
-                body: access.body.as_deref(),
-            },
-            members: &access.members,
-        },
+        &matter_target(&access),
         &format!("matter {key:?}"),
     )?;
     // Allowed above, so signed in.

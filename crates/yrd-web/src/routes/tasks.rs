@@ -6,11 +6,11 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use yrd_domain::Text;
-use yrd_domain::access::{Action, Publication, Target};
+use yrd_domain::access::Action;
 use yrd_store::NewReport;
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::auth::{Principal, task_target};
 use crate::dto::ReportState;
 use crate::error::{ApiError, FieldError, ProblemResponse};
 use crate::extract::{self, JsonBody, Path};
@@ -86,13 +86,7 @@ pub async fn submit_report(
         .ok_or_else(|| ApiError::not_found("task", &key))?;
     principal.require(
         Action::ReportProgress,
-        &Target::Task {
-            publication: Publication {
-                published: task.access.published,
-                body: task.access.body.as_deref(),
-            },
-            member: task.member,
-        },
+        &task_target(&task),
         &format!("task {key:?}"),
     )?;
     // Allowed above, so signed in.
