@@ -162,6 +162,14 @@ macro_rules! api_enum {
                     _ => None,
                 }
             }
+
+            /// The wire name, which the portal's labels are keyed by.
+            #[allow(dead_code, reason = "only the enums the pages label are named")]
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( $name::$variant => $wire, )+
+                }
+            }
         }
     };
 }

@@ -18,6 +18,7 @@ mod etag;
 mod extract;
 mod hardening;
 mod openapi;
+mod pages;
 mod response;
 mod routes;
 mod session;
@@ -57,6 +58,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let (api, _) = routes::api().split_for_parts();
     api.merge(forms())
+        .merge(pages::router())
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(etag::etag))
@@ -85,6 +87,9 @@ pub const FORM_ROUTES: &[(&str, &str)] = &[
     ("POST", "/sign-in"),
     ("POST", "/sign-out"),
 ];
+
+/// Every page route, as (method, path): the authorization matrix test checks it covers them.
+pub const PAGE_ROUTES: &[(&str, &str)] = pages::PAGE_ROUTES;
 
 /// Serves [`router`] on `listener` until `shutdown` completes, then finishes the requests in
 /// flight.

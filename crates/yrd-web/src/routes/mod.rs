@@ -2,16 +2,16 @@
 //! [`api`], so a route cannot be served undocumented or documented unserved.
 
 mod accounts;
-mod agreements;
-mod bodies;
+pub(crate) mod agreements;
+pub(crate) mod bodies;
 mod decisions;
 mod health;
 mod history;
-mod indicators;
-mod jurisdictions;
-mod matters;
-mod meetings;
-mod plans;
+pub(crate) mod indicators;
+pub(crate) mod jurisdictions;
+pub(crate) mod matters;
+pub(crate) mod meetings;
+pub(crate) mod plans;
 mod publication;
 pub(crate) mod tasks;
 

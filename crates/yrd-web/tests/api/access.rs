@@ -438,6 +438,46 @@ const MATRIX: &[Row] = &[
         None,
         [401, 404, 404, 404, 404, 404, 204, 204, 403],
     ),
+    // Pages: public to all; a draft's page is as hidden as the draft.
+    row("GET", "/", "/", None, [303; 9]),
+    row(
+        "GET",
+        "/static/style.css",
+        "/static/style.css",
+        None,
+        ALL_200,
+    ),
+    row("GET", "/{lang}/", "/zh/", None, ALL_200),
+    row("GET", "/{lang}/plans", "/en/plans", None, ALL_200),
+    row(
+        "GET",
+        "/{lang}/plans/{key}",
+        "/zh/plans/plan-a",
+        None,
+        ALL_200,
+    ),
+    row(
+        "GET",
+        "/{lang}/matters/{key}",
+        "/en/matters/m-tech",
+        None,
+        ALL_200,
+    ),
+    row(
+        "GET",
+        "/{lang}/matters/{key}",
+        "/zh/matters/m-draft",
+        None,
+        DRAFT_SEEN,
+    ),
+    row("GET", "/{lang}/meetings", "/zh/meetings", None, ALL_200),
+    row(
+        "GET",
+        "/{lang}/meetings/{key}",
+        "/en/meetings/symposium-2024",
+        None,
+        ALL_200,
+    ),
     // Forms: the sign-in form is public; posting it without its CSRF token is refused, and
     // so is signing out without the session's.
     row("GET", "/sign-in", "/sign-in", None, ALL_200),
@@ -474,7 +514,7 @@ fn served_routes() -> BTreeSet<(String, String)> {
             }
         }
     }
-    for (method, path) in yrd_web::FORM_ROUTES {
+    for (method, path) in yrd_web::FORM_ROUTES.iter().chain(yrd_web::PAGE_ROUTES) {
         routes.insert(((*method).to_owned(), (*path).to_owned()));
     }
     routes

@@ -11,6 +11,7 @@ mod access;
 mod app;
 mod conventions;
 mod fixtures;
+mod pages;
 mod synthetic;
 mod yrd;
 
@@ -60,6 +61,11 @@ fn main() {
         .map(|&(name, case)| (name, Fixture::Yrd, case))
         .chain(
             conventions::CASES
+                .iter()
+                .map(|&(name, case)| (name, Fixture::Yrd, case)),
+        )
+        .chain(
+            pages::CASES
                 .iter()
                 .map(|&(name, case)| (name, Fixture::Yrd, case)),
         )

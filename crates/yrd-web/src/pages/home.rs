@@ -1,0 +1,147 @@
+//! The home page: the region in numbers, the members on a map, the current action plan's
+//! progress by area × member, the latest meeting and its decisions, and what is overdue.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::Uri;
+use axum::response::Response;
+
+use super::plans::{ProgressRow, progress_rows};
+use super::{Chrome, PageLang, render};
+use crate::AppState;
+use crate::auth::Principal;
+use crate::dto::text;
+use crate::error::ApiError;
+use crate::extract::{Language, PageQuery, Path, Query};
+use crate::routes::matters::{self, MatterListQuery, MatterResponse, StatusQuery};
+use crate::routes::meetings::{self, MeetingListQuery, MeetingResponse};
+use crate::routes::plans::{self, PlanDetailResponse};
+
+/// How many headline figures the home page shows.
+const HEADLINES: usize = 8;
+
+/// A headline figure: an indicator's latest observation.
+pub struct Headline {
+    pub name: String,
+    pub value: String,
+    pub unit: String,
+    pub observed_on: String,
+    pub source: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    chrome: Chrome,
+    headlines: Vec<Headline>,
+    plan: Option<PlanDetailResponse>,
+    members: Vec<String>,
+    rows: Vec<ProgressRow>,
+    meeting: Option<MeetingResponse>,
+    overdue: Vec<MatterResponse>,
+}
+
+/// `/{lang}/`: the state of integration at a glance.
+pub async fn page(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    principal: Principal,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let chrome = Chrome::new(lang, &uri, &principal);
+    // The region in numbers: each indicator's latest observation, in the dataset's order.
+    let headlines = state
+        .store()
+        .indicators_with_observations()
+        .await?
+        .into_iter()
+        .filter_map(|i| {
+            let latest = i.observations.last()?;
+            let value = match &latest.value {
+                yrd_domain::Value::Number(n) => chrome.number(*n),
+                yrd_domain::Value::Class(c) => c.clone(),
+            };
+            Some(Headline {
+                name: text(&i.indicator.name, lang),
+                value,
+                unit: text(&i.indicator.unit, lang),
+                observed_on: chrome.date(latest.date.to_string()),
+                source: latest.source.clone(),
+            })
+        })
+        .take(HEADLINES)
+        .collect();
+
+    // The current action plan: the latest in force, else the latest of any stage.
+    let all_plans = plans::list_plans(State(state.clone()), principal.clone(), Language(lang))
+        .await?
+        .body
+        .items;
+    let current = all_plans
+        .iter()
+        .filter(|p| p.kind.name() == "action_plan")
+        .max_by_key(|p| (p.stage.name() == "in_force", p.period.end, p.period.start))
+        .map(|p| p.key.clone());
+    let plan = match current {
+        Some(key) => Some(
+            plans::get_plan(
+                State(state.clone()),
+                principal.clone(),
+                Language(lang),
+                Path(key),
+            )
+            .await?
+            .body,
+        ),
+        None => None,
+    };
+    let (members, rows) = plan.as_ref().map(progress_rows).unwrap_or_default();
+
+    let meeting = meetings::list_meetings(
+        State(state.clone()),
+        Language(lang),
+        Query(MeetingListQuery { body: None }),
+        Query(PageQuery {
+            cursor: None,
+            limit: Some("1".into()),
+        }),
+    )
+    .await?
+    .body
+    .items
+    .into_iter()
+    .next();
+
+    let overdue = matters::list_matters(
+        State(state),
+        principal,
+        Language(lang),
+        Query(MatterListQuery {
+            plan: None,
+            area: None,
+            member: None,
+            status: Some("overdue".into()),
+        }),
+        Query(StatusQuery {
+            basis: None,
+            as_of: None,
+        }),
+        Query(PageQuery {
+            cursor: None,
+            limit: Some("20".into()),
+        }),
+    )
+    .await?
+    .body
+    .items;
+
+    render(&HomePage {
+        chrome,
+        headlines,
+        plan,
+        members,
+        rows,
+        meeting,
+        overdue,
+    })
+}

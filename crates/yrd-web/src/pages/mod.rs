@@ -1,0 +1,235 @@
+//! The portal: server-rendered, bilingual pages for the public and for members, built from
+//! compiled templates (`templates/`) that share one layout.
+//!
+//! Pages take their data from the JSON API's own handlers, so a page shows exactly what its
+//! JSON equivalent (linked from the page) returns, under the same access policy. The language
+//! is the first segment of every page's URL (`/zh/…`, `/en/…`): URLs are stable and shareable
+//! in either language, and the switch links to the same page in the other one.
+
+mod format;
+mod home;
+mod i18n;
+mod meetings;
+mod plans;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use yrd_domain::Lang;
+
+use crate::AppState;
+use crate::auth::{Credential, Principal};
+use crate::error::ApiError;
+
+pub use format::{date_label, number, percent};
+
+/// Every page route, as (method, path): the authorization matrix checks it covers them.
+pub const PAGE_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/"),
+    ("GET", "/static/style.css"),
+    ("GET", "/{lang}/"),
+    ("GET", "/{lang}/plans"),
+    ("GET", "/{lang}/plans/{key}"),
+    ("GET", "/{lang}/matters/{key}"),
+    ("GET", "/{lang}/meetings"),
+    ("GET", "/{lang}/meetings/{key}"),
+];
+
+/// The page routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(root))
+        .route("/static/style.css", get(style))
+        .route("/{lang}/", get(home::page))
+        .route("/{lang}/plans", get(plans::list))
+        .route("/{lang}/plans/{key}", get(plans::detail))
+        .route("/{lang}/matters/{key}", get(plans::matter))
+        .route("/{lang}/meetings", get(meetings::list))
+        .route("/{lang}/meetings/{key}", get(meetings::detail))
+}
+
+/// `/`: the home page in the visitor's language (`Accept-Language`, else Chinese).
+async fn root(parts: axum::http::HeaderMap) -> Redirect {
+    let lang = parts
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Lang::negotiate)
+        .unwrap_or_default();
+    Redirect::to(&format!("/{}/", lang.code()))
+}
+
+const STYLE: &str = include_str!("../../static/style.css");
+
+async fn style() -> Response {
+    let mut response = STYLE.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    response
+}
+
+/// The language of a page, from the first segment of its path.
+#[derive(Clone, Copy, Debug)]
+pub struct PageLang(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for PageLang {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        match parts.uri.path().split('/').nth(1) {
+            Some("zh") => Ok(PageLang(Lang::Zh)),
+            Some("en") => Ok(PageLang(Lang::En)),
+            _ => Err(ApiError::NotFound(format!(
+                "there is nothing at {}",
+                parts.uri.path()
+            ))),
+        }
+    }
+}
+
+/// What the layout shows around every page: language, navigation, the language switch, and
+/// who is signed in.
+pub struct Chrome {
+    pub lang: Lang,
+    /// The page's path and query without the language prefix, e.g. `/plans?x=1`.
+    pub here: String,
+    /// The signed-in user's display name, and the session's CSRF token for the sign-out form.
+    pub user: Option<(String, Option<String>)>,
+    /// The page's JSON equivalent.
+    pub json: Option<String>,
+}
+
+impl Chrome {
+    pub fn new(lang: Lang, parts_uri: &axum::http::Uri, principal: &Principal) -> Chrome {
+        // Pages live at `/zh/…` and `/en/…`: what follows the prefix starts with `/`.
+        let rest = parts_uri
+            .path()
+            .get(3..)
+            .filter(|r| !r.is_empty())
+            .unwrap_or("/");
+        let here = match parts_uri.query() {
+            Some(q) => format!("{rest}?{q}"),
+            None => rest.to_owned(),
+        };
+        Chrome {
+            lang,
+            here,
+            user: principal.0.as_ref().map(|s| {
+                let csrf = match &s.credential {
+                    Credential::Session { csrf_token, .. } => Some(csrf_token.clone()),
+                    Credential::Token => None,
+                };
+                (s.user.display_name.clone(), csrf)
+            }),
+            json: None,
+        }
+    }
+
+    pub fn with_json(mut self, json: impl Into<String>) -> Chrome {
+        self.json = Some(json.into());
+        self
+    }
+
+    /// An interface label.
+    pub fn t(&self, key: &str) -> String {
+        i18n::t(self.lang, key)
+    }
+
+    /// An interface label with one argument.
+    pub fn t1(&self, key: &str, name: &'static str, value: impl AsRef<str>) -> String {
+        i18n::t_with(self.lang, key, name, value.as_ref())
+    }
+
+    /// The label of an enum value: `prefix-value`, e.g. `matter-status-on_track`.
+    pub fn label(&self, prefix: &str, value: impl AsRef<str>) -> String {
+        i18n::t(self.lang, &format!("{prefix}-{}", value.as_ref()))
+    }
+
+    /// `zh-CN` or `en`, for `<html lang>`.
+    pub fn html_lang(&self) -> &'static str {
+        match self.lang {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    /// A path of this site in the page's language.
+    pub fn href(&self, path: &str) -> String {
+        format!("/{}{path}", self.lang.code())
+    }
+
+    /// This page in the other language.
+    pub fn switch_href(&self) -> String {
+        let other = match self.lang {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        };
+        format!("/{}{}", other.code(), self.here)
+    }
+
+    /// The other language's tag, for the switch link's `hreflang` and `lang`.
+    pub fn other_html_lang(&self) -> &'static str {
+        match self.lang {
+            Lang::Zh => "en",
+            Lang::En => "zh-CN",
+        }
+    }
+
+    /// A date as its language writes it.
+    pub fn date(&self, value: impl AsRef<str>) -> String {
+        date_label(value.as_ref(), self.lang)
+    }
+
+    /// A number as its language writes it.
+    pub fn number(&self, value: impl AsNumber) -> String {
+        number(value.as_number())
+    }
+
+    /// A percentage, rounded.
+    pub fn percent(&self, value: impl AsNumber) -> String {
+        percent(value.as_number())
+    }
+
+    /// Where a record's `source` leads: its first URL, if it has one (`seed:` sources name
+    /// articles kept with the dataset).
+    pub fn source_href(&self, source: impl AsRef<str>) -> Option<String> {
+        source
+            .as_ref()
+            .split(" ; ")
+            .find(|s| s.starts_with("https://") || s.starts_with("http://"))
+            .map(str::to_owned)
+    }
+
+    /// The path after the language prefix, for the sign-in form's `next`.
+    pub fn sign_in_href(&self) -> String {
+        format!("/sign-in?next={}", self.href(&self.here))
+    }
+}
+
+/// A number however many references a template holds it through.
+pub trait AsNumber {
+    fn as_number(&self) -> f64;
+}
+
+impl AsNumber for f64 {
+    fn as_number(&self) -> f64 {
+        *self
+    }
+}
+
+impl<T: AsNumber + ?Sized> AsNumber for &T {
+    fn as_number(&self) -> f64 {
+        (**self).as_number()
+    }
+}
+
+/// Renders a page template into a response.
+pub fn render(page: &impl Template) -> Result<Response, ApiError> {
+    let html = page.render().map_err(ApiError::internal)?;
+    Ok((StatusCode::OK, Html(html)).into_response())
+}

@@ -1,0 +1,175 @@
+//! The cascade of plans, a plan with its progress by area × member, and a matter with its
+//! tasks.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::Uri;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::{Chrome, PageLang, render};
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::extract::{Language, PageQuery, Path, Query};
+use crate::routes::matters::{
+    self, MatterDetailResponse, MatterListQuery, MatterResponse, StatusQuery,
+};
+use crate::routes::plans::{self, PlanDetailResponse, PlanResponse, ProgressStats};
+
+#[derive(Template)]
+#[template(path = "plans.html")]
+struct PlansPage {
+    chrome: Chrome,
+    plans: Vec<PlanResponse>,
+}
+
+/// `/{lang}/plans`: every plan the reader may see, in the order of the cascade.
+pub async fn list(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    principal: Principal,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let plans = plans::list_plans(State(state), principal.clone(), Language(lang))
+        .await?
+        .body
+        .items;
+    let chrome = Chrome::new(lang, &uri, &principal)
+        .with_json(format!("/api/v1/plans?lang={}", lang.code()));
+    render(&PlansPage { chrome, plans })
+}
+
+#[derive(Deserialize)]
+pub struct KeyPath {
+    pub key: String,
+}
+
+/// One row of the progress table: the area, each member's cell, and the row's total.
+pub struct ProgressRow {
+    pub area: String,
+    pub cells: Vec<Option<ProgressStats>>,
+    pub total: ProgressStats,
+}
+
+#[derive(Template)]
+#[template(path = "plan.html")]
+struct PlanPage {
+    chrome: Chrome,
+    plan: PlanDetailResponse,
+    members: Vec<String>,
+    rows: Vec<ProgressRow>,
+    matters: Vec<MatterResponse>,
+}
+
+/// The progress table of a plan: areas × members, `None` where a member has no task.
+pub fn progress_rows(plan: &PlanDetailResponse) -> (Vec<String>, Vec<ProgressRow>) {
+    let members = plan.rollup.members.iter().map(|m| m.name.clone()).collect();
+    let rows = plan
+        .rollup
+        .rows
+        .iter()
+        .map(|row| ProgressRow {
+            area: row
+                .area
+                .as_ref()
+                .map_or_else(String::new, |a| a.name.clone()),
+            cells: plan
+                .rollup
+                .members
+                .iter()
+                .map(|m| {
+                    row.cells
+                        .iter()
+                        .find(|c| c.jurisdiction.code == m.code)
+                        .map(|c| c.reported)
+                        .filter(|s| s.tasks > 0)
+                })
+                .collect(),
+            total: row.total.reported,
+        })
+        .collect();
+    (members, rows)
+}
+
+/// `/{lang}/plans/{key}`: a plan, its progress by area × member, and its matters.
+pub async fn detail(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    principal: Principal,
+    Path(KeyPath { key }): Path<KeyPath>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let plan = plans::get_plan(
+        State(state.clone()),
+        principal.clone(),
+        Language(lang),
+        Path(key.clone()),
+    )
+    .await?
+    .body;
+    let matters = matters::list_matters(
+        State(state),
+        principal.clone(),
+        Language(lang),
+        Query(MatterListQuery {
+            plan: Some(key.clone()),
+            area: None,
+            member: None,
+            status: None,
+        }),
+        Query(StatusQuery {
+            basis: None,
+            as_of: None,
+        }),
+        Query(PageQuery {
+            cursor: None,
+            limit: Some("500".into()),
+        }),
+    )
+    .await?
+    .body
+    .items;
+    let (members, rows) = progress_rows(&plan);
+    let chrome = Chrome::new(lang, &uri, &principal)
+        .with_json(format!("/api/v1/plans/{key}?lang={}", lang.code()));
+    render(&PlanPage {
+        chrome,
+        plan,
+        members,
+        rows,
+        matters,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "matter.html")]
+struct MatterPage {
+    chrome: Chrome,
+    matter: MatterDetailResponse,
+}
+
+/// `/{lang}/matters/{key}`: a matter, its tasks per member, milestones and reports.
+pub async fn matter(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    principal: Principal,
+    Path(KeyPath { key }): Path<KeyPath>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let matter = matters::get_matter(
+        State(state),
+        principal.clone(),
+        Language(lang),
+        Path(key.clone()),
+        Query(StatusQuery {
+            basis: None,
+            as_of: None,
+        }),
+    )
+    .await?
+    .body;
+    let chrome = Chrome::new(lang, &uri, &principal)
+        .with_json(format!("/api/v1/matters/{key}?lang={}", lang.code()));
+    render(&MatterPage { chrome, matter })
+}

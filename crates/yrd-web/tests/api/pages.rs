@@ -1,0 +1,171 @@
+//! The portal's pages over real HTTP, on the built-in YRD dataset: every page type in both
+//! languages, the language switch, what a newcomer should be able to read off them, and
+//! labels that are never left untranslated.
+
+use libtest_mimic::Failed;
+
+use crate::app::{Reply, TestApp};
+use crate::{ensure, ensure_eq};
+
+crate::cases!(
+    every_page_type_renders_in_both_languages_with_a_switch,
+    the_home_page_shows_the_region_at_a_glance,
+    the_2024_symposium_page_shows_its_host_decisions_and_positions,
+    the_action_plan_page_shows_progress_by_area_and_member,
+);
+
+/// The page types, by a path after the language prefix.
+const PAGES: &[&str] = &[
+    "/",
+    "/plans",
+    "/plans/action-plan-2024-2026",
+    "/meetings",
+    "/meetings/symposium-2024",
+];
+
+fn html(reply: &Reply) -> Result<String, Failed> {
+    ensure_eq!(reply.status, 200, "status of {}", reply.path);
+    ensure!(
+        reply
+            .header("content-type")
+            .is_some_and(|v| v.starts_with("text/html")),
+        "{} is not HTML",
+        reply.path
+    );
+    Ok(String::from_utf8_lossy(&reply.body).into_owned())
+}
+
+async fn page(app: &TestApp, path: &str) -> Result<String, Failed> {
+    html(&app.get(path).await?)
+}
+
+async fn every_page_type_renders_in_both_languages_with_a_switch(
+    app: TestApp,
+) -> Result<(), Failed> {
+    // A matter of the action plan, for the matter page.
+    let matters = app
+        .json("/api/v1/matters?plan=action-plan-2024-2026&limit=1")
+        .await?;
+    let matter = matters["items"][0]["key"]
+        .as_str()
+        .ok_or("a matter")?
+        .to_owned();
+    let mut pages: Vec<String> = PAGES.iter().map(|p| (*p).to_owned()).collect();
+    pages.push(format!("/matters/{matter}"));
+    for path in &pages {
+        for (lang, html_lang, other) in [("zh", "zh-CN", "en"), ("en", "en", "zh")] {
+            let url = format!("/{lang}{path}");
+            let body = page(&app, &url).await?;
+            ensure!(
+                body.contains(&format!("<html lang=\"{html_lang}\">")),
+                "{url}: html lang"
+            );
+            ensure!(
+                body.contains(&format!("class=\"lang-switch\" href=\"/{other}{path}\"")),
+                "{url}: the switch does not lead to the same page in {other}"
+            );
+            ensure!(
+                body.contains("<main id=\"main\""),
+                "{url}: no main landmark"
+            );
+            ensure!(
+                !body.contains("Unknown localization"),
+                "{url}: a missing label"
+            );
+            ensure!(
+                !body.contains("nav-plans") && !body.contains("site-name"),
+                "{url}: a label shown as its key"
+            );
+        }
+    }
+    // The root sends visitors to their language.
+    let root = app
+        .get_with("/", &[("accept-language", "en-GB,en;q=0.9")])
+        .await?;
+    ensure_eq!(root.status, 303, "the root redirects");
+    ensure_eq!(root.header("location"), Some("/en/"), "to English");
+    let root = app.get("/").await?;
+    ensure_eq!(
+        root.header("location"),
+        Some("/zh/"),
+        "to Chinese by default"
+    );
+    // Pages are hardened like every response, and a language that is not ours is not a page.
+    let home = app.get("/zh/").await?;
+    ensure!(
+        home.header("content-security-policy")
+            .is_some_and(|csp| csp.contains("default-src 'self'")),
+        "the home page's CSP"
+    );
+    app.get("/fr/").await?.expect_problem(404, None)?;
+    Ok(())
+}
+
+async fn the_home_page_shows_the_region_at_a_glance(app: TestApp) -> Result<(), Failed> {
+    let zh = page(&app, "/zh/").await?;
+    let en = page(&app, "/en/").await?;
+    // The latest meeting: the 2025 symposium in Nanjing.
+    ensure!(zh.contains("南京"), "the latest meeting's host in Chinese");
+    ensure!(
+        en.contains("Nanjing"),
+        "the latest meeting's host in English"
+    );
+    // The action plan's progress, with one row per area and a column per member.
+    for (body, name) in [
+        (&zh, "长三角地区一体化发展三年行动计划"),
+        (&en, "Action Plan"),
+    ] {
+        ensure!(body.contains(name), "the action plan is named: {name}");
+        ensure_eq!(
+            body.matches("<tr><th scope=\"row\">").count() >= 9,
+            true,
+            "nine areas in the progress table"
+        );
+    }
+    for member in ["上海市", "江苏省", "浙江省", "安徽省"] {
+        ensure!(zh.contains(member), "{member} on the home page");
+    }
+    // Figures carry their date, written as the language writes dates.
+    ensure!(zh.contains("年"), "Chinese dates");
+    ensure!(en.contains("class=\"figure\""), "figures in English");
+    Ok(())
+}
+
+async fn the_2024_symposium_page_shows_its_host_decisions_and_positions(
+    app: TestApp,
+) -> Result<(), Failed> {
+    let zh = page(&app, "/zh/meetings/symposium-2024").await?;
+    let en = page(&app, "/en/meetings/symposium-2024").await?;
+    ensure!(zh.contains("温州"), "the 2024 host in Chinese");
+    ensure!(en.contains("Wenzhou"), "the 2024 host in English");
+    ensure!(
+        en.contains("5 June 2024") || en.contains("June 2024"),
+        "an English date"
+    );
+    ensure!(zh.contains("2024年6月"), "a Chinese date");
+    ensure!(
+        en.contains("Members&#x27; positions")
+            || en.contains("Members' positions")
+            || en.contains("Members&#39; positions"),
+        "positions table"
+    );
+    Ok(())
+}
+
+async fn the_action_plan_page_shows_progress_by_area_and_member(
+    app: TestApp,
+) -> Result<(), Failed> {
+    let en = page(&app, "/en/plans/action-plan-2024-2026").await?;
+    ensure!(
+        en.contains("Progress by area and member"),
+        "the progress table"
+    );
+    ensure!(en.contains("Anhui"), "Anhui's column");
+    ensure!(
+        en.contains("href=\"/api/v1/plans/action-plan-2024-2026?lang=en\""),
+        "the JSON equivalent is linked"
+    );
+    let zh = page(&app, "/zh/plans").await?;
+    ensure!(zh.contains("行动计划"), "plan kinds in Chinese");
+    Ok(())
+}
