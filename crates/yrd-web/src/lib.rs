@@ -22,6 +22,7 @@ mod pages;
 mod response;
 mod routes;
 mod session;
+mod svg;
 
 use std::any::Any;
 use std::future::Future;

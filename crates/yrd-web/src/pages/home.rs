@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
 
-use super::plans::{ProgressRow, progress_rows};
+use super::plans::{ProgressRow, progress_heatmap, progress_rows};
 use super::{Chrome, PageLang, render};
 use crate::AppState;
 use crate::auth::Principal;
@@ -16,9 +16,69 @@ use crate::extract::{Language, PageQuery, Path, Query};
 use crate::routes::matters::{self, MatterListQuery, MatterResponse, StatusQuery};
 use crate::routes::meetings::{self, MeetingListQuery, MeetingResponse};
 use crate::routes::plans::{self, PlanDetailResponse};
+use crate::svg::{MapPoint, PointKind, map};
+use yrd_domain::code::Level;
 
 /// How many headline figures the home page shows.
 const HEADLINES: usize = 8;
+
+/// A place on the map, for the table that gives the map's content in text.
+pub struct Place {
+    pub name: String,
+    pub kind: &'static str,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// The members (the region's zone), the places of the demonstration zone, and the
+/// prefecture-level cities, each where the register puts it.
+async fn map_of_members(
+    state: &AppState,
+    chrome: &Chrome,
+) -> Result<(String, Vec<Place>), ApiError> {
+    let store = state.store();
+    let zones = store.zones().await?;
+    let in_zone = |key: &str, code: &yrd_domain::AdminCode| {
+        zones
+            .iter()
+            .any(|z| z.key == key && z.members.contains(code))
+    };
+    let mut points = Vec::new();
+    let mut places = Vec::new();
+    for j in store.jurisdictions().await? {
+        let Some(at) = j.centroid else { continue };
+        let (kind, label_key) = if in_zone("yrd", &j.code) {
+            (PointKind::Member, "map-member")
+        } else if in_zone("demonstration-zone", &j.code) {
+            (PointKind::ZoneMember, "map-zone-member")
+        } else if j.code.level() == Level::Prefecture {
+            (PointKind::City, "map-city")
+        } else {
+            continue;
+        };
+        let name = text(&j.name, chrome.lang);
+        places.push(Place {
+            name: name.clone(),
+            kind: label_key,
+            lat: at.lat,
+            lon: at.lon,
+        });
+        points.push(MapPoint {
+            label: name,
+            lat: at.lat,
+            lon: at.lon,
+            kind,
+            href: None,
+        });
+    }
+    let svg = map(
+        "members",
+        &chrome.t("home-map"),
+        &chrome.t("home-map-desc"),
+        &points,
+    );
+    Ok((svg, places))
+}
 
 /// A headline figure: an indicator's latest observation.
 pub struct Headline {
@@ -37,6 +97,9 @@ struct HomePage {
     plan: Option<PlanDetailResponse>,
     members: Vec<String>,
     rows: Vec<ProgressRow>,
+    heatmap: String,
+    map: String,
+    places: Vec<Place>,
     meeting: Option<MeetingResponse>,
     overdue: Vec<MatterResponse>,
 }
@@ -95,7 +158,12 @@ pub async fn page(
         ),
         None => None,
     };
-    let (members, rows) = plan.as_ref().map(progress_rows).unwrap_or_default();
+    let (members, rows) = plan
+        .as_ref()
+        .map(|p| progress_rows(p, &chrome))
+        .unwrap_or_default();
+    let heatmap = progress_heatmap(&chrome, &members, &rows);
+    let (map, places) = map_of_members(&state, &chrome).await?;
 
     let meeting = meetings::list_meetings(
         State(state.clone()),
@@ -141,6 +209,9 @@ pub async fn page(
         plan,
         members,
         rows,
+        heatmap,
+        map,
+        places,
         meeting,
         overdue,
     })

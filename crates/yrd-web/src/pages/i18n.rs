@@ -41,3 +41,102 @@ pub fn t_with(lang: Lang, key: &str, name: &'static str, value: &str) -> String 
         HashMap::from([(Cow::Borrowed(name), FluentValue::from(value.to_owned()))]);
     LOCALES.lookup_with_args(id(lang), key, &args)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use super::*;
+    use crate::dto::{DecisionStatus, MatterStatus, PlanKind, PlanStage, Stance};
+
+    const CRATE: &str = env!("CARGO_MANIFEST_DIR");
+
+    /// The message ids a Fluent file defines.
+    fn ids(file: &str) -> BTreeSet<String> {
+        let text = std::fs::read_to_string(Path::new(CRATE).join(file)).unwrap();
+        text.lines()
+            .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_lowercase()))
+            .filter_map(|l| l.split_once(" =").map(|(id, _)| id.trim().to_owned()))
+            .collect()
+    }
+
+    /// The ids the templates ask for with `t("…")`, `t1("…"` or `.t(p.kind)`-free literals.
+    fn used_in_templates() -> BTreeSet<String> {
+        let mut used = BTreeSet::new();
+        for entry in std::fs::read_dir(Path::new(CRATE).join("templates")).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for call in ["t(\"", "t1(\""] {
+                for piece in text.split(call).skip(1) {
+                    if let Some((id, _)) = piece.split_once('"') {
+                        used.insert(id.to_owned());
+                    }
+                }
+            }
+        }
+        used
+    }
+
+    #[test]
+    fn both_catalogs_define_the_same_labels() {
+        let zh = ids("locales/zh-CN/main.ftl");
+        let en = ids("locales/en/main.ftl");
+        assert!(zh.len() > 50, "{zh:?}");
+        let only_zh: Vec<_> = zh.difference(&en).collect();
+        let only_en: Vec<_> = en.difference(&zh).collect();
+        assert!(
+            only_zh.is_empty() && only_en.is_empty(),
+            "zh only: {only_zh:?}; en only: {only_en:?}"
+        );
+    }
+
+    #[test]
+    fn every_label_the_pages_use_exists_in_both_languages() {
+        let defined = ids("locales/en/main.ftl");
+        let mut wanted = used_in_templates();
+        for (prefix, names) in [
+            ("plan-kind", PlanKind::NAMES),
+            ("plan-stage", PlanStage::NAMES),
+            ("matter-status", MatterStatus::NAMES),
+            ("decision-status", DecisionStatus::NAMES),
+            ("stance", Stance::NAMES),
+        ] {
+            wanted.extend(names.iter().map(|n| format!("{prefix}-{n}")));
+        }
+        wanted.extend(["map-member", "map-zone-member", "map-city", "area-none"].map(String::from));
+        let missing: Vec<_> = wanted.difference(&defined).collect();
+        assert!(
+            missing.is_empty(),
+            "labels used but not defined: {missing:?}"
+        );
+        // Labels with an argument are looked up with it, as the pages do.
+        let argument = |id: &str| match id {
+            "as-of" | "done-on" => Some("date"),
+            "signed-in-as" => Some("name"),
+            _ => None,
+        };
+        for id in &wanted {
+            let [zh, en] = [Lang::Zh, Lang::En].map(|lang| match argument(id) {
+                Some(name) => t_with(lang, id, name, "1"),
+                None => t(lang, id),
+            });
+            assert!(!zh.contains("Unknown localization"), "{id}: {zh}");
+            // Names that are the same in every language (a file format) are exempt.
+            if id != "json" {
+                assert_ne!(zh, en, "{id} is the same in both languages");
+            }
+        }
+    }
+
+    #[test]
+    fn arguments_are_filled_in_without_isolation_marks() {
+        assert_eq!(
+            t_with(Lang::En, "as-of", "date", "5 June 2024"),
+            "as of 5 June 2024"
+        );
+        assert_eq!(
+            t_with(Lang::Zh, "as-of", "date", "2024年6月5日"),
+            "截至 2024年6月5日"
+        );
+    }
+}

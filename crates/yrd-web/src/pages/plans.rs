@@ -59,11 +59,38 @@ struct PlanPage {
     plan: PlanDetailResponse,
     members: Vec<String>,
     rows: Vec<ProgressRow>,
+    heatmap: String,
     matters: Vec<MatterResponse>,
 }
 
+/// The heat map of a plan's progress: the same numbers as its table, as a picture.
+pub fn progress_heatmap(chrome: &Chrome, members: &[String], rows: &[ProgressRow]) -> String {
+    let labels: Vec<(String, Option<String>)> =
+        rows.iter().map(|r| (r.area.clone(), None)).collect();
+    let cells: Vec<Vec<Option<f64>>> = rows
+        .iter()
+        .map(|r| {
+            r.cells
+                .iter()
+                .map(|c| c.as_ref().and_then(|s| s.mean_percent))
+                .collect()
+        })
+        .collect();
+    crate::svg::heatmap(
+        "progress",
+        &chrome.t("rollup-title"),
+        &chrome.t("rollup-desc"),
+        &labels,
+        members,
+        &cells,
+    )
+}
+
 /// The progress table of a plan: areas × members, `None` where a member has no task.
-pub fn progress_rows(plan: &PlanDetailResponse) -> (Vec<String>, Vec<ProgressRow>) {
+pub fn progress_rows(
+    plan: &PlanDetailResponse,
+    chrome: &Chrome,
+) -> (Vec<String>, Vec<ProgressRow>) {
     let members = plan.rollup.members.iter().map(|m| m.name.clone()).collect();
     let rows = plan
         .rollup
@@ -73,7 +100,7 @@ pub fn progress_rows(plan: &PlanDetailResponse) -> (Vec<String>, Vec<ProgressRow
             area: row
                 .area
                 .as_ref()
-                .map_or_else(String::new, |a| a.name.clone()),
+                .map_or_else(|| chrome.t("area-none"), |a| a.name.clone()),
             cells: plan
                 .rollup
                 .members
@@ -130,14 +157,16 @@ pub async fn detail(
     .await?
     .body
     .items;
-    let (members, rows) = progress_rows(&plan);
     let chrome = Chrome::new(lang, &uri, &principal)
         .with_json(format!("/api/v1/plans/{key}?lang={}", lang.code()));
+    let (members, rows) = progress_rows(&plan, &chrome);
+    let heatmap = progress_heatmap(&chrome, &members, &rows);
     render(&PlanPage {
         chrome,
         plan,
         members,
         rows,
+        heatmap,
         matters,
     })
 }

@@ -24,8 +24,7 @@
 //!   presentation attributes (`fill=`, `stroke=`, `font-size=`). The graphics have a `viewBox`
 //!   and `width="100%"`, so they scale to the page.
 
-// The portal's pages use these items (through the re-exports below); until they do, only the
-// tests do. Test builds still warn about anything unused.
+// The indicator pages will use the charts; until they do, only the tests draw them.
 #![cfg_attr(not(test), allow(dead_code, unused_imports))]
 
 pub mod chart;
