@@ -105,6 +105,16 @@ pub(crate) enum ValueResponse {
     Class(String),
 }
 
+impl ValueResponse {
+    /// The value as the portal shows it: numbers grouped by thousands, classes as named.
+    pub fn label(&self) -> String {
+        match self {
+            ValueResponse::Number(n) => crate::pages::number(*n),
+            ValueResponse::Class(c) => c.clone(),
+        }
+    }
+}
+
 impl From<&Value> for ValueResponse {
     fn from(value: &Value) -> Self {
         match value {

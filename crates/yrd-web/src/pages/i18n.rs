@@ -48,7 +48,9 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::dto::{DecisionStatus, MatterStatus, PlanKind, PlanStage, Stance};
+    use crate::dto::{
+        DecisionStatus, IndicatorStatus, MatterStatus, PlanKind, PlanStage, Stance, Tier,
+    };
 
     const CRATE: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -100,6 +102,8 @@ mod tests {
             ("matter-status", MatterStatus::NAMES),
             ("decision-status", DecisionStatus::NAMES),
             ("stance", Stance::NAMES),
+            ("indicator-status", IndicatorStatus::NAMES),
+            ("tier", Tier::NAMES),
         ] {
             wanted.extend(names.iter().map(|n| format!("{prefix}-{n}")));
         }

@@ -11,6 +11,7 @@ mod home;
 mod i18n;
 mod meetings;
 mod plans;
+mod records;
 
 use askama::Template;
 use axum::Router;
@@ -37,6 +38,12 @@ pub const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/{lang}/matters/{key}"),
     ("GET", "/{lang}/meetings"),
     ("GET", "/{lang}/meetings/{key}"),
+    ("GET", "/{lang}/indicators"),
+    ("GET", "/{lang}/indicators/{key}"),
+    ("GET", "/{lang}/agreements"),
+    ("GET", "/{lang}/jurisdictions"),
+    ("GET", "/{lang}/jurisdictions/{code}"),
+    ("GET", "/{lang}/mechanism"),
 ];
 
 /// The page routes.
@@ -50,6 +57,12 @@ pub fn router() -> Router<AppState> {
         .route("/{lang}/matters/{key}", get(plans::matter))
         .route("/{lang}/meetings", get(meetings::list))
         .route("/{lang}/meetings/{key}", get(meetings::detail))
+        .route("/{lang}/indicators", get(records::indicator_list))
+        .route("/{lang}/indicators/{key}", get(records::indicator))
+        .route("/{lang}/agreements", get(records::agreement_list))
+        .route("/{lang}/jurisdictions", get(records::jurisdiction_list))
+        .route("/{lang}/jurisdictions/{code}", get(records::jurisdiction))
+        .route("/{lang}/mechanism", get(records::mechanism))
 }
 
 /// `/`: the home page in the visitor's language (`Accept-Language`, else Chinese).

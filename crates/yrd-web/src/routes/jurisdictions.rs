@@ -14,7 +14,7 @@ use crate::extract::{self, Language, Path};
 use crate::response::Localized;
 
 /// A node of the administrative tree (GB/T 2260).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct JurisdictionResponse {
     #[schema(example = "330300")]
     pub code: String,
@@ -30,7 +30,7 @@ pub struct JurisdictionResponse {
 }
 
 /// A reference point in WGS 84 degrees.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Centroid {
     pub lat: f64,
     pub lon: f64,

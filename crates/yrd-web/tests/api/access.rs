@@ -478,6 +478,36 @@ const MATRIX: &[Row] = &[
         None,
         ALL_200,
     ),
+    row("GET", "/{lang}/indicators", "/zh/indicators", None, ALL_200),
+    row(
+        "GET",
+        "/{lang}/indicators/{key}",
+        "/en/indicators/rail-km",
+        None,
+        ALL_200,
+    ),
+    row(
+        "GET",
+        "/{lang}/agreements",
+        "/zh/agreements?party=320000",
+        None,
+        ALL_200,
+    ),
+    row(
+        "GET",
+        "/{lang}/jurisdictions",
+        "/en/jurisdictions",
+        None,
+        ALL_200,
+    ),
+    row(
+        "GET",
+        "/{lang}/jurisdictions/{code}",
+        "/zh/jurisdictions/320000",
+        None,
+        ALL_200,
+    ),
+    row("GET", "/{lang}/mechanism", "/en/mechanism", None, ALL_200),
     // Forms: the sign-in form is public; posting it without its CSRF token is refused, and
     // so is signing out without the session's.
     row("GET", "/sign-in", "/sign-in", None, ALL_200),

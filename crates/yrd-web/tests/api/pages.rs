@@ -12,6 +12,9 @@ crate::cases!(
     the_home_page_shows_the_region_at_a_glance,
     the_2024_symposium_page_shows_its_host_decisions_and_positions,
     the_action_plan_page_shows_progress_by_area_and_member,
+    the_taipu_river_chart_is_drawn_on_the_class_scale_with_its_numbers,
+    zhejiangs_page_and_the_party_filter_list_what_it_signed,
+    the_mechanism_page_shows_the_three_tiers_and_who_holds_the_seats,
 );
 
 /// The page types, by a path after the language prefix.
@@ -21,6 +24,12 @@ const PAGES: &[&str] = &[
     "/plans/action-plan-2024-2026",
     "/meetings",
     "/meetings/symposium-2024",
+    "/indicators",
+    "/indicators/taipu-river-water-quality",
+    "/agreements",
+    "/jurisdictions",
+    "/jurisdictions/330000",
+    "/mechanism",
 ];
 
 fn html(reply: &Reply) -> Result<String, Failed> {
@@ -33,6 +42,26 @@ fn html(reply: &Reply) -> Result<String, Failed> {
         reply.path
     );
     Ok(String::from_utf8_lossy(&reply.body).into_owned())
+}
+
+/// The text of HTML with the entities the templates escape to put back, so a test can look
+/// for a record's text as the record has it.
+fn unescaped(html: &str) -> String {
+    [
+        ("&#38;", "&"),
+        ("&#34;", "\""),
+        ("&#39;", "'"),
+        ("&#60;", "<"),
+        ("&#62;", ">"),
+        ("&quot;", "\""),
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&amp;", "&"),
+    ]
+    .iter()
+    .fold(html.to_owned(), |text, (entity, plain)| {
+        text.replace(entity, plain)
+    })
 }
 
 async fn page(app: &TestApp, path: &str) -> Result<String, Failed> {
@@ -144,10 +173,8 @@ async fn the_2024_symposium_page_shows_its_host_decisions_and_positions(
     );
     ensure!(zh.contains("2024年6月"), "a Chinese date");
     ensure!(
-        en.contains("Members&#x27; positions")
-            || en.contains("Members' positions")
-            || en.contains("Members&#39; positions"),
-        "positions table"
+        unescaped(&en).contains("Members' positions"),
+        "the positions table"
     );
     Ok(())
 }
@@ -167,5 +194,79 @@ async fn the_action_plan_page_shows_progress_by_area_and_member(
     );
     let zh = page(&app, "/zh/plans").await?;
     ensure!(zh.contains("行动计划"), "plan kinds in Chinese");
+    Ok(())
+}
+
+async fn the_taipu_river_chart_is_drawn_on_the_class_scale_with_its_numbers(
+    app: TestApp,
+) -> Result<(), Failed> {
+    let zh = page(&app, "/zh/indicators/taipu-river-water-quality").await?;
+    ensure!(zh.contains("太浦河"), "the indicator's name");
+    let svg_start = zh.find("<svg").ok_or("a chart")?;
+    let svg = &zh[svg_start..zh[svg_start..].find("</svg>").ok_or("a closed chart")? + svg_start];
+    ensure!(svg.contains("<title"), "the chart has a title");
+    for class in ["I", "II", "III", "IV", "V"] {
+        ensure!(
+            svg.contains(&format!(">{class}<")),
+            "class {class} on the scale"
+        );
+    }
+    // The same numbers, in a table: Class IV in 2019, Class II in June 2024.
+    let table = &zh[zh.find("<table").ok_or("a table")?..];
+    ensure!(
+        table.contains("2019年") && table.contains("IV"),
+        "the 2019 observation"
+    );
+    ensure!(
+        table.contains("2024年6月") && table.contains("II"),
+        "the 2024 observation"
+    );
+    Ok(())
+}
+
+async fn zhejiangs_page_and_the_party_filter_list_what_it_signed(
+    app: TestApp,
+) -> Result<(), Failed> {
+    let signed = app.json("/api/v1/agreements?party=330000&lang=en").await?;
+    let titles: Vec<String> = signed["items"]
+        .as_array()
+        .ok_or("items")?
+        .iter()
+        .filter_map(|a| a["title"].as_str().map(str::to_owned))
+        .collect();
+    ensure!(!titles.is_empty(), "Zhejiang signed agreements");
+    let filtered = unescaped(&page(&app, "/en/agreements?party=330000").await?);
+    let member = unescaped(&page(&app, "/en/jurisdictions/330000").await?);
+    for title in &titles {
+        ensure!(
+            filtered.contains(title.as_str()),
+            "the filtered list shows {title}"
+        );
+        ensure!(
+            member.contains(title.as_str()),
+            "Zhejiang's page shows {title}"
+        );
+    }
+    ensure!(filtered.contains("Zhejiang"), "the filter names the party");
+    ensure!(
+        filtered.contains("<option value=\"330000\" selected>"),
+        "the filter keeps its choice"
+    );
+    Ok(())
+}
+
+async fn the_mechanism_page_shows_the_three_tiers_and_who_holds_the_seats(
+    app: TestApp,
+) -> Result<(), Failed> {
+    let zh = page(&app, "/zh/mechanism").await?;
+    for tier in ["决策层", "协调层", "执行层"] {
+        ensure!(zh.contains(tier), "{tier}");
+    }
+    ensure!(zh.contains("主要领导座谈会"), "the symposium");
+    let en = page(&app, "/en/mechanism").await?;
+    ensure!(
+        en.contains("Decision tier") && en.contains("Holder"),
+        "the English page"
+    );
     Ok(())
 }

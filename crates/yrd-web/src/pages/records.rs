@@ -1,0 +1,382 @@
+//! The record pages that are lists and details of one kind each: indicators with their
+//! charts, agreements with their signatures, the jurisdictions and their members' pages, and
+//! the mechanism's bodies and seats.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::Uri;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::plans::KeyPath;
+use super::{Chrome, PageLang, render};
+use crate::AppState;
+use crate::auth::Principal;
+use crate::dto::ValueResponse;
+use crate::error::ApiError;
+use crate::extract::{Language, PageQuery, Path, Query};
+use crate::routes::agreements::{self, AgreementListQuery, AgreementResponse};
+use crate::routes::bodies::{self, BodyResponse};
+use crate::routes::indicators::{self, IndicatorDetailResponse, IndicatorResponse};
+use crate::routes::jurisdictions::{self, JurisdictionDetailResponse, JurisdictionResponse};
+use crate::routes::matters::{self, MatterListQuery, MatterResponse, StatusQuery};
+use crate::svg::{ChartSpec, Scale, chart};
+
+/// A value as the page shows it: a number formatted for the language, or a class label.
+fn value_label(chrome: &Chrome, value: &ValueResponse) -> String {
+    match value {
+        ValueResponse::Number(n) => chrome.number(*n),
+        ValueResponse::Class(c) => c.clone(),
+    }
+}
+
+/// A wire date as a fractional year, for placing it on a time axis: `2024` is mid-2024.
+fn year_fraction(date: &str) -> Option<f64> {
+    let mut parts = date.split('-').map(|p| p.parse::<f64>().ok());
+    let year = parts.next()??;
+    Some(match (parts.next(), parts.next()) {
+        (Some(Some(month)), Some(Some(day))) => year + (month - 1.0) / 12.0 + (day - 1.0) / 365.0,
+        (Some(Some(month)), _) => year + (month - 0.5) / 12.0,
+        _ => year + 0.5,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "indicators.html")]
+struct IndicatorsPage {
+    chrome: Chrome,
+    indicators: Vec<IndicatorResponse>,
+}
+
+/// `/{lang}/indicators`: every indicator with its latest assessment.
+pub async fn indicator_list(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    principal: Principal,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let indicators = indicators::list_indicators(State(state), Language(lang))
+        .await?
+        .body
+        .items;
+    let chrome = Chrome::new(lang, &uri, &principal)
+        .with_json(format!("/api/v1/indicators?lang={}", lang.code()));
+    render(&IndicatorsPage { chrome, indicators })
+}
+
+/// One observation as the page's table shows it.
+pub struct ObservationRow {
+    pub date: String,
+    pub value: String,
+    pub place: String,
+    pub note: String,
+    pub source: String,
+}
+
+#[derive(Template)]
+#[template(path = "indicator.html")]
+struct IndicatorPage {
+    chrome: Chrome,
+    indicator: IndicatorDetailResponse,
+    chart: String,
+    rows: Vec<ObservationRow>,
+}
+
+/// `/{lang}/indicators/{key}`: an indicator's chart and every observation with its source.
+pub async fn indicator(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    principal: Principal,
+    Path(KeyPath { key }): Path<KeyPath>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let indicator = indicators::get_indicator(State(state), Language(lang), Path(key.clone()))
+        .await?
+        .body;
+    let chrome = Chrome::new(lang, &uri, &principal)
+        .with_json(format!("/api/v1/indicators/{key}?lang={}", lang.code()));
+    let classes = &indicator.indicator.classes;
+    // Categorical indicators are drawn on their class scale, best class at the top.
+    let y = |value: &ValueResponse| match value {
+        ValueResponse::Number(n) => Some(*n),
+        ValueResponse::Class(c) => classes.iter().position(|k| k == c).map(|i| i as f64),
+    };
+    let point = |date: &str, value: &ValueResponse| Some((year_fraction(date)?, y(value)?));
+    let observations = indicator
+        .observations
+        .iter()
+        .filter_map(|o| {
+            let (x, v) = point(&o.date, &o.value)?;
+            Some((
+                x,
+                v,
+                format!(
+                    "{}: {}",
+                    chrome.date(&o.date),
+                    value_label(&chrome, &o.value)
+                ),
+            ))
+        })
+        .collect();
+    let baseline = indicator
+        .indicator
+        .baseline
+        .as_ref()
+        .and_then(|b| point(&b.date, &b.value));
+    let target = indicator
+        .indicator
+        .targets
+        .last()
+        .and_then(|t| point(&t.date, &t.value));
+    let svg = chart(&ChartSpec {
+        id: "indicator".into(),
+        title: indicator.indicator.name.clone(),
+        description: indicator
+            .indicator
+            .description
+            .clone()
+            .unwrap_or_else(|| chrome.t("chart-desc")),
+        unit: indicator.indicator.unit.clone().unwrap_or_default(),
+        observations,
+        baseline,
+        target,
+        scale: if classes.is_empty() {
+            Scale::Linear
+        } else {
+            Scale::Categories(classes.clone())
+        },
+        x_label_years: true,
+    });
+    let rows = indicator
+        .observations
+        .iter()
+        .map(|o| ObservationRow {
+            date: chrome.date(&o.date),
+            value: value_label(&chrome, &o.value),
+            place: o
+                .jurisdiction
+                .as_ref()
+                .map(|j| j.name.clone())
+                .or_else(|| o.site.clone())
+                .unwrap_or_default(),
+            note: o.note.clone().unwrap_or_default(),
+            source: o.source.clone(),
+        })
+        .collect();
+    render(&IndicatorPage {
+        chrome,
+        indicator,
+        chart: svg,
+        rows,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "agreements.html")]
+struct AgreementsPage {
+    chrome: Chrome,
+    agreements: Vec<AgreementResponse>,
+    /// The party the list is filtered by, and its name.
+    party: Option<(String, String)>,
+    members: Vec<JurisdictionResponse>,
+}
+
+/// The party filter of the agreements page.
+#[derive(Debug, Deserialize)]
+pub struct PartyQuery {
+    party: Option<String>,
+}
+
+/// `/{lang}/agreements[?party=330000]`: agreements, newest signature first.
+pub async fn agreement_list(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    principal: Principal,
+    Query(query): Query<PartyQuery>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let party = query.party.filter(|p| !p.is_empty());
+    let agreements = agreements::list_agreements(
+        State(state.clone()),
+        Language(lang),
+        Query(AgreementListQuery {
+            party: party.clone(),
+        }),
+    )
+    .await?
+    .body
+    .items;
+    let members = member_jurisdictions(&state, lang).await?;
+    let party = party.map(|code| {
+        let name = members
+            .iter()
+            .find(|m| m.code == code)
+            .map_or_else(|| code.clone(), |m| m.name.clone());
+        (code, name)
+    });
+    let json = match &party {
+        Some((code, _)) => format!("/api/v1/agreements?party={code}&lang={}", lang.code()),
+        None => format!("/api/v1/agreements?lang={}", lang.code()),
+    };
+    let chrome = Chrome::new(lang, &uri, &principal).with_json(json);
+    render(&AgreementsPage {
+        chrome,
+        agreements,
+        party,
+        members,
+    })
+}
+
+/// The jurisdictions without a parent: the members.
+async fn member_jurisdictions(
+    state: &AppState,
+    lang: yrd_domain::Lang,
+) -> Result<Vec<JurisdictionResponse>, ApiError> {
+    Ok(
+        jurisdictions::list_jurisdictions(State(state.clone()), Language(lang))
+            .await?
+            .body
+            .items
+            .into_iter()
+            .filter(|j| j.parent.is_none())
+            .collect(),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "jurisdictions.html")]
+struct JurisdictionsPage {
+    chrome: Chrome,
+    /// Each member with the jurisdictions under it.
+    tree: Vec<(JurisdictionResponse, Vec<JurisdictionResponse>)>,
+}
+
+/// `/{lang}/jurisdictions`: the administrative tree.
+pub async fn jurisdiction_list(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    principal: Principal,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let all = jurisdictions::list_jurisdictions(State(state), Language(lang))
+        .await?
+        .body
+        .items;
+    let tree = all
+        .iter()
+        .filter(|j| j.parent.is_none())
+        .map(|root| {
+            let children = all
+                .iter()
+                .filter(|j| j.parent.as_ref().is_some_and(|p| p.code == root.code))
+                .cloned()
+                .collect();
+            (root.clone(), children)
+        })
+        .collect();
+    let chrome = Chrome::new(lang, &uri, &principal)
+        .with_json(format!("/api/v1/jurisdictions?lang={}", lang.code()));
+    render(&JurisdictionsPage { chrome, tree })
+}
+
+#[derive(Template)]
+#[template(path = "jurisdiction.html")]
+struct JurisdictionPage {
+    chrome: Chrome,
+    jurisdiction: JurisdictionDetailResponse,
+    matters: Vec<MatterResponse>,
+    agreements: Vec<AgreementResponse>,
+}
+
+/// The code in a jurisdiction page's path.
+#[derive(Deserialize)]
+pub struct CodePath {
+    code: String,
+}
+
+/// `/{lang}/jurisdictions/{code}`: a jurisdiction, its matters and its signed agreements.
+pub async fn jurisdiction(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    principal: Principal,
+    Path(CodePath { code }): Path<CodePath>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let jurisdiction =
+        jurisdictions::get_jurisdiction(State(state.clone()), Language(lang), Path(code.clone()))
+            .await?
+            .body;
+    let matters = matters::list_matters(
+        State(state.clone()),
+        principal.clone(),
+        Language(lang),
+        Query(MatterListQuery {
+            plan: None,
+            area: None,
+            member: Some(code.clone()),
+            status: None,
+        }),
+        Query(StatusQuery {
+            basis: None,
+            as_of: None,
+        }),
+        Query(PageQuery {
+            cursor: None,
+            limit: Some("500".into()),
+        }),
+    )
+    .await?
+    .body
+    .items;
+    let agreements = agreements::list_agreements(
+        State(state),
+        Language(lang),
+        Query(AgreementListQuery {
+            party: Some(code.clone()),
+        }),
+    )
+    .await?
+    .body
+    .items;
+    let chrome = Chrome::new(lang, &uri, &principal)
+        .with_json(format!("/api/v1/jurisdictions/{code}?lang={}", lang.code()));
+    render(&JurisdictionPage {
+        chrome,
+        jurisdiction,
+        matters,
+        agreements,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "mechanism.html")]
+struct MechanismPage {
+    chrome: Chrome,
+    /// The bodies by tier: decision, coordination, execution.
+    tiers: Vec<(&'static str, Vec<BodyResponse>)>,
+}
+
+/// `/{lang}/mechanism`: the three tiers, their bodies, and the seats and who holds them.
+pub async fn mechanism(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    principal: Principal,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let mut bodies = bodies::list_bodies(State(state), Language(lang))
+        .await?
+        .body
+        .items;
+    let tiers = ["decision", "coordination", "execution"]
+        .into_iter()
+        .map(|tier| {
+            let (these, rest): (Vec<_>, Vec<_>) =
+                bodies.drain(..).partition(|b| b.tier.name() == tier);
+            bodies = rest;
+            (tier, these)
+        })
+        .collect();
+    let chrome = Chrome::new(lang, &uri, &principal)
+        .with_json(format!("/api/v1/bodies?lang={}", lang.code()));
+    render(&MechanismPage { chrome, tiers })
+}
