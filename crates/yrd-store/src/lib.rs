@@ -14,6 +14,7 @@ mod exec;
 mod import;
 mod journal;
 mod read;
+mod search;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod write;
@@ -31,6 +32,7 @@ pub use accounts::*;
 pub use import::ImportSummary;
 pub use journal::{Author, BrokenLink, Change, GENESIS_HASH, JournalEntry, Verification};
 pub use read::*;
+pub use search::{MAX_QUERY_CHARS, OwedTask, SearchHit};
 pub use write::*;
 pub use yrd_domain;
 

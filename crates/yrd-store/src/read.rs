@@ -458,14 +458,14 @@ struct RollupDbRow {
 /// apply, so that each query the planners see is one an index can answer (an
 /// `$1 IS NULL OR col = $1` catch-all would hide the index from SQLite's planner).
 #[derive(Debug, Default)]
-struct Conditions {
+pub(crate) struct Conditions {
     clauses: Vec<String>,
-    args: Vec<Arg>,
+    pub(crate) args: Vec<Arg>,
 }
 
 impl Conditions {
     /// Adds a condition in which each `?` stands for the next of `values`.
-    fn add(&mut self, fragment: &str, values: Vec<Arg>) {
+    pub(crate) fn add(&mut self, fragment: &str, values: Vec<Arg>) {
         let mut values = values.into_iter();
         let mut clause = String::with_capacity(fragment.len() + 8);
         for (i, piece) in fragment.split('?').enumerate() {
@@ -483,7 +483,7 @@ impl Conditions {
         self.clauses.push(clause);
     }
 
-    fn where_clause(&self) -> String {
+    pub(crate) fn where_clause(&self) -> String {
         if self.clauses.is_empty() {
             String::new()
         } else {
@@ -514,7 +514,11 @@ fn meeting_page_query(
 
 /// Restricts matters (columns qualified by `prefix`, e.g. `m.`) to those published in a
 /// published plan, or drafts of the bodies `drafts` names.
-fn add_draft_condition(conditions: &mut Conditions, drafts: &DraftVisibility, prefix: &str) {
+pub(crate) fn add_draft_condition(
+    conditions: &mut Conditions,
+    drafts: &DraftVisibility,
+    prefix: &str,
+) {
     let DraftVisibility::OfBodies(bodies) = drafts else {
         return;
     };

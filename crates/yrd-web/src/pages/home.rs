@@ -68,7 +68,7 @@ async fn map_of_members(
             lat: at.lat,
             lon: at.lon,
             kind,
-            href: None,
+            href: Some(chrome.href(&format!("/jurisdictions/{}", j.code))),
         });
     }
     let svg = map(

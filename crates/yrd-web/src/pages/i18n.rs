@@ -107,6 +107,9 @@ mod tests {
         ] {
             wanted.extend(names.iter().map(|n| format!("{prefix}-{n}")));
         }
+        wanted.extend(
+            ["matter", "plan", "meeting", "agreement", "indicator"].map(|k| format!("kind-{k}")),
+        );
         wanted.extend(["map-member", "map-zone-member", "map-city", "area-none"].map(String::from));
         let missing: Vec<_> = wanted.difference(&defined).collect();
         assert!(
@@ -117,6 +120,8 @@ mod tests {
         let argument = |id: &str| match id {
             "as-of" | "done-on" => Some("date"),
             "signed-in-as" => Some("name"),
+            "search-results" => Some("query"),
+            "workspace-owed" => Some("member"),
             _ => None,
         };
         for id in &wanted {

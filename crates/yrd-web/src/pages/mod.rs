@@ -10,6 +10,7 @@ mod format;
 mod home;
 mod i18n;
 mod meetings;
+mod member;
 mod plans;
 mod records;
 
@@ -44,6 +45,8 @@ pub const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/{lang}/jurisdictions"),
     ("GET", "/{lang}/jurisdictions/{code}"),
     ("GET", "/{lang}/mechanism"),
+    ("GET", "/{lang}/search"),
+    ("GET", "/{lang}/workspace"),
 ];
 
 /// The page routes.
@@ -63,6 +66,8 @@ pub fn router() -> Router<AppState> {
         .route("/{lang}/jurisdictions", get(records::jurisdiction_list))
         .route("/{lang}/jurisdictions/{code}", get(records::jurisdiction))
         .route("/{lang}/mechanism", get(records::mechanism))
+        .route("/{lang}/search", get(member::search))
+        .route("/{lang}/workspace", get(member::workspace))
 }
 
 /// `/`: the home page in the visitor's language (`Accept-Language`, else Chinese).

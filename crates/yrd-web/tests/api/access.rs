@@ -508,6 +508,20 @@ const MATRIX: &[Row] = &[
         ALL_200,
     ),
     row("GET", "/{lang}/mechanism", "/en/mechanism", None, ALL_200),
+    row(
+        "GET",
+        "/{lang}/search",
+        "/zh/search?q=%E4%BA%8B%E9%A1%B9",
+        None,
+        ALL_200,
+    ),
+    row(
+        "GET",
+        "/{lang}/workspace",
+        "/en/workspace",
+        None,
+        [303, 200, 200, 200, 200, 200, 200, 200, 200],
+    ),
     // Forms: the sign-in form is public; posting it without its CSRF token is refused, and
     // so is signing out without the session's.
     row("GET", "/sign-in", "/sign-in", None, ALL_200),

@@ -15,6 +15,8 @@ crate::cases!(
     the_taipu_river_chart_is_drawn_on_the_class_scale_with_its_numbers,
     zhejiangs_page_and_the_party_filter_list_what_it_signed,
     the_mechanism_page_shows_the_three_tiers_and_who_holds_the_seats,
+    a_search_for_chinese_terms_finds_what_contains_them,
+    a_members_officer_sees_what_the_member_owes_by_due_date,
 );
 
 /// The page types, by a path after the language prefix.
@@ -267,6 +269,100 @@ async fn the_mechanism_page_shows_the_three_tiers_and_who_holds_the_seats(
     ensure!(
         en.contains("Decision tier") && en.contains("Holder"),
         "the English page"
+    );
+    Ok(())
+}
+
+async fn a_search_for_chinese_terms_finds_what_contains_them(app: TestApp) -> Result<(), Failed> {
+    let zh = page(&app, "/zh/search?q=%E5%A4%AA%E6%B5%A6%E6%B2%B3").await?; // 太浦河
+    ensure!(
+        zh.contains("href=\"/zh/indicators/taipu-river-water-quality\""),
+        "太浦河 finds the Taipu River's water quality"
+    );
+    let rail = page(&app, "/zh/search?q=%E8%BD%A8%E9%81%93%E4%BA%A4%E9%80%9A").await?; // 轨道交通
+    ensure!(rail.contains("class=\"hits\""), "轨道交通 finds something");
+    let en = page(&app, "/en/search?q=taipu").await?;
+    ensure!(
+        en.contains("/en/indicators/taipu-river-water-quality"),
+        "an English search ignores case"
+    );
+    let none = page(&app, "/en/search?q=%25%25%25").await?;
+    ensure!(none.contains("Nothing matches."), "wildcards are literal");
+    ensure!(
+        unescaped(&page(&app, "/en/search?q=%3Cb%3E").await?).contains("Results for “<b>”"),
+        "the query is shown as text"
+    );
+    ensure!(
+        !page(&app, "/en/search?q=%3Cb%3E").await?.contains("“<b>”"),
+        "the query is escaped"
+    );
+    Ok(())
+}
+
+async fn a_members_officer_sees_what_the_member_owes_by_due_date(
+    app: TestApp,
+) -> Result<(), Failed> {
+    use yrd_domain::access::{Assignment, Role, Scope};
+    let anonymous = app.get("/en/workspace").await?;
+    ensure_eq!(anonymous.status, 303, "visitors are sent to sign in");
+    ensure_eq!(
+        anonymous.header("location"),
+        Some("/sign-in?next=/en/workspace"),
+        "and come back"
+    );
+    let author = yrd_store::Author::Command {
+        command: "test".into(),
+        os_user: "pages".into(),
+    };
+    let anhui = Assignment::new(Role::MemberOfficer, Scope::Jurisdiction("340000".parse()?))?;
+    app.store
+        .create_user(
+            &author,
+            &yrd_store::NewUser {
+                username: "ah-officer".into(),
+                display_name: "Anhui officer".into(),
+                lang: yrd_domain::Lang::En,
+                password_hash: None,
+            },
+            &[anhui],
+        )
+        .await?;
+    let (id, _) = app.store.create_session("ah-officer", 600).await?;
+    let cookie = [("cookie", format!("yrd_session={id}"))];
+    let reply = app.send("GET", "/en/workspace", &cookie, None).await?;
+    let body = html(&reply)?;
+    ensure!(body.contains("What Anhui"), "the member is named: {body}");
+    // Every Anhui task of the dataset is listed, by due date.
+    let due: Vec<&str> = body
+        .split("<tr><th scope=\"row\">")
+        .skip(1)
+        .filter_map(|row| row.split('<').next())
+        .collect();
+    let expected = app
+        .dataset
+        .tasks
+        .iter()
+        .filter(|t| t.jurisdiction.to_string() == "340000")
+        .count();
+    ensure_eq!(due.len(), expected, "Anhui's tasks");
+    let mut dates: Vec<time::Date> = app
+        .dataset
+        .tasks
+        .iter()
+        .filter(|t| t.jurisdiction.to_string() == "340000")
+        .map(|t| t.due)
+        .collect();
+    dates.sort();
+    let first = dates.first().ok_or("Anhui has tasks")?;
+    let first_label = format!("{} {} {}", first.day(), first.month(), first.year());
+    ensure!(
+        due.first().is_some_and(|d| d.starts_with(&first_label)),
+        "the earliest due date comes first: {:?} vs {first_label}",
+        due.first()
+    );
+    ensure!(
+        body.contains("My workspace"),
+        "the workspace is in the navigation"
     );
     Ok(())
 }

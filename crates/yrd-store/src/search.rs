@@ -1,0 +1,226 @@
+//! Searching the record's texts: matters, plans, meetings, agreements and indicators whose
+//! titles or descriptions contain the query, in either language.
+//!
+//! Matching is by substring (`LIKE '%…%'`), which is what Chinese needs: words are not
+//! separated by spaces, so a search for 太浦河 or 轨道交通 must find it inside longer text
+//! without any word segmentation. Unpublished matters and plans are searched only as far as
+//! the reader may see them.
+
+use serde::Serialize;
+use yrd_domain::Text;
+use yrd_domain::access::DraftVisibility;
+
+use crate::exec::Arg;
+use crate::read::{Conditions, add_draft_condition};
+use crate::{Store, StoreError};
+
+/// A record that matches a search.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SearchHit {
+    /// `matter`, `plan`, `meeting`, `agreement` or `indicator`.
+    pub kind: &'static str,
+    pub key: String,
+    pub title: Text,
+}
+
+/// The record kinds searched, with their table and the text columns matched.
+const SEARCHED: &[(&str, &str, &str, &[&str])] = &[
+    ("matter", "matters", "title", &["title", "objective"]),
+    ("plan", "plans", "title", &["title", "summary"]),
+    ("meeting", "meetings", "title", &["title", "theme"]),
+    ("agreement", "agreements", "title", &["title", "summary"]),
+    ("indicator", "indicators", "name", &["name", "description"]),
+];
+
+/// The longest query accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 100;
+
+/// A `LIKE` pattern that matches `query` anywhere, with `\` escaping the wildcards.
+fn contains_pattern(query: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in query.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[derive(sqlx::FromRow)]
+struct HitRow {
+    key: String,
+    title_zh: String,
+    title_en: String,
+}
+
+impl Store {
+    /// Records whose texts contain `query` (case-insensitively for Latin letters), at most
+    /// `limit` of each kind, by key.
+    pub async fn search(
+        &self,
+        query: &str,
+        drafts: &DraftVisibility,
+        limit: u32,
+    ) -> Result<Vec<SearchHit>, StoreError> {
+        let query = query.trim();
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        if query.chars().count() > MAX_QUERY_CHARS {
+            return Err(StoreError::invalid(
+                "q",
+                format!("at most {MAX_QUERY_CHARS} characters"),
+            ));
+        }
+        let pattern = contains_pattern(query);
+        let mut hits = Vec::new();
+        for (kind, table, title, columns) in SEARCHED {
+            let mut conditions = Conditions::default();
+            let matched: Vec<String> = columns
+                .iter()
+                .flat_map(|c| {
+                    ["zh", "en"].map(|lang| format!("LOWER({c}_{lang}) LIKE ? ESCAPE '\\'"))
+                })
+                .collect();
+            let values = vec![Arg::from(pattern.as_str()); matched.len()];
+            conditions.add(&format!("({})", matched.join(" OR ")), values);
+            match *kind {
+                "matter" => add_draft_condition(&mut conditions, drafts, ""),
+                "plan" if *drafts != DraftVisibility::All => {
+                    conditions.add("published = ?", vec![true.into()]);
+                }
+                _ => {}
+            }
+            let rows: Vec<HitRow> = self
+                .fetch(
+                    format!(
+                        "SELECT key, {title}_zh AS title_zh, {title}_en AS title_en FROM {table} {} \
+                         ORDER BY key LIMIT {limit}",
+                        conditions.where_clause()
+                    ),
+                    conditions.args,
+                )
+                .await?;
+            hits.extend(rows.into_iter().map(|r| SearchHit {
+                kind,
+                key: r.key,
+                title: Text::new(r.title_zh, r.title_en),
+            }));
+        }
+        Ok(hits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_pattern;
+
+    #[test]
+    fn placeholders_shift_past_earlier_ones() {
+        assert_eq!(
+            super::shift_placeholders("(published = $1 AND x = $2) OR body IN ($3)", 1),
+            "(published = $2 AND x = $3) OR body IN ($4)"
+        );
+    }
+
+    #[test]
+    fn wildcards_in_a_query_match_themselves() {
+        assert_eq!(contains_pattern("太浦河"), "%太浦河%");
+        assert_eq!(contains_pattern("100%_A"), "%100\\%\\_a%");
+    }
+}
+
+/// A member's task with the matter it belongs to, for the member's workspace.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OwedTask {
+    pub state: crate::TaskState,
+    pub matter_key: String,
+    pub matter_title: Text,
+}
+
+impl Store {
+    /// What `member` owes: its tasks in matters the reader may see, by due date (then key),
+    /// at most `limit`. Answered by the index on (jurisdiction, due date).
+    pub async fn owed_by(
+        &self,
+        member: yrd_domain::AdminCode,
+        drafts: &DraftVisibility,
+        limit: u32,
+    ) -> Result<Vec<OwedTask>, StoreError> {
+        let mut visible = Conditions::default();
+        add_draft_condition(&mut visible, drafts, "");
+        let mut conditions = Conditions::default();
+        conditions.add("jurisdiction = ?", vec![member.to_string().into()]);
+        let visible_clause = visible.where_clause();
+        let tasks = if visible_clause.is_empty() {
+            self.load_tasks(
+                &format!(
+                    "{} ORDER BY due_date, key LIMIT {limit}",
+                    conditions.where_clause()
+                ),
+                conditions.args,
+            )
+            .await?
+        } else {
+            // The draft condition's placeholders are numbered from 1; shift them past the
+            // member's.
+            let shifted = shift_placeholders(&visible_clause["WHERE ".len()..], 1);
+            let mut args = conditions.args;
+            args.extend(visible.args);
+            self.load_tasks(
+                &format!(
+                    "WHERE jurisdiction = $1 AND matter IN (SELECT key FROM matters WHERE {shifted}) \
+                     ORDER BY due_date, key LIMIT {limit}"
+                ),
+                args,
+            )
+            .await?
+        };
+        let keys: Vec<String> = tasks.iter().map(|t| t.task.matter.clone()).collect();
+        let mut titles = std::collections::HashMap::new();
+        if !keys.is_empty() {
+            let marks: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+            let rows: Vec<(String, String, String)> = self
+                .fetch(
+                    format!(
+                        "SELECT key, title_zh, title_en FROM matters WHERE key IN ({})",
+                        marks.join(", ")
+                    ),
+                    keys.iter().map(|k| Arg::from(k.as_str())).collect(),
+                )
+                .await?;
+            titles.extend(rows.into_iter().map(|(k, zh, en)| (k, Text::new(zh, en))));
+        }
+        Ok(tasks
+            .into_iter()
+            .map(|state| OwedTask {
+                matter_title: titles.get(&state.task.matter).cloned().unwrap_or_default(),
+                matter_key: state.task.matter.clone(),
+                state,
+            })
+            .collect())
+    }
+}
+
+/// Renumbers `$n` placeholders in `sql` by `by`.
+fn shift_placeholders(sql: &str, by: usize) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '$' {
+            let mut digits = String::new();
+            while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                digits.push(*d);
+                chars.next();
+            }
+            match digits.parse::<usize>() {
+                Ok(n) => out.push_str(&(n + by).to_string()),
+                Err(_) => out.push_str(&digits),
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,146 @@
+//! Search across the record, and a member's own workspace: what its jurisdiction owes.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::Uri;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use time::OffsetDateTime;
+use yrd_domain::AdminCode;
+use yrd_domain::access::{Role, Scope};
+
+use super::{Chrome, PageLang, render};
+use crate::AppState;
+use crate::auth::Principal;
+use crate::dto::{date, text};
+use crate::error::ApiError;
+use crate::extract::Query;
+
+/// One search result, ready to show.
+pub struct Hit {
+    pub kind: &'static str,
+    pub href: String,
+    pub title: String,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    chrome: Chrome,
+    query: String,
+    hits: Vec<Hit>,
+}
+
+/// The search form's field.
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+}
+
+/// Hits shown per kind of record.
+const HITS_PER_KIND: u32 = 50;
+
+/// `/{lang}/search?q=…`: matters, plans, meetings, agreements and indicators containing the
+/// query, in either language.
+pub async fn search(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    principal: Principal,
+    Query(query): Query<SearchQuery>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let chrome = Chrome::new(lang, &uri, &principal);
+    let query = query.q.unwrap_or_default();
+    let hits = state
+        .store()
+        .search(&query, &principal.draft_visibility(), HITS_PER_KIND)
+        .await?
+        .into_iter()
+        .map(|hit| Hit {
+            kind: hit.kind,
+            href: match hit.kind {
+                "agreement" => chrome.href(&format!("/agreements#{}", hit.key)),
+                kind => chrome.href(&format!("/{kind}s/{}", hit.key)),
+            },
+            title: text(&hit.title, lang),
+        })
+        .collect();
+    render(&SearchPage {
+        chrome,
+        query,
+        hits,
+    })
+}
+
+/// A task a member owes, ready to show.
+pub struct Owed {
+    pub matter_href: String,
+    pub matter: String,
+    pub task: String,
+    pub unit: String,
+    pub due: String,
+    pub overdue: bool,
+    pub percent: Option<u8>,
+}
+
+#[derive(Template)]
+#[template(path = "workspace.html")]
+struct WorkspacePage {
+    chrome: Chrome,
+    /// Each member the user acts for, with what it owes.
+    members: Vec<(String, Vec<Owed>)>,
+}
+
+/// Tasks shown per member.
+const OWED_SHOWN: u32 = 200;
+
+/// `/{lang}/workspace`: for a signed-in member's officer or coordinator, what their
+/// jurisdiction owes, by due date. Visitors are sent to sign in.
+pub async fn workspace(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    principal: Principal,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let chrome = Chrome::new(lang, &uri, &principal);
+    let Some(signed_in) = principal.0.as_ref() else {
+        return Ok(Redirect::to(&chrome.sign_in_href()).into_response());
+    };
+    let mut codes: Vec<AdminCode> = signed_in
+        .user
+        .assignments
+        .iter()
+        .filter(|a| matches!(a.role(), Role::MemberOfficer | Role::MemberCoordinator))
+        .filter_map(|a| match a.scope() {
+            Scope::Jurisdiction(code) => Some(*code),
+            _ => None,
+        })
+        .collect();
+    codes.sort();
+    codes.dedup();
+    let store = state.store();
+    let today = OffsetDateTime::now_utc().date();
+    let mut members = Vec::new();
+    for code in codes {
+        let name = store
+            .jurisdiction(code)
+            .await?
+            .map_or_else(|| code.to_string(), |d| text(&d.jurisdiction.name, lang));
+        let owed = store
+            .owed_by(code, &principal.draft_visibility(), OWED_SHOWN)
+            .await?
+            .into_iter()
+            .map(|o| Owed {
+                matter_href: chrome.href(&format!("/matters/{}", o.matter_key)),
+                matter: text(&o.matter_title, lang),
+                task: text(&o.state.task.title, lang),
+                unit: text(&o.state.task.unit, lang),
+                due: chrome.date(date(o.state.task.due)),
+                overdue: o.state.task.due < today && o.state.reported_percent != Some(100),
+                percent: o.state.reported_percent,
+            })
+            .collect();
+        members.push((name, owed));
+    }
+    render(&WorkspacePage { chrome, members })
+}
