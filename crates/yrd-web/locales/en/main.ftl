@@ -172,3 +172,5 @@ workspace-title = My workspace
 workspace-owed = What { $member } owes, by due date
 workspace-none = Nothing is owed at present.
 workspace-no-member = Your account holds no member's role, so it owes no tasks.
+csv = CSV table
+feed-title = Decisions and agreements (Atom feed)

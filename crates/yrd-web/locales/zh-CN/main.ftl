@@ -172,3 +172,5 @@ workspace-title = 我的工作台
 workspace-owed = { $member }承担的任务（按完成时限排列）
 workspace-none = 目前没有任务。
 workspace-no-member = 您的账号没有成员单位的角色，因此没有需承担的任务。
+csv = CSV 表格
+feed-title = 决定事项与合作协议（Atom 订阅）

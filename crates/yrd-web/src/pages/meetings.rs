@@ -50,7 +50,8 @@ pub async fn list(
         }
     }
     let chrome = Chrome::new(lang, &uri, &principal)
-        .with_json(format!("/api/v1/meetings?lang={}", lang.code()));
+        .with_json(format!("/api/v1/meetings?lang={}", lang.code()))
+        .with_csv(format!("/{}/meetings.csv", lang.code()));
     render(&MeetingsPage {
         chrome,
         meetings: items,

@@ -11,6 +11,7 @@ mod home;
 mod i18n;
 mod meetings;
 mod member;
+mod open_data;
 mod plans;
 mod records;
 
@@ -47,6 +48,12 @@ pub const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/{lang}/mechanism"),
     ("GET", "/{lang}/search"),
     ("GET", "/{lang}/workspace"),
+    ("GET", "/{lang}/plans.csv"),
+    ("GET", "/{lang}/plans/{key}/matters.csv"),
+    ("GET", "/{lang}/meetings.csv"),
+    ("GET", "/{lang}/agreements.csv"),
+    ("GET", "/{lang}/indicators.csv"),
+    ("GET", "/{lang}/feed.atom"),
 ];
 
 /// The page routes.
@@ -68,6 +75,15 @@ pub fn router() -> Router<AppState> {
         .route("/{lang}/mechanism", get(records::mechanism))
         .route("/{lang}/search", get(member::search))
         .route("/{lang}/workspace", get(member::workspace))
+        .route("/{lang}/plans.csv", get(open_data::plans_csv))
+        .route(
+            "/{lang}/plans/{key}/matters.csv",
+            get(open_data::matters_csv),
+        )
+        .route("/{lang}/meetings.csv", get(open_data::meetings_csv))
+        .route("/{lang}/agreements.csv", get(open_data::agreements_csv))
+        .route("/{lang}/indicators.csv", get(open_data::indicators_csv))
+        .route("/{lang}/feed.atom", get(open_data::feed))
 }
 
 /// `/`: the home page in the visitor's language (`Accept-Language`, else Chinese).
@@ -118,8 +134,9 @@ pub struct Chrome {
     pub here: String,
     /// The signed-in user's display name, and the session's CSRF token for the sign-out form.
     pub user: Option<(String, Option<String>)>,
-    /// The page's JSON equivalent.
+    /// The page's JSON and CSV equivalents.
     pub json: Option<String>,
+    pub csv: Option<String>,
 }
 
 impl Chrome {
@@ -145,11 +162,17 @@ impl Chrome {
                 (s.user.display_name.clone(), csrf)
             }),
             json: None,
+            csv: None,
         }
     }
 
     pub fn with_json(mut self, json: impl Into<String>) -> Chrome {
         self.json = Some(json.into());
+        self
+    }
+
+    pub fn with_csv(mut self, csv: impl Into<String>) -> Chrome {
+        self.csv = Some(csv.into());
         self
     }
 

@@ -36,7 +36,8 @@ pub async fn list(
         .body
         .items;
     let chrome = Chrome::new(lang, &uri, &principal)
-        .with_json(format!("/api/v1/plans?lang={}", lang.code()));
+        .with_json(format!("/api/v1/plans?lang={}", lang.code()))
+        .with_csv(format!("/{}/plans.csv", lang.code()));
     render(&PlansPage { chrome, plans })
 }
 
@@ -158,7 +159,8 @@ pub async fn detail(
     .body
     .items;
     let chrome = Chrome::new(lang, &uri, &principal)
-        .with_json(format!("/api/v1/plans/{key}?lang={}", lang.code()));
+        .with_json(format!("/api/v1/plans/{key}?lang={}", lang.code()))
+        .with_csv(format!("/{}/plans/{key}/matters.csv", lang.code()));
     let (members, rows) = progress_rows(&plan, &chrome);
     let heatmap = progress_heatmap(&chrome, &members, &rows);
     render(&PlanPage {

@@ -60,7 +60,8 @@ pub async fn indicator_list(
         .body
         .items;
     let chrome = Chrome::new(lang, &uri, &principal)
-        .with_json(format!("/api/v1/indicators?lang={}", lang.code()));
+        .with_json(format!("/api/v1/indicators?lang={}", lang.code()))
+        .with_csv(format!("/{}/indicators.csv", lang.code()));
     render(&IndicatorsPage { chrome, indicators })
 }
 
@@ -218,7 +219,9 @@ pub async fn agreement_list(
         Some((code, _)) => format!("/api/v1/agreements?party={code}&lang={}", lang.code()),
         None => format!("/api/v1/agreements?lang={}", lang.code()),
     };
-    let chrome = Chrome::new(lang, &uri, &principal).with_json(json);
+    let chrome = Chrome::new(lang, &uri, &principal)
+        .with_json(json)
+        .with_csv(format!("/{}/agreements.csv", lang.code()));
     render(&AgreementsPage {
         chrome,
         agreements,

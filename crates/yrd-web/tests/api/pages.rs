@@ -17,6 +17,7 @@ crate::cases!(
     the_mechanism_page_shows_the_three_tiers_and_who_holds_the_seats,
     a_search_for_chinese_terms_finds_what_contains_them,
     a_members_officer_sees_what_the_member_owes_by_due_date,
+    list_pages_link_their_csv_and_json_and_the_feed_lists_decisions_and_agreements,
 );
 
 /// The page types, by a path after the language prefix.
@@ -363,6 +364,88 @@ async fn a_members_officer_sees_what_the_member_owes_by_due_date(
     ensure!(
         body.contains("My workspace"),
         "the workspace is in the navigation"
+    );
+    Ok(())
+}
+
+async fn list_pages_link_their_csv_and_json_and_the_feed_lists_decisions_and_agreements(
+    app: TestApp,
+) -> Result<(), Failed> {
+    for (page_path, csv, json) in [
+        ("/en/plans", "/en/plans.csv", "/api/v1/plans?lang=en"),
+        (
+            "/zh/meetings",
+            "/zh/meetings.csv",
+            "/api/v1/meetings?lang=zh",
+        ),
+        (
+            "/en/agreements",
+            "/en/agreements.csv",
+            "/api/v1/agreements?lang=en",
+        ),
+        (
+            "/zh/indicators",
+            "/zh/indicators.csv",
+            "/api/v1/indicators?lang=zh",
+        ),
+        (
+            "/en/plans/action-plan-2024-2026",
+            "/en/plans/action-plan-2024-2026/matters.csv",
+            "/api/v1/plans/action-plan-2024-2026?lang=en",
+        ),
+    ] {
+        let body = page(&app, page_path).await?;
+        ensure!(
+            body.contains(&format!("href=\"{csv}\"")),
+            "{page_path} links {csv}"
+        );
+        ensure!(
+            body.contains(&format!("href=\"{json}\"")),
+            "{page_path} links {json}"
+        );
+        let reply = app.get(csv).await?;
+        ensure_eq!(reply.status, 200, "{csv}");
+        ensure!(
+            reply
+                .header("content-type")
+                .is_some_and(|v| v.starts_with("text/csv")),
+            "{csv} is CSV"
+        );
+        app.json(json).await?;
+    }
+    // The agreements CSV has a row per party: Zhejiang's signatures are there.
+    let csv = String::from_utf8(app.get("/en/agreements.csv").await?.body)?;
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers()?.clone();
+    let party = header
+        .iter()
+        .position(|h| h == "party")
+        .ok_or("a party column")?;
+    let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>()?;
+    let parties: usize = app.dataset.agreements.iter().map(|a| a.parties.len()).sum();
+    ensure_eq!(rows.len(), parties, "one row per agreement and party");
+    ensure!(
+        rows.iter().any(|r| &r[party] == "330000"),
+        "Zhejiang's rows"
+    );
+    // The feed: one entry per decision and per agreement, as Atom.
+    let feed = app.get("/zh/feed.atom").await?;
+    ensure!(
+        feed.header("content-type")
+            .is_some_and(|v| v.starts_with("application/atom+xml")),
+        "the feed's media type"
+    );
+    let feed = String::from_utf8(feed.body)?;
+    ensure!(
+        feed.starts_with("<?xml") && feed.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\""),
+        "Atom"
+    );
+    let expected = app.dataset.decisions.len() + app.dataset.agreements.len();
+    ensure_eq!(feed.matches("<entry>").count(), expected, "entries");
+    ensure_eq!(
+        feed.matches("<entry>").count(),
+        feed.matches("</entry>").count(),
+        "closed entries"
     );
     Ok(())
 }
