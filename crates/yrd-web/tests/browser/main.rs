@@ -1,0 +1,169 @@
+//! The browser suite: the portal's pages in headless Chromium, driven over WebDriver
+//! (chromedriver), with the axe-core accessibility checker.
+//!
+//! The server runs in-process over a scratch SQLite database holding the built-in YRD dataset.
+//! Chromium and chromedriver come from Debian's `chromium` and `chromium-driver` packages, and
+//! axe-core from `npm ci --prefix crates/yrd-web/tests/browser`. Without chromedriver
+//! (`/usr/bin/chromedriver`, or the path in `YRD_CHROMEDRIVER`) every case is reported as
+//! ignored, with the reason, and a line at the start says the suite did not run, so a missing
+//! browser never passes unnoticed.
+//!
+//! Screenshots and each page's axe report are written to `target/browser-artifacts/`.
+
+mod cases;
+mod harness;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
+
+use crate::harness::Suite;
+
+/// Where the suite looks for chromedriver unless `YRD_CHROMEDRIVER` names it.
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A page type of the portal, visited in both languages by the page, axe and other cases.
+#[derive(Clone, Copy, Debug)]
+pub struct Page {
+    /// Names the page type in the cases' names.
+    pub name: &'static str,
+    /// Its path after the language prefix.
+    pub path: &'static str,
+    /// For a page whose key the dataset decides: the page is where the first link matching
+    /// this CSS selector on the page at `path` leads.
+    pub via_first: Option<&'static str>,
+}
+
+const fn at(name: &'static str, path: &'static str) -> Page {
+    Page {
+        name,
+        path,
+        via_first: None,
+    }
+}
+
+/// Every page type. Add new ones here: each gets the page and axe cases in both languages.
+pub const PAGES: &[Page] = &[
+    at("home", "/"),
+    at("plans", "/plans"),
+    at("plan", "/plans/action-plan-2024-2026"),
+    Page {
+        name: "matter",
+        path: "/plans/action-plan-2024-2026",
+        via_first: Some("main a[href*='/matters/']"),
+    },
+    at("meetings", "/meetings"),
+    at("meeting", "/meetings/symposium-2024"),
+];
+
+/// A case, run with the suite's server and chromedriver.
+type Case = Box<dyn FnOnce(&Suite) -> Result<(), Failed> + Send>;
+
+/// A language of the portal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::Zh, Lang::En];
+
+    /// The URL prefix.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    /// What `<html lang>` says.
+    pub fn html_lang(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let chromedriver = std::env::var_os("YRD_CHROMEDRIVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(CHROMEDRIVER));
+    let skipped = (!chromedriver.exists()).then(|| {
+        format!(
+            "chromedriver not found at {}: browser suite did not run",
+            chromedriver.display()
+        )
+    });
+    if let Some(reason) = &skipped {
+        println!("{reason}");
+    }
+    let suite = Arc::new(Suite::new(chromedriver));
+
+    let mut list: Vec<(String, Case)> = Vec::new();
+    for &page in PAGES {
+        for lang in Lang::ALL {
+            let (name, code) = (page.name, lang.code());
+            list.push((
+                format!("page_loads::{name}::{code}"),
+                Box::new(move |s| harness::run(s, |b| Box::pin(cases::page_loads(b, page, lang)))),
+            ));
+            list.push((
+                format!("axe::{name}::{code}"),
+                Box::new(move |s| harness::run(s, |b| Box::pin(cases::axe(b, page, lang)))),
+            ));
+        }
+    }
+    list.push((
+        "axe::finds_known_faults".into(),
+        Box::new(|s| harness::run(s, |b| Box::pin(cases::axe_finds_known_faults(b)))),
+    ));
+    list.push((
+        "language_switch_keeps_the_page".into(),
+        Box::new(|s| harness::run(s, |b| Box::pin(cases::language_switch_keeps_the_page(b)))),
+    ));
+    list.push((
+        "tab_focuses_the_skip_link_first".into(),
+        Box::new(|s| harness::run(s, |b| Box::pin(cases::tab_focuses_the_skip_link_first(b)))),
+    ));
+    for lang in Lang::ALL {
+        list.push((
+            format!("screenshot::home::{}", lang.code()),
+            Box::new(move |s| harness::run(s, |b| Box::pin(cases::screenshot_home(b, lang)))),
+        ));
+    }
+    let trials = list
+        .into_iter()
+        .map(|(name, case)| {
+            let suite = suite.clone();
+            let skipped = skipped.clone();
+            Trial::ignorable_test(name, move || match skipped {
+                Some(reason) => Ok(Completion::ignored_with(reason)),
+                None => case(&suite).map(|()| Completion::Completed),
+            })
+        })
+        .collect();
+
+    let conclusion = libtest_mimic::run(&args, trials);
+    // The trials are gone: this stops chromedriver (and any browser left) and the server.
+    drop(suite);
+    conclusion.exit();
+}
+
+/// Fails the case with a message unless the condition holds.
+#[macro_export]
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(libtest_mimic::Failed::from(format!($($msg)+)));
+        }
+    };
+}
+
+/// Lets `?` turn any error into a failure with context.
+pub fn fail(context: &str, error: impl std::fmt::Display) -> Failed {
+    Failed::from(format!("{context}: {error}"))
+}
