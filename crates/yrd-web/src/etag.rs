@@ -1,4 +1,4 @@
-//! Entity tags for every successful JSON response, and conditional GETs against them.
+//! Entity tags for every successful JSON response and page, and conditional GETs against them.
 //!
 //! The tag is computed from the body actually sent (SHA-256, first 16 bytes in hex), so it is
 //! strong and correct by construction: any change to the data, the language or the format
@@ -39,14 +39,25 @@ pub fn none_match_hits(if_none_match: &str, tag: &str) -> bool {
         .any(|candidate| candidate == tag)
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
+/// The media types whose responses are tagged: the API's JSON and the portal's pages, style,
+/// open data and feed.
+const TAGGED: &[&str] = &[
+    "application/json",
+    "text/html",
+    "text/css",
+    "text/csv",
+    "application/atom+xml",
+];
+
+fn is_tagged(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"))
+        .is_some_and(|v| TAGGED.iter().any(|t| v.starts_with(t)))
 }
 
-/// Middleware: tags 200 JSON responses and answers a matching `If-None-Match` with 304.
+/// Middleware: tags 200 responses of [`TAGGED`] types and answers a matching
+/// `If-None-Match` with 304.
 pub async fn etag(request: Request, next: Next) -> Response {
     let conditional = matches!(*request.method(), Method::GET | Method::HEAD);
     let if_none_match = request
@@ -55,7 +66,7 @@ pub async fn etag(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let response = next.run(request).await;
-    if response.status() != StatusCode::OK || !is_json(response.headers()) {
+    if response.status() != StatusCode::OK || !is_tagged(response.headers()) {
         return response;
     }
     let (mut parts, body) = response.into_parts();

@@ -27,6 +27,7 @@ use yrd_domain::Lang;
 use crate::AppState;
 use crate::auth::{Credential, Principal};
 use crate::error::ApiError;
+use crate::extract::Query;
 
 pub use format::{date_label, number, percent};
 
@@ -98,12 +99,35 @@ async fn root(parts: axum::http::HeaderMap) -> Redirect {
 
 const STYLE: &str = include_str!("../../static/style.css");
 
-async fn style() -> Response {
+/// The stylesheet's version: pages link `/static/style.css?v=<version>`, so a changed sheet
+/// has a new URL and a versioned one can be cached for good.
+static STYLE_VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(STYLE.as_bytes())[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+});
+
+/// The query that versions the stylesheet.
+#[derive(serde::Deserialize)]
+struct StyleQuery {
+    v: Option<String>,
+}
+
+async fn style(Query(query): Query<StyleQuery>) -> Response {
     let mut response = STYLE.into_response();
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/css; charset=utf-8"),
     );
+    if query.v.as_deref() == Some(STYLE_VERSION.as_str()) {
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        );
+    }
     response
 }
 
@@ -174,6 +198,11 @@ impl Chrome {
     pub fn with_csv(mut self, csv: impl Into<String>) -> Chrome {
         self.csv = Some(csv.into());
         self
+    }
+
+    /// The stylesheet's versioned URL.
+    pub fn style_href(&self) -> String {
+        format!("/static/style.css?v={}", *STYLE_VERSION)
     }
 
     /// An interface label.

@@ -130,6 +130,28 @@ async fn every_page_type_renders_in_both_languages_with_a_switch(
         "the home page's CSP"
     );
     app.get("/fr/").await?.expect_problem(404, None)?;
+    // Pages are tagged and revalidated like the API; the versioned stylesheet is cached for
+    // good.
+    let tag = home
+        .header("etag")
+        .ok_or("the home page has an ETag")?
+        .to_owned();
+    let again = app
+        .get_with("/zh/", &[("if-none-match", tag.as_str())])
+        .await?;
+    ensure_eq!(again.status, 304, "an unchanged page is not sent again");
+    let body = String::from_utf8_lossy(&home.body).into_owned();
+    let start = body
+        .find("/static/style.css?v=")
+        .ok_or("a versioned stylesheet")?;
+    let href = &body[start..start + body[start..].find('"').ok_or("a closed href")?];
+    let style = app.get(href).await?;
+    ensure_eq!(style.status, 200, "the stylesheet");
+    ensure_eq!(
+        style.header("cache-control"),
+        Some("public, max-age=31536000, immutable"),
+        "the versioned stylesheet's caching"
+    );
     Ok(())
 }
 
