@@ -25,7 +25,9 @@ pub async fn page_loads(b: Browser, page: Page, lang: Lang) -> Result<(), Failed
     let path = b.resolve(&page, lang).await?;
     b.goto(&path).await?;
     let at = b.path().await?;
-    ensure!(at == path, "{path}: ended up at {at}");
+    // `path()` is the location's path; the query stays with the request.
+    let wanted = path.split('?').next().unwrap_or(&path);
+    ensure!(at == wanted, "{path}: ended up at {at}");
 
     let title = b.client.title().await.map_err(|e| fail("title", e))?;
     let own = title.split('·').next().unwrap_or_default().trim();
@@ -411,6 +413,98 @@ pub async fn screenshot_home(b: Browser, lang: Lang) -> Result<(), Failed> {
         file.display(),
         WINDOW.0,
         WINDOW.1
+    );
+    Ok(())
+}
+
+/// Clicks the first element `selector` finds.
+async fn click(b: &Browser, selector: &str) -> Result<(), Failed> {
+    let here = b.path().await?;
+    b.client
+        .find(Locator::Css(selector))
+        .await
+        .map_err(|e| fail(&format!("{here}: `{selector}`"), e))?
+        .click()
+        .await
+        .map_err(|e| fail(&format!("{here}: clicking `{selector}`"), e))
+}
+
+/// On the home page's map, a member's point leads to the member's page.
+pub async fn the_map_leads_to_a_member(b: Browser) -> Result<(), Failed> {
+    b.goto("/zh/").await?;
+    click(&b, "svg a[href='/zh/jurisdictions/310000']").await?;
+    b.wait_for_path("/zh/jurisdictions/310000").await?;
+    let h1 = b.h1().await?;
+    ensure!(h1 == "上海市", "the member's page: the h1 is {h1:?}");
+    Ok(())
+}
+
+/// Typing 太浦河 into the search form finds the Taipu River's water quality, whose page has
+/// its chart.
+pub async fn a_chinese_search_finds_the_taipu_river(b: Browser) -> Result<(), Failed> {
+    b.goto("/zh/search").await?;
+    let field = b
+        .client
+        .find(Locator::Css("input#q"))
+        .await
+        .map_err(|e| fail("the search field", e))?;
+    field
+        .send_keys("太浦河")
+        .await
+        .map_err(|e| fail("typing into the search field", e))?;
+    click(&b, "form[role='search'] button[type='submit']").await?;
+    b.wait_for_path("/zh/search").await?;
+    click(
+        &b,
+        "ul.hits a[href='/zh/indicators/taipu-river-water-quality']",
+    )
+    .await?;
+    b.wait_for_path("/zh/indicators/taipu-river-water-quality")
+        .await?;
+    let h1 = b.h1().await?;
+    ensure!(
+        h1.contains("太浦河"),
+        "the indicator's page: the h1 is {h1:?}"
+    );
+    let chart = b
+        .script("return document.querySelectorAll('main svg').length")
+        .await?;
+    ensure!(chart.as_u64() == Some(1), "the indicator's chart: {chart}");
+    Ok(())
+}
+
+/// A visitor who opens the workspace is asked to sign in, and after signing in sees what
+/// their member owes.
+pub async fn signing_in_leads_to_the_workspace(b: Browser) -> Result<(), Failed> {
+    let (username, password) = crate::harness::OFFICER;
+    b.goto("/en/workspace").await?;
+    b.wait_for_path("/sign-in").await?;
+    for (selector, value) in [("input#username", username), ("input#password", password)] {
+        b.client
+            .find(Locator::Css(selector))
+            .await
+            .map_err(|e| fail(selector, e))?
+            .send_keys(value)
+            .await
+            .map_err(|e| fail(&format!("typing into {selector}"), e))?;
+    }
+    click(&b, "form[action='/sign-in'] button[type='submit']").await?;
+    b.wait_for_path("/en/workspace").await?;
+    let h1 = b.h1().await?;
+    ensure!(h1 == "My workspace", "the workspace: the h1 is {h1:?}");
+    let rows = b
+        .script("return document.querySelectorAll('main table tbody tr').length")
+        .await?;
+    ensure!(
+        rows.as_u64().is_some_and(|n| n > 0),
+        "Anhui's tasks are listed: {rows} rows"
+    );
+    let text = b
+        .script("return document.querySelector('main h2').textContent")
+        .await?;
+    ensure!(
+        text.as_str().is_some_and(|t| t.contains("Anhui")),
+        "the member is named: {text}"
     );
     Ok(())
 }

@@ -118,6 +118,32 @@ impl Server {
     }
 }
 
+/// The account the sign-in case uses: an officer of Anhui.
+pub const OFFICER: (&str, &str) = ("ah-officer", "browser-suite-password");
+
+async fn create_officer(store: &yrd_store::Store) -> Result<(), String> {
+    use yrd_domain::access::{Assignment, Role, Scope};
+    let anhui = "340000".parse().map_err(|e| format!("{e}"))?;
+    let role = Assignment::new(Role::MemberOfficer, Scope::Jurisdiction(anhui))?;
+    store
+        .create_user(
+            &yrd_store::Author::Command {
+                command: "user add".into(),
+                os_user: "browser-tests".into(),
+            },
+            &yrd_store::NewUser {
+                username: OFFICER.0.into(),
+                display_name: "Anhui officer".into(),
+                lang: yrd_domain::Lang::En,
+                password_hash: Some(yrd_store::hash_password(OFFICER.1)),
+            },
+            &[role],
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("creating the officer: {e}"))
+}
+
 /// Imports `data/yrd` into a scratch SQLite database and serves it until `stopped`.
 fn serve(
     ready: mpsc::Sender<Result<SocketAddr, String>>,
@@ -146,6 +172,7 @@ fn serve(
             )
             .await
             .map_err(|e| format!("importing data/yrd: {e}"))?;
+        create_officer(&scratch.store).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| format!("binding a port: {e}"))?;

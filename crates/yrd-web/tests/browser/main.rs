@@ -55,6 +55,13 @@ pub const PAGES: &[Page] = &[
     },
     at("meetings", "/meetings"),
     at("meeting", "/meetings/symposium-2024"),
+    at("indicators", "/indicators"),
+    at("indicator", "/indicators/taipu-river-water-quality"),
+    at("agreements", "/agreements?party=330000"),
+    at("jurisdictions", "/jurisdictions"),
+    at("jurisdiction", "/jurisdictions/330000"),
+    at("mechanism", "/mechanism"),
+    at("search", "/search?q=%E8%BD%A8%E9%81%93%E4%BA%A4%E9%80%9A"),
 ];
 
 /// A case, run with the suite's server and chromedriver.
@@ -124,6 +131,22 @@ fn main() {
     list.push((
         "language_switch_keeps_the_page".into(),
         Box::new(|s| harness::run(s, |b| Box::pin(cases::language_switch_keeps_the_page(b)))),
+    ));
+    list.push((
+        "the_map_leads_to_a_member".into(),
+        Box::new(|s| harness::run(s, |b| Box::pin(cases::the_map_leads_to_a_member(b)))),
+    ));
+    list.push((
+        "a_chinese_search_finds_the_taipu_river".into(),
+        Box::new(|s| {
+            harness::run(s, |b| {
+                Box::pin(cases::a_chinese_search_finds_the_taipu_river(b))
+            })
+        }),
+    ));
+    list.push((
+        "signing_in_leads_to_the_workspace".into(),
+        Box::new(|s| harness::run(s, |b| Box::pin(cases::signing_in_leads_to_the_workspace(b)))),
     ));
     list.push((
         "tab_focuses_the_skip_link_first".into(),
