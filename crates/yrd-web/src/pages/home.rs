@@ -43,10 +43,40 @@ async fn map_of_members(
             .iter()
             .any(|z| z.key == key && z.members.contains(code))
     };
+    let all = store.jurisdictions().await?;
+    // A member recorded without coordinates is placed at the mean of its cities'.
+    let placed = |j: &yrd_domain::Jurisdiction| {
+        j.centroid.or_else(|| {
+            let cities: Vec<_> = all
+                .iter()
+                .filter(|c| c.parent == Some(j.code))
+                .filter_map(|c| c.centroid)
+                .collect();
+            (!cities.is_empty()).then(|| yrd_domain::LatLon {
+                lat: cities.iter().map(|c| c.lat).sum::<f64>() / cities.len() as f64,
+                lon: cities.iter().map(|c| c.lon).sum::<f64>() / cities.len() as f64,
+            })
+        })
+    };
+    // Two places may share an English name (泰州 and 台州 are both Taizhou): those are
+    // labelled with their province.
+    let name_of = |j: &yrd_domain::Jurisdiction| text(&j.name, chrome.lang);
+    let label = |j: &yrd_domain::Jurisdiction| {
+        let name = name_of(j);
+        let shared = all
+            .iter()
+            .filter(|o| o.code != j.code && o.centroid.is_some() && name_of(o) == name)
+            .count()
+            > 0;
+        match all.iter().find(|p| Some(p.code) == j.parent) {
+            Some(parent) if shared => format!("{name} ({})", name_of(parent)),
+            _ => name,
+        }
+    };
     let mut points = Vec::new();
     let mut places = Vec::new();
-    for j in store.jurisdictions().await? {
-        let Some(at) = j.centroid else { continue };
+    for j in &all {
+        let Some(at) = placed(j) else { continue };
         let (kind, label_key) = if in_zone("yrd", &j.code) {
             (PointKind::Member, "map-member")
         } else if in_zone("demonstration-zone", &j.code) {
@@ -56,7 +86,7 @@ async fn map_of_members(
         } else {
             continue;
         };
-        let name = text(&j.name, chrome.lang);
+        let name = label(j);
         places.push(Place {
             name: name.clone(),
             kind: label_key,
@@ -78,6 +108,23 @@ async fn map_of_members(
         &points,
     );
     Ok((svg, places))
+}
+
+/// The headline figures first: indicators of the whole region (the `yrd` zone), the most
+/// tracked (most observations) first, then the rest.
+fn headline_order(
+    mut all: Vec<yrd_store::IndicatorWithObservations>,
+) -> Vec<yrd_store::IndicatorWithObservations> {
+    let regional = |i: &yrd_store::IndicatorWithObservations| {
+        i.indicator.scope == yrd_domain::Scope::Zone("yrd".into())
+    };
+    all.sort_by(|a, b| {
+        regional(b)
+            .cmp(&regional(a))
+            .then_with(|| b.observations.len().cmp(&a.observations.len()))
+            .then_with(|| a.indicator.key.cmp(&b.indicator.key))
+    });
+    all
 }
 
 /// A headline figure: an indicator's latest observation.
@@ -113,10 +160,8 @@ pub async fn page(
 ) -> Result<Response, ApiError> {
     let chrome = Chrome::new(lang, &uri, &principal);
     // The region in numbers: each indicator's latest observation, in the dataset's order.
-    let headlines = state
-        .store()
-        .indicators_with_observations()
-        .await?
+    let headlines = state.store().indicators_with_observations().await?;
+    let headlines = headline_order(headlines)
         .into_iter()
         .filter_map(|i| {
             let latest = i.observations.last()?;
