@@ -49,7 +49,8 @@ mod tests {
 
     use super::*;
     use crate::dto::{
-        DecisionStatus, IndicatorStatus, MatterStatus, PlanKind, PlanStage, Stance, Tier,
+        DecisionStatus, IndicatorStatus, MatterStatus, PlanKind, PlanStage, ReportState, Stance,
+        Tier,
     };
 
     const CRATE: &str = env!("CARGO_MANIFEST_DIR");
@@ -104,6 +105,7 @@ mod tests {
             ("stance", Stance::NAMES),
             ("indicator-status", IndicatorStatus::NAMES),
             ("tier", Tier::NAMES),
+            ("report-state", ReportState::NAMES),
         ] {
             wanted.extend(names.iter().map(|n| format!("{prefix}-{n}")));
         }

@@ -91,6 +91,32 @@ struct WorkspacePage {
     members: Vec<(String, Vec<Owed>)>,
 }
 
+/// What `member` owes, as the workspace and the member's page show it.
+pub async fn owed(
+    state: &AppState,
+    chrome: &Chrome,
+    principal: &Principal,
+    member: AdminCode,
+    limit: u32,
+) -> Result<Vec<Owed>, ApiError> {
+    let today = OffsetDateTime::now_utc().date();
+    Ok(state
+        .store()
+        .owed_by(member, &principal.draft_visibility(), limit)
+        .await?
+        .into_iter()
+        .map(|o| Owed {
+            matter_href: chrome.href(&format!("/matters/{}", o.matter_key)),
+            matter: text(&o.matter_title, chrome.lang),
+            task: text(&o.state.task.title, chrome.lang),
+            unit: text(&o.state.task.unit, chrome.lang),
+            due: chrome.date(date(o.state.task.due)),
+            overdue: o.state.task.due < today && o.state.reported_percent != Some(100),
+            percent: o.state.reported_percent,
+        })
+        .collect())
+}
+
 /// Tasks shown per member.
 const OWED_SHOWN: u32 = 200;
 
@@ -119,27 +145,13 @@ pub async fn workspace(
     codes.sort();
     codes.dedup();
     let store = state.store();
-    let today = OffsetDateTime::now_utc().date();
     let mut members = Vec::new();
     for code in codes {
         let name = store
             .jurisdiction(code)
             .await?
             .map_or_else(|| code.to_string(), |d| text(&d.jurisdiction.name, lang));
-        let owed = store
-            .owed_by(code, &principal.draft_visibility(), OWED_SHOWN)
-            .await?
-            .into_iter()
-            .map(|o| Owed {
-                matter_href: chrome.href(&format!("/matters/{}", o.matter_key)),
-                matter: text(&o.matter_title, lang),
-                task: text(&o.state.task.title, lang),
-                unit: text(&o.state.task.unit, lang),
-                due: chrome.date(date(o.state.task.due)),
-                overdue: o.state.task.due < today && o.state.reported_percent != Some(100),
-                percent: o.state.reported_percent,
-            })
-            .collect();
+        let owed = owed(&state, &chrome, &principal, code, OWED_SHOWN).await?;
         members.push((name, owed));
     }
     render(&WorkspacePage { chrome, members })

@@ -200,6 +200,36 @@ impl Chrome {
         self
     }
 
+    /// Whether a content text is shown in the other language because the record has none in
+    /// this one. Chinese texts carry Han characters and English ones none, which tells them
+    /// apart without the record.
+    pub fn falls_back(&self, text: impl AsRef<str>) -> bool {
+        let text = text.as_ref();
+        let han = text.chars().any(|c| {
+            ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3400}'..='\u{4dbf}').contains(&c)
+        });
+        match self.lang {
+            Lang::En => han,
+            Lang::Zh => !han && text.chars().any(|c| c.is_ascii_alphabetic()),
+        }
+    }
+
+    /// A content text as HTML: escaped, and where it falls back to the other language, marked
+    /// with that language and a visible note.
+    pub fn content(&self, text: impl AsRef<str>) -> String {
+        let text = text.as_ref();
+        let escaped = crate::svg::escape(text);
+        if self.falls_back(text) {
+            format!(
+                "<span lang=\"{}\">{escaped}</span> <small class=\"fallback\">{}</small>",
+                self.other_html_lang(),
+                crate::svg::escape(&self.t("falls-back"))
+            )
+        } else {
+            escaped
+        }
+    }
+
     /// The stylesheet's versioned URL.
     pub fn style_href(&self) -> String {
         format!("/static/style.css?v={}", *STYLE_VERSION)

@@ -288,8 +288,13 @@ struct JurisdictionPage {
     chrome: Chrome,
     jurisdiction: JurisdictionDetailResponse,
     matters: Vec<MatterResponse>,
+    tasks: Vec<super::member::Owed>,
+    indicators: Vec<IndicatorResponse>,
     agreements: Vec<AgreementResponse>,
 }
+
+/// Tasks a jurisdiction's page lists.
+const TASKS_SHOWN: u32 = 200;
 
 /// The code in a jurisdiction page's path.
 #[derive(Deserialize)]
@@ -332,7 +337,7 @@ pub async fn jurisdiction(
     .body
     .items;
     let agreements = agreements::list_agreements(
-        State(state),
+        State(state.clone()),
         Language(lang),
         Query(AgreementListQuery {
             party: Some(code.clone()),
@@ -341,12 +346,25 @@ pub async fn jurisdiction(
     .await?
     .body
     .items;
+    let indicators = indicators::list_indicators(State(state.clone()), Language(lang))
+        .await?
+        .body
+        .items
+        .into_iter()
+        .filter(|i| i.scope.id == code)
+        .collect();
     let chrome = Chrome::new(lang, &uri, &principal)
         .with_json(format!("/api/v1/jurisdictions/{code}?lang={}", lang.code()));
+    let member: yrd_domain::AdminCode = code
+        .parse()
+        .map_err(|e| ApiError::invalid("code", format!("{e}")))?;
+    let tasks = super::member::owed(&state, &chrome, &principal, member, TASKS_SHOWN).await?;
     render(&JurisdictionPage {
         chrome,
         jurisdiction,
         matters,
+        tasks,
+        indicators,
         agreements,
     })
 }

@@ -273,6 +273,18 @@ async fn zhejiangs_page_and_the_party_filter_list_what_it_signed(
         );
     }
     ensure!(filtered.contains("Zhejiang"), "the filter names the party");
+    // The member's page also lists its tasks by due date.
+    let tasks = app
+        .dataset
+        .tasks
+        .iter()
+        .filter(|t| t.jurisdiction.to_string() == "330000")
+        .count();
+    ensure!(tasks > 0, "Zhejiang has tasks in the dataset");
+    ensure!(
+        member.contains("<h2 id=\"tasks\">Tasks</h2>"),
+        "Zhejiang's tasks"
+    );
     ensure!(
         filtered.contains("<option value=\"330000\" selected>"),
         "the filter keeps its choice"

@@ -15,6 +15,7 @@ cases!(
     a_member_that_has_not_answered_shows_as_null_and_keeps_the_decision_pending,
     next_host_follows_the_rotation_from_the_last_host,
     a_missing_english_text_falls_back_to_chinese,
+    pages_mark_a_missing_english_text_visibly,
     indicator_status_compares_the_latest_observation_with_the_path,
 );
 
@@ -498,6 +499,31 @@ async fn indicator_status_compares_the_latest_observation_with_the_path(
         list["items"][0]["assessment"],
         *assessment,
         "status in the list"
+    );
+    Ok(())
+}
+
+async fn pages_mark_a_missing_english_text_visibly(app: TestApp) -> Result<(), Failed> {
+    let marked = "<span lang=\"zh-CN\">安徽省</span> <small class=\"fallback\">(not yet available in English)</small>";
+    for path in [
+        "/en/plans/plan-a",
+        "/en/jurisdictions/340000",
+        "/en/jurisdictions",
+    ] {
+        let reply = app.get(path).await?;
+        ensure_eq!(reply.status, 200, "{path}");
+        let body = String::from_utf8_lossy(&reply.body);
+        ensure!(body.contains(marked), "{path} marks Anhui's Chinese name");
+        ensure!(
+            !body.contains("<span lang=\"zh-CN\">Shanghai</span>"),
+            "{path} marks only what falls back"
+        );
+    }
+    // In Chinese nothing falls back.
+    let zh = app.get("/zh/plans/plan-a").await?;
+    ensure!(
+        !String::from_utf8_lossy(&zh.body).contains("class=\"fallback\""),
+        "the Chinese page has every text"
     );
     Ok(())
 }
