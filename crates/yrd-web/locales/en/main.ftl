@@ -179,3 +179,4 @@ report-state-submitted = Submitted
 report-state-approved = Approved
 report-state-verified = Verified
 report-state-returned = Returned
+carries-out = Carries out

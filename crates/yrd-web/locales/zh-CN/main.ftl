@@ -179,3 +179,4 @@ report-state-submitted = 已提交
 report-state-approved = 已审核
 report-state-verified = 已核实
 report-state-returned = 已退回
+carries-out = 落实

@@ -21,7 +21,8 @@ use crate::routes::plans::{self, PlanDetailResponse, PlanResponse, ProgressStats
 #[template(path = "plans.html")]
 struct PlansPage {
     chrome: Chrome,
-    plans: Vec<PlanResponse>,
+    /// Each plan with the plan it carries out (key, title), if any: the cascade.
+    plans: Vec<(PlanResponse, Option<(String, String)>)>,
 }
 
 /// `/{lang}/plans`: every plan the reader may see, in the order of the cascade.
@@ -35,6 +36,22 @@ pub async fn list(
         .await?
         .body
         .items;
+    let titles: std::collections::HashMap<String, String> = plans
+        .iter()
+        .map(|p| (p.key.clone(), p.title.clone()))
+        .collect();
+    let plans = plans
+        .into_iter()
+        .map(|p| {
+            let parent = p.parent.as_ref().map(|k| {
+                (
+                    k.clone(),
+                    titles.get(k).cloned().unwrap_or_else(|| k.clone()),
+                )
+            });
+            (p, parent)
+        })
+        .collect();
     let chrome = Chrome::new(lang, &uri, &principal)
         .with_json(format!("/api/v1/plans?lang={}", lang.code()))
         .with_csv(format!("/{}/plans.csv", lang.code()));
