@@ -13,7 +13,7 @@ use crate::auth::Principal;
 use crate::dto::text;
 use crate::error::ApiError;
 use crate::extract::{Language, PageQuery, Path, Query};
-use crate::routes::matters::{self, MatterListQuery, MatterResponse, StatusQuery};
+use crate::routes::matters::{MatterListQuery, MatterResponse};
 use crate::routes::meetings::{self, MeetingListQuery, MeetingResponse};
 use crate::routes::plans::{self, PlanDetailResponse};
 use crate::svg::{MapPoint, PointKind, map};
@@ -225,28 +225,19 @@ pub async fn page(
     .into_iter()
     .next();
 
-    let overdue = matters::list_matters(
-        State(state),
-        principal,
-        Language(lang),
-        Query(MatterListQuery {
+    let overdue = super::matters_where(
+        &state,
+        &principal,
+        lang,
+        MatterListQuery {
             plan: None,
             area: None,
             member: None,
             status: Some("overdue".into()),
-        }),
-        Query(StatusQuery {
-            basis: None,
-            as_of: None,
-        }),
-        Query(PageQuery {
-            cursor: None,
-            limit: Some("20".into()),
-        }),
+        },
+        20,
     )
-    .await?
-    .body
-    .items;
+    .await?;
 
     render(&HomePage {
         chrome,

@@ -21,16 +21,14 @@ struct MeetingsPage {
     meetings: Vec<MeetingResponse>,
 }
 
-/// `/{lang}/meetings`: every meeting, newest first.
-pub async fn list(
-    State(state): State<AppState>,
-    PageLang(lang): PageLang,
-    principal: Principal,
-    uri: Uri,
-) -> Result<Response, ApiError> {
+/// Every meeting, newest first, page by page from the API's list: a mechanism holds a few
+/// dozen a year.
+pub async fn all_meetings(
+    state: &AppState,
+    lang: yrd_domain::Lang,
+) -> Result<Vec<MeetingResponse>, ApiError> {
     let mut items = Vec::new();
     let mut cursor = None;
-    // The timeline is every meeting; a mechanism holds a few dozen a year.
     loop {
         let page = meetings::list_meetings(
             State(state.clone()),
@@ -46,9 +44,19 @@ pub async fn list(
         items.extend(page.items);
         match page.next_cursor {
             Some(next) => cursor = Some(next),
-            None => break,
+            None => return Ok(items),
         }
     }
+}
+
+/// `/{lang}/meetings`: every meeting, newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    principal: Principal,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let items = all_meetings(&state, lang).await?;
     let chrome = Chrome::new(lang, &uri, &principal)
         .with_json(format!("/api/v1/meetings?lang={}", lang.code()))
         .with_csv(format!("/{}/meetings.csv", lang.code()));

@@ -328,6 +328,36 @@ impl<T: AsNumber + ?Sized> AsNumber for &T {
     }
 }
 
+/// Matters as the matter list of the API returns them to `principal` (drafts as visible),
+/// with statuses derived for today on reported progress.
+pub async fn matters_where(
+    state: &AppState,
+    principal: &Principal,
+    lang: Lang,
+    filter: crate::routes::matters::MatterListQuery,
+    limit: u32,
+) -> Result<Vec<crate::routes::matters::MatterResponse>, ApiError> {
+    use crate::extract::{Language, PageQuery};
+    use crate::routes::matters::{self, StatusQuery};
+    Ok(matters::list_matters(
+        axum::extract::State(state.clone()),
+        principal.clone(),
+        Language(lang),
+        Query(filter),
+        Query(StatusQuery {
+            basis: None,
+            as_of: None,
+        }),
+        Query(PageQuery {
+            cursor: None,
+            limit: Some(limit.to_string()),
+        }),
+    )
+    .await?
+    .body
+    .items)
+}
+
 /// Renders a page template into a response.
 pub fn render(page: &impl Template) -> Result<Response, ApiError> {
     let html = page.render().map_err(ApiError::internal)?;

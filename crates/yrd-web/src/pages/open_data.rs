@@ -7,17 +7,15 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use yrd_domain::Lang;
 
 use super::PageLang;
 use super::plans::KeyPath;
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::extract::{Language, PageQuery, Path, Query};
+use crate::extract::{Language, Path, Query};
 use crate::routes::agreements::{self, AgreementListQuery};
-use crate::routes::matters::{self, MatterListQuery, StatusQuery};
-use crate::routes::meetings::{self, MeetingListQuery, MeetingResponse};
+use crate::routes::matters::MatterListQuery;
 use crate::routes::{indicators, plans};
 use crate::svg::escape;
 
@@ -89,28 +87,19 @@ pub async fn matters_csv(
     principal: Principal,
     Path(KeyPath { key }): Path<KeyPath>,
 ) -> Result<Response, ApiError> {
-    let matters = matters::list_matters(
-        State(state),
-        principal,
-        Language(lang),
-        Query(MatterListQuery {
+    let matters = super::matters_where(
+        &state,
+        &principal,
+        lang,
+        MatterListQuery {
             plan: Some(key.clone()),
             area: None,
             member: None,
             status: None,
-        }),
-        Query(StatusQuery {
-            basis: None,
-            as_of: None,
-        }),
-        Query(PageQuery {
-            cursor: None,
-            limit: Some("500".into()),
-        }),
+        },
+        500,
     )
-    .await?
-    .body
-    .items;
+    .await?;
     let names = |refs: &[crate::dto::JurisdictionRef]| {
         refs.iter()
             .map(|j| j.code.clone())
@@ -148,35 +137,12 @@ pub async fn matters_csv(
     )
 }
 
-async fn all_meetings(state: &AppState, lang: Lang) -> Result<Vec<MeetingResponse>, ApiError> {
-    let mut items = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = meetings::list_meetings(
-            State(state.clone()),
-            Language(lang),
-            Query(MeetingListQuery { body: None }),
-            Query(PageQuery {
-                cursor: cursor.take(),
-                limit: Some("500".into()),
-            }),
-        )
-        .await?
-        .body;
-        items.extend(page.items);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(items),
-        }
-    }
-}
-
 /// `/{lang}/meetings.csv`.
 pub async fn meetings_csv(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
 ) -> Result<Response, ApiError> {
-    let rows = all_meetings(&state, lang)
+    let rows = super::meetings::all_meetings(&state, lang)
         .await?
         .into_iter()
         .map(|m| {
@@ -307,7 +273,7 @@ pub async fn feed(
 ) -> Result<Response, ApiError> {
     let origin = "tag:yrd,2024:";
     let mut entries: Vec<(String, String, String, String)> = Vec::new();
-    for m in all_meetings(&state, lang).await? {
+    for m in super::meetings::all_meetings(&state, lang).await? {
         for d in &m.decisions {
             entries.push((
                 atom_date(&m.start),

@@ -11,7 +11,7 @@ use super::{Chrome, PageLang, render};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::extract::{Language, PageQuery, Path, Query};
+use crate::extract::{Language, Path, Query};
 use crate::routes::matters::{
     self, MatterDetailResponse, MatterListQuery, MatterResponse, StatusQuery,
 };
@@ -153,28 +153,19 @@ pub async fn detail(
     )
     .await?
     .body;
-    let matters = matters::list_matters(
-        State(state),
-        principal.clone(),
-        Language(lang),
-        Query(MatterListQuery {
+    let matters = super::matters_where(
+        &state,
+        &principal,
+        lang,
+        MatterListQuery {
             plan: Some(key.clone()),
             area: None,
             member: None,
             status: None,
-        }),
-        Query(StatusQuery {
-            basis: None,
-            as_of: None,
-        }),
-        Query(PageQuery {
-            cursor: None,
-            limit: Some("500".into()),
-        }),
+        },
+        500,
     )
-    .await?
-    .body
-    .items;
+    .await?;
     let chrome = Chrome::new(lang, &uri, &principal)
         .with_json(format!("/api/v1/plans/{key}?lang={}", lang.code()))
         .with_csv(format!("/{}/plans/{key}/matters.csv", lang.code()));

@@ -14,12 +14,12 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::dto::ValueResponse;
 use crate::error::ApiError;
-use crate::extract::{Language, PageQuery, Path, Query};
+use crate::extract::{Language, Path, Query};
 use crate::routes::agreements::{self, AgreementListQuery, AgreementResponse};
 use crate::routes::bodies::{self, BodyResponse};
 use crate::routes::indicators::{self, IndicatorDetailResponse, IndicatorResponse};
 use crate::routes::jurisdictions::{self, JurisdictionDetailResponse, JurisdictionResponse};
-use crate::routes::matters::{self, MatterListQuery, MatterResponse, StatusQuery};
+use crate::routes::matters::{MatterListQuery, MatterResponse};
 use crate::svg::{ChartSpec, Scale, chart};
 
 /// A value as the page shows it: a number formatted for the language, or a class label.
@@ -314,28 +314,19 @@ pub async fn jurisdiction(
         jurisdictions::get_jurisdiction(State(state.clone()), Language(lang), Path(code.clone()))
             .await?
             .body;
-    let matters = matters::list_matters(
-        State(state.clone()),
-        principal.clone(),
-        Language(lang),
-        Query(MatterListQuery {
+    let matters = super::matters_where(
+        &state,
+        &principal,
+        lang,
+        MatterListQuery {
             plan: None,
             area: None,
             member: Some(code.clone()),
             status: None,
-        }),
-        Query(StatusQuery {
-            basis: None,
-            as_of: None,
-        }),
-        Query(PageQuery {
-            cursor: None,
-            limit: Some("500".into()),
-        }),
+        },
+        500,
     )
-    .await?
-    .body
-    .items;
+    .await?;
     let agreements = agreements::list_agreements(
         State(state.clone()),
         Language(lang),
