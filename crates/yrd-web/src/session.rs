@@ -11,12 +11,16 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use yrd_store::SignIn;
 
+use askama::Template;
+use yrd_domain::Lang;
+
 use crate::AppState;
 use crate::auth::{
     FORM_CSRF_COOKIE, SESSION_COOKIE, SESSION_LIFETIME, cookie_value, same_secret, set_cookie,
 };
 use crate::error::ApiError;
 use crate::extract::{FormBody, Query};
+use crate::pages::Chrome;
 
 /// The sign-in form's fields.
 #[derive(Debug, Deserialize)]
@@ -75,40 +79,57 @@ fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    chrome: Chrome,
+    message: Option<String>,
+    csrf: String,
+    next: String,
 }
 
+/// The language of the sign-in form: that of the page it returns to.
+fn form_lang(next: &str) -> Lang {
+    if next.starts_with("/en/") || next == "/en" {
+        Lang::En
+    } else {
+        Lang::Zh
+    }
+}
+
+/// The sign-in form, in the language of the page it returns to, with `message` (a label of
+/// the catalog, with its argument) as an alert.
 fn sign_in_page(
     status: StatusCode,
-    message: Option<&str>,
+    message: Option<(&str, Option<(&'static str, String)>)>,
     csrf: &str,
     next: &str,
     tls: bool,
 ) -> Response {
-    let message = message
-        .map(|m| format!("<p role=\"alert\">{}</p>", escape(m)))
-        .unwrap_or_default();
-    let html = format!(
-        "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>登录 Sign in · yrd</title></head><body><main>\
-         <h1>登录 <span lang=\"en\">Sign in</span></h1>{message}\
-         <form method=\"post\" action=\"/sign-in\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-         <input type=\"hidden\" name=\"next\" value=\"{next}\">\
-         <p><label for=\"username\">用户名 <span lang=\"en\">Username</span></label> \
-         <input id=\"username\" name=\"username\" autocomplete=\"username\" required></p>\
-         <p><label for=\"password\">密码 <span lang=\"en\">Password</span></label> \
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required></p>\
-         <p><button type=\"submit\">登录 <span lang=\"en\">Sign in</span></button></p>\
-         </form></main></body></html>",
-        next = escape(next),
-    );
-    let mut response = (status, Html(html)).into_response();
+    let lang = form_lang(next);
+    let other = crate::pages::other(lang);
+    // The same page in the other language returns to the same page in that language.
+    let other_next = match next.get(3..) {
+        Some(rest) if next.starts_with(&format!("/{}", lang.code())) => {
+            format!("/{}{rest}", other.code())
+        }
+        _ => format!("/{}/", other.code()),
+    };
+    let chrome = Chrome::outside(lang, format!("/sign-in?next={other_next}"));
+    let message = message.map(|(key, arg)| match arg {
+        Some((name, value)) => chrome.t1(key, name, value),
+        None => chrome.t(key),
+    });
+    let page = SignInPage {
+        chrome,
+        message,
+        csrf: csrf.to_owned(),
+        next: next.to_owned(),
+    };
+    let mut response = match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
     response.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(FORM_CSRF_COOKIE, csrf, 60 * 60, tls),
@@ -146,9 +167,7 @@ pub async fn sign_in(
     if expected.is_empty() || !same_secret(&form.csrf, &expected) {
         return Ok(sign_in_page(
             StatusCode::FORBIDDEN,
-            Some(
-                "表单已过期，请重试。The form expired or did not come from this site: please try again.",
-            ),
+            Some(("sign-in-expired", None)),
             &random_token(),
             &next,
             tls,
@@ -177,7 +196,7 @@ pub async fn sign_in(
             tracing::info!(username = %form.username.trim(), %address, "sign-in rejected");
             Ok(sign_in_page(
                 StatusCode::UNAUTHORIZED,
-                Some("用户名或密码错误。Wrong username or password."),
+                Some(("sign-in-wrong", None)),
                 &random_token(),
                 &next,
                 tls,
@@ -187,8 +206,9 @@ pub async fn sign_in(
             tracing::warn!(username = %form.username.trim(), %address, "sign-in throttled");
             let mut response = sign_in_page(
                 StatusCode::TOO_MANY_REQUESTS,
-                Some(&format!(
-                    "登录失败次数过多，请在 {retry_after} 秒后重试。Too many failed sign-ins: try again in {retry_after} seconds."
+                Some((
+                    "sign-in-throttled",
+                    Some(("seconds", retry_after.to_string())),
                 )),
                 &random_token(),
                 &next,

@@ -112,6 +112,7 @@ mod tests {
         wanted.extend(
             ["matter", "plan", "meeting", "agreement", "indicator"].map(|k| format!("kind-{k}")),
         );
+        wanted.extend(["sign-in-expired", "sign-in-wrong", "sign-in-throttled"].map(String::from));
         wanted.extend(["map-member", "map-zone-member", "map-city", "area-none"].map(String::from));
         let missing: Vec<_> = wanted.difference(&defined).collect();
         assert!(
@@ -124,6 +125,7 @@ mod tests {
             "signed-in-as" => Some("name"),
             "search-results" => Some("query"),
             "workspace-owed" => Some("member"),
+            "sign-in-throttled" => Some("seconds"),
             _ => None,
         };
         for id in &wanted {

@@ -8,7 +8,7 @@
 
 mod format;
 mod home;
-mod i18n;
+pub(crate) mod i18n;
 mod meetings;
 mod member;
 mod open_data;
@@ -161,6 +161,8 @@ pub struct Chrome {
     /// The page's JSON and CSV equivalents.
     pub json: Option<String>,
     pub csv: Option<String>,
+    /// Where the language switch leads, for pages outside `/zh/` and `/en/`.
+    pub switch: Option<String>,
 }
 
 impl Chrome {
@@ -187,6 +189,20 @@ impl Chrome {
             }),
             json: None,
             csv: None,
+            switch: None,
+        }
+    }
+
+    /// The layout of a page outside the language prefixes (the sign-in form), in `lang`, whose
+    /// language switch leads to `switch`.
+    pub fn outside(lang: Lang, switch: String) -> Chrome {
+        Chrome {
+            lang,
+            here: "/".into(),
+            user: None,
+            json: None,
+            csv: None,
+            switch: Some(switch),
         }
     }
 
@@ -265,6 +281,9 @@ impl Chrome {
 
     /// This page in the other language.
     pub fn switch_href(&self) -> String {
+        if let Some(switch) = &self.switch {
+            return switch.clone();
+        }
         let other = match self.lang {
             Lang::Zh => Lang::En,
             Lang::En => Lang::Zh,
@@ -356,6 +375,14 @@ pub async fn matters_where(
     .await?
     .body
     .items)
+}
+
+/// The other language.
+pub fn other(lang: Lang) -> Lang {
+    match lang {
+        Lang::Zh => Lang::En,
+        Lang::En => Lang::Zh,
+    }
 }
 
 /// Renders a page template into a response.

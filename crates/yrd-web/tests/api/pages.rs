@@ -130,6 +130,22 @@ async fn every_page_type_renders_in_both_languages_with_a_switch(
         "the home page's CSP"
     );
     app.get("/fr/").await?.expect_problem(404, None)?;
+    // The sign-in form shares the layout, in the language of the page it returns to.
+    let form = page(&app, "/sign-in?next=/en/workspace").await?;
+    ensure!(form.contains("<html lang=\"en\">"), "the form in English");
+    ensure!(
+        form.contains("<label for=\"username\">Username</label>"),
+        "labelled fields"
+    );
+    ensure!(
+        form.contains("class=\"lang-switch\" href=\"/sign-in?next=/zh/workspace\""),
+        "the switch keeps the form and where it returns to"
+    );
+    let form = page(&app, "/sign-in").await?;
+    ensure!(
+        form.contains("<label for=\"password\">密码</label>"),
+        "Chinese by default"
+    );
     // Pages are tagged and revalidated like the API; the versioned stylesheet is cached for
     // good.
     let tag = home
