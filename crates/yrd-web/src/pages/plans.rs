@@ -78,7 +78,21 @@ struct PlanPage {
     members: Vec<String>,
     rows: Vec<ProgressRow>,
     heatmap: String,
-    matters: Vec<MatterResponse>,
+    /// Each matter with the mean reported progress of its tasks (`None` when none reported).
+    matters: Vec<(MatterResponse, Option<u8>)>,
+}
+
+/// The mean reported progress of a matter's tasks, over those that reported.
+fn mean_reported(matter: &MatterResponse) -> Option<u8> {
+    let reported: Vec<u32> = matter
+        .tasks
+        .iter()
+        .filter_map(|t| t.reported.as_ref().map(|r| u32::from(r.percent)))
+        .collect();
+    (!reported.is_empty()).then(|| {
+        let mean = f64::from(reported.iter().sum::<u32>()) / reported.len() as f64;
+        mean.round() as u8
+    })
 }
 
 /// The heat map of a plan's progress: the same numbers as its table, as a picture.
@@ -171,6 +185,13 @@ pub async fn detail(
         .with_csv(format!("/{}/plans/{key}/matters.csv", lang.code()));
     let (members, rows) = progress_rows(&plan, &chrome);
     let heatmap = progress_heatmap(&chrome, &members, &rows);
+    let matters = matters
+        .into_iter()
+        .map(|m| {
+            let mean = mean_reported(&m);
+            (m, mean)
+        })
+        .collect();
     render(&PlanPage {
         chrome,
         plan,

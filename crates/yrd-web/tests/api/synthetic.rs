@@ -519,6 +519,13 @@ async fn pages_mark_a_missing_english_text_visibly(app: TestApp) -> Result<(), F
             "{path} marks only what falls back"
         );
     }
+    // Matters with reported progress show it as a bar; the others say they have none.
+    let plan = String::from_utf8_lossy(&app.get("/en/plans/plan-a").await?.body).into_owned();
+    ensure!(
+        plan.contains("<progress max=\"100\" value=\""),
+        "progress bars"
+    );
+    ensure!(plan.contains("Unreported"), "a matter without reports");
     // In Chinese nothing falls back.
     let zh = app.get("/zh/plans/plan-a").await?;
     ensure!(
