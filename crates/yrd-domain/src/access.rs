@@ -309,6 +309,13 @@ pub enum Target<'a> {
         publication: Publication<'a>,
         member: AdminCode,
     },
+    /// A progress report on a member's task, and who submitted it (None for reports of the
+    /// public record).
+    Report {
+        publication: Publication<'a>,
+        member: AdminCode,
+        submitted_by: Option<&'a str>,
+    },
     /// A decision of a meeting of `body`, as it concerns `member`'s position.
     Decision {
         body: &'a str,
@@ -420,6 +427,19 @@ pub fn decide(actor: Option<&Actor<'_>>, action: Action, target: &Target<'_>) ->
                 actor.holds_for(Role::MemberCoordinator, *member),
                 "only the member's coordinator approves its officers' reports",
             ),
+            Target::Report {
+                member,
+                submitted_by,
+                ..
+            } => {
+                if *submitted_by == Some(actor.username) {
+                    return forbidden("nobody approves their own report");
+                }
+                allow_if(
+                    actor.holds_for(Role::MemberCoordinator, *member),
+                    "only the member's coordinator approves its officers' reports",
+                )
+            }
             _ => not_applicable(),
         },
         Action::VerifyReport => match target {
@@ -427,6 +447,19 @@ pub fn decide(actor: Option<&Actor<'_>>, action: Action, target: &Target<'_>) ->
                 office_for(actor, publication.body),
                 "only the office verifies reports",
             ),
+            Target::Report {
+                publication,
+                submitted_by,
+                ..
+            } => {
+                if *submitted_by == Some(actor.username) {
+                    return forbidden("nobody verifies their own report");
+                }
+                allow_if(
+                    office_for(actor, publication.body),
+                    "only the office verifies or returns reports",
+                )
+            }
             _ => not_applicable(),
         },
         Action::RaiseProblem => match target {
@@ -509,6 +542,13 @@ pub fn decide(actor: Option<&Actor<'_>>, action: Action, target: &Target<'_>) ->
     }
 }
 
+fn forbidden(reason: &'static str) -> Decision {
+    Decision::Deny {
+        refusal: Refusal::Forbidden,
+        reason,
+    }
+}
+
 fn not_applicable() -> Decision {
     Decision::Deny {
         refusal: Refusal::Forbidden,
@@ -519,7 +559,9 @@ fn not_applicable() -> Decision {
 fn publication<'a>(target: &Target<'a>) -> Option<Publication<'a>> {
     match target {
         Target::Plan(p) => Some(*p),
-        Target::Matter { publication, .. } | Target::Task { publication, .. } => Some(*publication),
+        Target::Matter { publication, .. }
+        | Target::Task { publication, .. }
+        | Target::Report { publication, .. } => Some(*publication),
         _ => None,
     }
 }
@@ -611,6 +653,7 @@ fn read(actor: Option<&Actor<'_>>, target: &Target<'_>) -> Decision {
         | Target::Plan(_)
         | Target::Matter { .. }
         | Target::Task { .. }
+        | Target::Report { .. }
         | Target::Decision { .. }
         | Target::Agreement { .. }
         | Target::Meeting { .. } => Decision::Allow,
@@ -765,6 +808,46 @@ mod tests {
         assert!(!decide_as(&office, Action::ReportProgress, &task(JS, true, None)).is_allowed());
         assert!(decide_as(&office, Action::VerifyReport, &task(JS, true, None)).is_allowed());
         assert!(!decide_as(&js, Action::VerifyReport, &task(JS, true, None)).is_allowed());
+    }
+
+    #[test]
+    fn nobody_approves_or_verifies_their_own_report() {
+        let report = |by: Option<&'static str>| Target::Report {
+            publication: Publication {
+                published: true,
+                body: None,
+            },
+            member: code(JS),
+            submitted_by: by,
+        };
+        let js_coordinator = coordinator(JS);
+        assert!(
+            decide_as(
+                &js_coordinator,
+                Action::ApproveReport,
+                &report(Some("officer"))
+            )
+            .is_allowed()
+        );
+        assert_eq!(
+            decide_as(
+                &js_coordinator,
+                Action::ApproveReport,
+                &report(Some("someone"))
+            ),
+            forbidden("nobody approves their own report")
+        );
+        let office = vec![assignment(Role::OfficeStaff, Scope::Region)];
+        assert!(decide_as(&office, Action::VerifyReport, &report(Some("officer"))).is_allowed());
+        assert!(decide_as(&office, Action::VerifyReport, &report(None)).is_allowed());
+        assert_eq!(
+            decide_as(&office, Action::VerifyReport, &report(Some("someone"))),
+            forbidden("nobody verifies their own report")
+        );
+        assert!(!decide_as(&officer(JS), Action::VerifyReport, &report(Some("x"))).is_allowed());
+        assert!(
+            !decide_as(&coordinator(ZJ), Action::ApproveReport, &report(Some("x"))).is_allowed()
+        );
     }
 
     #[test]
