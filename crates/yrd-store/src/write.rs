@@ -325,3 +325,156 @@ fn matter_access(row: MatterAccessRow) -> Result<MatterAccess, StoreError> {
         members,
     })
 }
+
+/// A step of a report's review.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReportTransition {
+    /// The member's coordinator approves an officer's report.
+    Approve,
+    /// The office verifies the report: its figure counts as verified progress.
+    Verify,
+    /// The office returns the report, with the reason; it no longer counts.
+    Return { reason: Text },
+}
+
+impl ReportTransition {
+    fn verb(&self) -> &'static str {
+        match self {
+            ReportTransition::Approve => "approved",
+            ReportTransition::Verify => "verified",
+            ReportTransition::Return { .. } => "returned",
+        }
+    }
+
+    fn target(&self) -> ReportState {
+        match self {
+            ReportTransition::Approve => ReportState::Approved,
+            ReportTransition::Verify => ReportState::Verified,
+            ReportTransition::Return { .. } => ReportState::Returned,
+        }
+    }
+
+    /// The states a report may be in for this step.
+    fn from(&self) -> &'static [ReportState] {
+        match self {
+            ReportTransition::Approve => &[ReportState::Submitted],
+            ReportTransition::Verify | ReportTransition::Return { .. } => {
+                &[ReportState::Submitted, ReportState::Approved]
+            }
+        }
+    }
+}
+
+/// What the policy needs to know of a report: its task, state and who submitted it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportAccess {
+    pub task: TaskAccess,
+    pub state: ReportState,
+    /// The user who submitted it in yrd; None for reports of the public record.
+    pub submitted_by: Option<String>,
+}
+
+/// The user a record entered in yrd names in its source (`yrd:user:<name>`).
+fn entered_by_user(source: &str) -> Option<String> {
+    source.strip_prefix("yrd:user:").map(str::to_owned)
+}
+
+impl Store {
+    /// One progress report.
+    pub async fn report(&self, key: &str) -> Result<Option<ProgressReport>, StoreError> {
+        Ok(self
+            .load_reports("WHERE key = $1", vec![key.into()])
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// The access facts of a report, or None if there is no such report.
+    pub async fn report_access(&self, key: &str) -> Result<Option<ReportAccess>, StoreError> {
+        let rows: Vec<(String, String, String)> = self
+            .fetch(
+                "SELECT task, state, source FROM reports WHERE key = $1".into(),
+                vec![key.into()],
+            )
+            .await?;
+        let Some((task, state, source)) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        let task = self
+            .task_access(&task)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt {
+                what: "report",
+                reason: format!("report {key:?} names a missing task"),
+            })?;
+        Ok(Some(ReportAccess {
+            task,
+            state: crate::codec::parse_enum("report state", &state)?,
+            submitted_by: entered_by_user(&source),
+        }))
+    }
+
+    /// Moves a report one step through its review, if it is in a state that allows the step
+    /// and (when `expected` is given) still in the state the caller saw. The task's latest
+    /// reported and verified progress follow.
+    pub async fn review_report(
+        &self,
+        author: &Author,
+        key: &str,
+        step: &ReportTransition,
+        expected: Option<ReportState>,
+    ) -> Result<ReportState, StoreError> {
+        let mut tx = JournalTx::begin(self, author).await?;
+        let rows: Vec<(String, String)> = tx
+            .fetch(
+                "SELECT task, state FROM reports WHERE key = $1",
+                vec![key.into()],
+            )
+            .await?;
+        let Some((task, state)) = rows.into_iter().next() else {
+            return Err(StoreError::NotFound(format!("report {key:?}")));
+        };
+        let state: ReportState = crate::codec::parse_enum("report state", &state)?;
+        if let Some(expected) = expected
+            && expected != state
+        {
+            return Err(StoreError::Conflict(format!(
+                "the report is {} now, not {} as when it was read: reload it and decide again",
+                enum_name(&state),
+                enum_name(&expected)
+            )));
+        }
+        if !step.from().contains(&state) {
+            return Err(StoreError::Conflict(format!(
+                "a {} report cannot be {}",
+                enum_name(&state),
+                step.verb()
+            )));
+        }
+        let target = step.target();
+        tx.execute(
+            "UPDATE reports SET state = $1 WHERE key = $2",
+            vec![enum_name(&target).into(), key.into()],
+        )
+        .await?;
+        tx.execute(crate::import::REFRESH_TASK_PROGRESS, vec![task.into()])
+            .await?;
+        let mut after = json!({"state": enum_name(&target)});
+        if let ReportTransition::Return { reason } = step {
+            after["reason"] = json!({"zh": reason.zh, "en": reason.en});
+        }
+        tx.record(Change::new(
+            "report",
+            key,
+            match step {
+                ReportTransition::Approve => "approve",
+                ReportTransition::Verify => "verify",
+                ReportTransition::Return { .. } => "return",
+            },
+            Some(json!({"state": enum_name(&state)})),
+            Some(after),
+        ));
+        tx.commit().await?;
+        Ok(target)
+    }
+}

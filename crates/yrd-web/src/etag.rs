@@ -74,11 +74,22 @@ pub async fn etag(request: Request, next: Next) -> Response {
         Ok(bytes) => bytes,
         Err(e) => return ApiError::internal(e).into_response(),
     };
-    let tag = entity_tag(&bytes);
-    parts.headers.insert(
-        header::ETAG,
-        HeaderValue::from_str(&tag).expect("hex in quotes is a valid header value"),
-    );
+    // A handler that versions its resource (for If-Match) sets its own tag.
+    let tag = match parts
+        .headers
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(own) => own.to_owned(),
+        None => {
+            let tag = entity_tag(&bytes);
+            parts.headers.insert(
+                header::ETAG,
+                HeaderValue::from_str(&tag).expect("hex in quotes is a valid header value"),
+            );
+            tag
+        }
+    };
     if conditional && if_none_match.is_some_and(|v| none_match_hits(&v, &tag)) {
         // A 304 keeps the headers a 200 would have (ETag, Vary, Content-Language) but has
         // no body, so the headers describing one go.

@@ -13,6 +13,7 @@ pub(crate) mod matters;
 pub(crate) mod meetings;
 pub(crate) mod plans;
 mod publication;
+mod reports;
 pub(crate) mod tasks;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -40,6 +41,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(indicators::list_indicators))
         .routes(routes!(indicators::get_indicator))
         .routes(routes!(tasks::submit_report))
+        .routes(routes!(reports::get_report))
+        .routes(routes!(reports::approve_report))
+        .routes(routes!(reports::verify_report))
+        .routes(routes!(reports::return_report))
         .routes(routes!(decisions::record_position))
         .routes(routes!(publication::set_publication))
         .routes(routes!(history::get_history))

@@ -18,6 +18,7 @@ crate::cases!(
     authorization_matrix_covers_every_route_and_role,
     a_jiangsu_officer_acts_only_for_jiangsu,
     api_tokens_sign_scripts_in_until_revoked,
+    two_reviewers_of_one_report_cannot_both_succeed,
     writes_are_journalled_and_the_chain_verifies,
     every_response_is_hardened,
 );
@@ -300,6 +301,35 @@ const MATRIX: &[Row] = &[
         "/api/v1/tasks/t-draft-js/reports",
         Some(REPORT),
         [404, 404, 404, 403, 403, 403, 404, 404, 403],
+    ),
+    // Review of reports: the coordinator approves, the office verifies or returns.
+    row(
+        "GET",
+        "/api/v1/reports/{key}",
+        "/api/v1/reports/{report-a}",
+        None,
+        ALL_200,
+    ),
+    row(
+        "POST",
+        "/api/v1/reports/{key}/approve",
+        "/api/v1/reports/{report-a}/approve",
+        None,
+        [401, 403, 200, 403, 403, 403, 403, 403, 403],
+    ),
+    row(
+        "POST",
+        "/api/v1/reports/{key}/verify",
+        "/api/v1/reports/{report-b}/verify",
+        None,
+        [401, 403, 403, 200, 403, 403, 403, 403, 403],
+    ),
+    row(
+        "POST",
+        "/api/v1/reports/{key}/return",
+        "/api/v1/reports/{report-c}/return",
+        Some(r#"{"reason":{"zh":"缺少佐证材料"}}"#),
+        [401, 403, 403, 200, 403, 403, 403, 403, 403],
     ),
     // Positions: the member's coordinator only.
     row(
@@ -631,6 +661,26 @@ async fn authorization_matrix_covers_every_route_and_role(app: TestApp) -> Resul
         .create_token(&setup_author(), "js-target", "script")
         .await
         .map_err(|e| fail("creating a token", e))?;
+    // Three submitted Jiangsu reports for the review rows, entered from the command line so
+    // that no profile reviews its own.
+    let mut reports = Vec::new();
+    for percent in [10, 20, 30] {
+        let report = app
+            .store
+            .submit_report(
+                &setup_author(),
+                "t-tech-js",
+                &yrd_store::NewReport {
+                    as_of: time::macros::date!(2025 - 03 - 31),
+                    percent,
+                    narrative: yrd_domain::Text::new("进展", "Progress"),
+                    evidence: vec![],
+                },
+            )
+            .await
+            .map_err(|e| fail("submitting a report", e))?;
+        reports.push(report.key);
+    }
     let mut sessions = Vec::new();
     let mut secrets = vec![target_secret];
     for profile in PROFILES {
@@ -655,7 +705,12 @@ async fn authorization_matrix_covers_every_route_and_role(app: TestApp) -> Resul
     let mut replies: Vec<Reply> = Vec::new();
     for row in MATRIX {
         for (i, profile) in PROFILES.iter().enumerate() {
-            let path = row.path.replace("{token}", &target_token.id);
+            let path = row
+                .path
+                .replace("{token}", &target_token.id)
+                .replace("{report-a}", &reports[0])
+                .replace("{report-b}", &reports[1])
+                .replace("{report-c}", &reports[2]);
             let body = row.body.map(|b| {
                 let media_type = if row.template.starts_with("/api/") {
                     "application/json"
@@ -1260,5 +1315,133 @@ async fn every_response_is_hardened(app: TestApp) -> Result<(), Failed> {
         )
         .await?;
     wrong_type.expect_problem(415, None)?;
+    Ok(())
+}
+
+async fn two_reviewers_of_one_report_cannot_both_succeed(app: TestApp) -> Result<(), Failed> {
+    create_user(
+        &app,
+        "js-officer",
+        None,
+        &[assignment(Role::MemberOfficer, JS)],
+    )
+    .await?;
+    let office = Assignment::new(Role::OfficeStaff, Scope::Region).map_err(Failed::from)?;
+    create_user(&app, "office-a", None, std::slice::from_ref(&office)).await?;
+    create_user(&app, "office-b", None, &[office]).await?;
+    let session = |name: &'static str| {
+        let store = app.store.clone();
+        async move {
+            let (id, session) = store
+                .create_session(name, 600)
+                .await
+                .map_err(|e| fail("a session", e))?;
+            Ok::<_, Failed>(Session {
+                cookie: Some(format!("yrd_session={id}")),
+                csrf: Some(session.csrf_token),
+            })
+        }
+    };
+    let officer = session("js-officer").await?;
+    let (a, b) = (session("office-a").await?, session("office-b").await?);
+    let submitted = app
+        .send(
+            "POST",
+            "/api/v1/tasks/t-tech-js/reports",
+            &officer.headers(true),
+            Some(("application/json", REPORT.as_bytes().to_vec())),
+        )
+        .await?;
+    ensure_eq!(submitted.status, 201, "submitting");
+    let key = submitted.json()?["key"].as_str().ok_or("a key")?.to_owned();
+    // Both read the report in the same state.
+    let read = app.get(&format!("/api/v1/reports/{key}")).await?;
+    ensure_eq!(read.json()?["state"], json!("submitted"), "the state read");
+    let tag = read.header("etag").ok_or("an ETag")?.to_owned();
+    let step = |who: &Session, action: &str, body: Option<&str>| {
+        let mut headers = who.headers(true);
+        headers.push(("if-match", tag.clone()));
+        let path = format!("/api/v1/reports/{key}/{action}");
+        let body = body.map(|b| ("application/json", b.as_bytes().to_vec()));
+        let app = &app;
+        async move { app.send("POST", &path, &headers, body).await }
+    };
+    // One verifies, the other returns it at the same moment: exactly one succeeds.
+    let (first, second) = tokio::join!(
+        step(&a, "verify", None),
+        step(&b, "return", Some(r#"{"reason":{"en":"no evidence"}}"#)),
+    );
+    let (first, second) = (first?, second?);
+    let statuses = [first.status, second.status];
+    ensure!(
+        statuses.contains(&200) && statuses.contains(&409),
+        "one succeeds and the other conflicts: {statuses:?}"
+    );
+    let loser = if first.status == 409 { &first } else { &second };
+    loser.expect_problem(409, None)?;
+    // What the winner wrote stands: the report's state and the task's figures agree with it.
+    let winner_state = if first.status == 200 {
+        "verified"
+    } else {
+        "returned"
+    };
+    let now = app.json(&format!("/api/v1/reports/{key}")).await?;
+    ensure_eq!(now["state"], json!(winner_state), "the winner's state");
+    let history = app
+        .send(
+            "GET",
+            &format!("/api/v1/history?record=report/{key}"),
+            &a.headers(false),
+            None,
+        )
+        .await?
+        .json()?;
+    let actions: Vec<&str> = history["items"]
+        .as_array()
+        .ok_or("entries")?
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    ensure_eq!(actions.len(), 2, "created and reviewed once: {actions:?}");
+    // Reviewing again is refused with the reason, even without If-Match.
+    let again = app
+        .send(
+            "POST",
+            &format!("/api/v1/reports/{key}/verify"),
+            &a.headers(true),
+            None,
+        )
+        .await?;
+    again.expect_problem(409, None)?;
+    // The office cannot verify a report it submitted itself.
+    let own = app
+        .store
+        .submit_report(
+            &yrd_store::Author::User("office-a".into()),
+            "t-tech-js",
+            &yrd_store::NewReport {
+                as_of: time::macros::date!(2025 - 04 - 30),
+                percent: 50,
+                narrative: yrd_domain::Text::new("", "Mine"),
+                evidence: vec![],
+            },
+        )
+        .await
+        .map_err(|e| fail("a report by the office", e))?;
+    let refused = app
+        .send(
+            "POST",
+            &format!("/api/v1/reports/{}/verify", own.key),
+            &a.headers(true),
+            None,
+        )
+        .await?;
+    let problem = refused.expect_problem(403, None)?;
+    ensure!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("own report")),
+        "{problem}"
+    );
     Ok(())
 }
