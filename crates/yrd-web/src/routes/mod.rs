@@ -13,6 +13,7 @@ pub(crate) mod matters;
 pub(crate) mod meetings;
 pub(crate) mod plans;
 mod publication;
+mod reminders;
 mod reports;
 pub(crate) mod tasks;
 
@@ -41,6 +42,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(indicators::list_indicators))
         .routes(routes!(indicators::get_indicator))
         .routes(routes!(tasks::submit_report))
+        .routes(routes!(reminders::list_reminders))
         .routes(routes!(reports::get_report))
         .routes(routes!(reports::approve_report))
         .routes(routes!(reports::verify_report))

@@ -302,6 +302,13 @@ const MATRIX: &[Row] = &[
         Some(REPORT),
         [404, 404, 404, 403, 403, 403, 404, 404, 403],
     ),
+    row(
+        "GET",
+        "/api/v1/reminders",
+        "/api/v1/reminders?member=320000&as_of=2025-01-01",
+        None,
+        ALL_200,
+    ),
     // Review of reports: the coordinator approves, the office verifies or returns.
     row(
         "GET",

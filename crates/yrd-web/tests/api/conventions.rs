@@ -38,6 +38,7 @@ const ROUTES: &[&str] = &[
     "/api/v1/meetings/{key}",
     "/api/v1/plans",
     "/api/v1/plans/{key}",
+    "/api/v1/reminders",
     "/api/v1/reports/{key}",
     "/api/v1/reports/{key}/approve",
     "/api/v1/reports/{key}/return",
@@ -52,8 +53,8 @@ const ROUTES: &[&str] = &[
     "/api/v1/zones",
 ];
 
-/// The documented paths that need a signed-in caller, or change records; the authorization
-/// matrix (`access`) requests those, as every role.
+/// The documented paths that need a signed-in caller or a parameter, or change records; the
+/// authorization matrix (`access`) requests those, as every role.
 fn is_public_read(path: &str) -> bool {
     ![
         "/me",
@@ -63,6 +64,7 @@ fn is_public_read(path: &str) -> bool {
         "/positions",
         "/publication",
         "/reports",
+        "/reminders",
     ]
     .iter()
     .any(|part| path.contains(part))

@@ -16,6 +16,7 @@ cases!(
     next_host_follows_the_rotation_from_the_last_host,
     a_missing_english_text_falls_back_to_chinese,
     pages_mark_a_missing_english_text_visibly,
+    reminders_list_what_is_overdue_or_due_soon_and_not_done,
     indicator_status_compares_the_latest_observation_with_the_path,
 );
 
@@ -532,5 +533,59 @@ async fn pages_mark_a_missing_english_text_visibly(app: TestApp) -> Result<(), F
         !String::from_utf8_lossy(&zh.body).contains("class=\"fallback\""),
         "the Chinese page has every text"
     );
+    Ok(())
+}
+
+async fn reminders_list_what_is_overdue_or_due_soon_and_not_done(
+    app: TestApp,
+) -> Result<(), Failed> {
+    let tasks = |list: &Value| -> Vec<(String, bool)> {
+        list["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                (
+                    r["task"].as_str().unwrap_or_default().to_owned(),
+                    r["overdue"].as_bool().unwrap_or_default(),
+                )
+            })
+            .collect()
+    };
+    // Jiangsu on 2025-01-01: the late task is overdue (its only report was returned); the
+    // other is due at the end of 2025, beyond the default 30 days.
+    let soon = app
+        .json("/api/v1/reminders?member=320000&as_of=2025-01-01")
+        .await?;
+    ensure_eq!(
+        tasks(&soon),
+        vec![("t-late-js".to_owned(), true)],
+        "within 30 days"
+    );
+    let year = app
+        .json("/api/v1/reminders?member=320000&as_of=2025-01-01&within=365")
+        .await?;
+    ensure_eq!(
+        tasks(&year),
+        vec![
+            ("t-late-js".to_owned(), true),
+            ("t-tech-js".to_owned(), false)
+        ],
+        "within a year, by due date"
+    );
+    // Shanghai's finished task is not a reminder though its due date has passed.
+    let shanghai = app
+        .json("/api/v1/reminders?member=310000&as_of=2025-01-01&within=0")
+        .await?;
+    ensure!(
+        !tasks(&shanghai).iter().any(|(t, _)| t == "t-green-sh"),
+        "a task reported complete is not owed: {shanghai}"
+    );
+    app.get("/api/v1/reminders")
+        .await?
+        .expect_problem(400, Some("member"))?;
+    app.get("/api/v1/reminders?member=320000&within=1000")
+        .await?
+        .expect_problem(400, Some("within"))?;
     Ok(())
 }
