@@ -140,21 +140,20 @@ const IMPORT_ATTEMPTS: usize = 5;
 
 /// The statements that bring `stored` up to `incoming`, and the changes they make.
 fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
-    {
-        let mut summary = Diff::default();
-        let mut out: Vec<Stmt> = Vec::new();
+    let mut diffs = Diff::default();
+    let mut out: Vec<Stmt> = Vec::new();
 
-        let mut jurisdictions = diff(
-            &mut summary,
-            "jurisdictions",
-            &stored.jurisdictions,
-            &incoming.jurisdictions,
-            |j| j.code.to_string(),
-        );
-        // Parents before children, so every foreign key points at a row already written.
-        jurisdictions.sort_by_key(|j| (j.code.level(), j.code));
-        for j in jurisdictions {
-            out.push(stmt(
+    let mut jurisdictions = diff(
+        &mut diffs,
+        "jurisdictions",
+        &stored.jurisdictions,
+        &incoming.jurisdictions,
+        |j| j.code.to_string(),
+    );
+    // Parents before children, so every foreign key points at a row already written.
+    jurisdictions.sort_by_key(|j| (j.code.level(), j.code));
+    for j in jurisdictions {
+        out.push(stmt(
                 "INSERT INTO jurisdictions (code, parent, name_zh, name_en, lat, lon, source) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO UPDATE SET parent = excluded.parent, \
                  name_zh = excluded.name_zh, name_en = excluded.name_en, lat = excluded.lat, lon = excluded.lon, \
@@ -169,12 +168,12 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     j.source.clone().into(),
                 ],
             ));
-        }
+    }
 
-        for z in diff(&mut summary, "zones", &stored.zones, &incoming.zones, |z| {
-            z.key.clone()
-        }) {
-            out.push(stmt(
+    for z in diff(&mut diffs, "zones", &stored.zones, &incoming.zones, |z| {
+        z.key.clone()
+    }) {
+        out.push(stmt(
                 "INSERT INTO zones (key, name_zh, name_en, description_zh, description_en, source) \
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO UPDATE SET name_zh = excluded.name_zh, \
                  name_en = excluded.name_en, description_zh = excluded.description_zh, \
@@ -188,26 +187,26 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     z.source.clone().into(),
                 ],
             ));
+        out.push(stmt(
+            "DELETE FROM zone_members WHERE zone = $1",
+            vec![z.key.clone().into()],
+        ));
+        for (i, member) in z.members.iter().enumerate() {
             out.push(stmt(
-                "DELETE FROM zone_members WHERE zone = $1",
-                vec![z.key.clone().into()],
+                "INSERT INTO zone_members (zone, jurisdiction, seq) VALUES ($1, $2, $3)",
+                vec![z.key.clone().into(), member.to_string().into(), seq(i)],
             ));
-            for (i, member) in z.members.iter().enumerate() {
-                out.push(stmt(
-                    "INSERT INTO zone_members (zone, jurisdiction, seq) VALUES ($1, $2, $3)",
-                    vec![z.key.clone().into(), member.to_string().into(), seq(i)],
-                ));
-            }
         }
+    }
 
-        for b in diff(
-            &mut summary,
-            "bodies",
-            &stored.bodies,
-            &incoming.bodies,
-            |b| b.key.clone(),
-        ) {
-            out.push(stmt(
+    for b in diff(
+        &mut diffs,
+        "bodies",
+        &stored.bodies,
+        &incoming.bodies,
+        |b| b.key.clone(),
+    ) {
+        out.push(stmt(
                 "INSERT INTO bodies (key, name_zh, name_en, tier, description_zh, description_en, source) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO UPDATE SET name_zh = excluded.name_zh, \
                  name_en = excluded.name_en, tier = excluded.tier, description_zh = excluded.description_zh, \
@@ -222,34 +221,34 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     b.source.clone().into(),
                 ],
             ));
+        out.push(stmt(
+            "DELETE FROM body_members WHERE body = $1",
+            vec![b.key.clone().into()],
+        ));
+        let listed: BTreeSet<AdminCode> =
+            b.members.iter().chain(&b.host_rotation).copied().collect();
+        for code in listed {
+            let member_seq = b
+                .members
+                .iter()
+                .position(|m| *m == code)
+                .map(|i| i as i64 + 1);
+            let rotation_seq = b
+                .host_rotation
+                .iter()
+                .position(|m| *m == code)
+                .map(|i| i as i64 + 1);
             out.push(stmt(
-                "DELETE FROM body_members WHERE body = $1",
-                vec![b.key.clone().into()],
-            ));
-            let listed: BTreeSet<AdminCode> =
-                b.members.iter().chain(&b.host_rotation).copied().collect();
-            for code in listed {
-                let member_seq = b
-                    .members
-                    .iter()
-                    .position(|m| *m == code)
-                    .map(|i| i as i64 + 1);
-                let rotation_seq = b
-                    .host_rotation
-                    .iter()
-                    .position(|m| *m == code)
-                    .map(|i| i as i64 + 1);
-                out.push(stmt(
                     "INSERT INTO body_members (body, jurisdiction, member_seq, rotation_seq) VALUES ($1, $2, $3, $4)",
                     vec![b.key.clone().into(), code.to_string().into(), member_seq.into(), rotation_seq.into()],
                 ));
-            }
         }
+    }
 
-        for s in diff(&mut summary, "seats", &stored.seats, &incoming.seats, |s| {
-            s.key.clone()
-        }) {
-            out.push(stmt(
+    for s in diff(&mut diffs, "seats", &stored.seats, &incoming.seats, |s| {
+        s.key.clone()
+    }) {
+        out.push(stmt(
                 "INSERT INTO seats (key, body, jurisdiction, role_zh, role_en, holder_zh, holder_en, term_start, \
                  term_end, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (key) DO UPDATE SET \
                  body = excluded.body, jurisdiction = excluded.jurisdiction, role_zh = excluded.role_zh, \
@@ -268,13 +267,13 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     s.source.clone().into(),
                 ],
             ));
-        }
+    }
 
-        let plans = diff(&mut summary, "plans", &stored.plans, &incoming.plans, |p| {
-            p.key.clone()
-        });
-        for p in parents_first(plans, &incoming.plans) {
-            out.push(stmt(
+    let plans = diff(&mut diffs, "plans", &stored.plans, &incoming.plans, |p| {
+        p.key.clone()
+    });
+    for p in parents_first(plans, &incoming.plans) {
+        out.push(stmt(
                 "INSERT INTO plans (key, kind, title_zh, title_en, parent, period_start, period_end, stage, \
                  adopted_on, issued_on, issuer_zh, issuer_en, summary_zh, summary_en, source, published) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
@@ -303,9 +302,9 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     p.published.into(),
                 ],
             ));
-            // Areas are upserted rather than replaced: matters reference them.
-            for (i, a) in p.areas.iter().enumerate() {
-                out.push(stmt(
+        // Areas are upserted rather than replaced: matters reference them.
+        for (i, a) in p.areas.iter().enumerate() {
+            out.push(stmt(
                     "INSERT INTO plan_areas (plan, key, seq, name_zh, name_en, stated_task_count) \
                      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (plan, key) DO UPDATE SET seq = excluded.seq, \
                      name_zh = excluded.name_zh, name_en = excluded.name_en, \
@@ -319,17 +318,17 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                         a.stated_task_count.map(i64::from).into(),
                     ],
                 ));
-            }
         }
+    }
 
-        for m in diff(
-            &mut summary,
-            "meetings",
-            &stored.meetings,
-            &incoming.meetings,
-            |m| m.key.clone(),
-        ) {
-            out.push(stmt(
+    for m in diff(
+        &mut diffs,
+        "meetings",
+        &stored.meetings,
+        &incoming.meetings,
+        |m| m.key.clone(),
+    ) {
+        out.push(stmt(
                 "INSERT INTO meetings (key, body, title_zh, title_en, start_date, end_date, host, theme_zh, theme_en, \
                  attendees, agenda, outcomes, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                  ON CONFLICT (key) DO UPDATE SET body = excluded.body, title_zh = excluded.title_zh, \
@@ -353,21 +352,21 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     m.source.clone().into(),
                 ],
             ));
-        }
+    }
 
-        for d in diff(
-            &mut summary,
-            "decisions",
-            &stored.decisions,
-            &incoming.decisions,
-            |d| d.key.clone(),
-        ) {
-            let (kind, plan, host) = match &d.subject {
-                DecisionSubject::AdoptPlan { plan } => ("adopt_plan", Some(plan.clone()), None),
-                DecisionSubject::NextHost { host } => ("next_host", None, Some(host.to_string())),
-                DecisionSubject::Other => ("other", None, None),
-            };
-            out.push(stmt(
+    for d in diff(
+        &mut diffs,
+        "decisions",
+        &stored.decisions,
+        &incoming.decisions,
+        |d| d.key.clone(),
+    ) {
+        let (kind, plan, host) = match &d.subject {
+            DecisionSubject::AdoptPlan { plan } => ("adopt_plan", Some(plan.clone()), None),
+            DecisionSubject::NextHost { host } => ("next_host", None, Some(host.to_string())),
+            DecisionSubject::Other => ("other", None, None),
+        };
+        out.push(stmt(
                 "INSERT INTO decisions (key, meeting, seq, title_zh, title_en, subject_kind, subject_plan, \
                  subject_host, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (key) DO UPDATE SET \
                  meeting = excluded.meeting, seq = excluded.seq, title_zh = excluded.title_zh, \
@@ -385,12 +384,12 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     d.source.clone().into(),
                 ],
             ));
+        out.push(stmt(
+            "DELETE FROM positions WHERE decision = $1",
+            vec![d.key.clone().into()],
+        ));
+        for (i, p) in d.positions.iter().enumerate() {
             out.push(stmt(
-                "DELETE FROM positions WHERE decision = $1",
-                vec![d.key.clone().into()],
-            ));
-            for (i, p) in d.positions.iter().enumerate() {
-                out.push(stmt(
                     "INSERT INTO positions (decision, jurisdiction, seq, stance, comment_zh, comment_en) \
                      VALUES ($1, $2, $3, $4, $5, $6)",
                     vec![
@@ -402,22 +401,22 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                         p.comment.en.clone().into(),
                     ],
                 ));
-            }
         }
+    }
 
-        for i in diff(
-            &mut summary,
-            "indicators",
-            &stored.indicators,
-            &incoming.indicators,
-            |i| i.key.clone(),
-        ) {
-            let (scope_kind, scope_id) = match &i.scope {
-                Scope::Jurisdiction(c) => ("jurisdiction", c.to_string()),
-                Scope::Zone(z) => ("zone", z.clone()),
-                Scope::Site(s) => ("site", s.clone()),
-            };
-            out.push(stmt(
+    for i in diff(
+        &mut diffs,
+        "indicators",
+        &stored.indicators,
+        &incoming.indicators,
+        |i| i.key.clone(),
+    ) {
+        let (scope_kind, scope_id) = match &i.scope {
+            Scope::Jurisdiction(c) => ("jurisdiction", c.to_string()),
+            Scope::Zone(z) => ("zone", z.clone()),
+            Scope::Site(s) => ("site", s.clone()),
+        };
+        out.push(stmt(
                 "INSERT INTO indicators (key, name_zh, name_en, description_zh, description_en, unit_zh, unit_en, \
                  classes, direction, scope_kind, scope_id, baseline, targets, source) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (key) DO UPDATE SET \
@@ -443,16 +442,16 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     i.source.clone().into(),
                 ],
             ));
-        }
+    }
 
-        for a in diff(
-            &mut summary,
-            "agreements",
-            &stored.agreements,
-            &incoming.agreements,
-            |a| a.key.clone(),
-        ) {
-            out.push(stmt(
+    for a in diff(
+        &mut diffs,
+        "agreements",
+        &stored.agreements,
+        &incoming.agreements,
+        |a| a.key.clone(),
+    ) {
+        out.push(stmt(
                 "INSERT INTO agreements (key, title_zh, title_en, summary_zh, summary_en, meeting, signed_on, \
                  in_force_on, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (key) DO UPDATE SET \
                  title_zh = excluded.title_zh, title_en = excluded.title_en, summary_zh = excluded.summary_zh, \
@@ -470,12 +469,12 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     a.source.clone().into(),
                 ],
             ));
+        out.push(stmt(
+            "DELETE FROM agreement_parties WHERE agreement = $1",
+            vec![a.key.clone().into()],
+        ));
+        for (i, p) in a.parties.iter().enumerate() {
             out.push(stmt(
-                "DELETE FROM agreement_parties WHERE agreement = $1",
-                vec![a.key.clone().into()],
-            ));
-            for (i, p) in a.parties.iter().enumerate() {
-                out.push(stmt(
                     "INSERT INTO agreement_parties (agreement, jurisdiction, seq, signatory_zh, signatory_en, signed_on) \
                      VALUES ($1, $2, $3, $4, $5, $6)",
                     vec![
@@ -487,18 +486,18 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                         opt_text(p.signed_on),
                     ],
                 ));
-            }
         }
+    }
 
-        for m in diff(
-            &mut summary,
-            "matters",
-            &stored.matters,
-            &incoming.matters,
-            |m| m.key.clone(),
-        ) {
-            let key: Arg = m.key.clone().into();
-            out.push(stmt(
+    for m in diff(
+        &mut diffs,
+        "matters",
+        &stored.matters,
+        &incoming.matters,
+        |m| m.key.clone(),
+    ) {
+        let key: Arg = m.key.clone().into();
+        out.push(stmt(
                 "INSERT INTO matters (key, plan, area, title_zh, title_en, objective_zh, objective_en, start_date, \
                  due_date, source, body, published) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
                  ON CONFLICT (key) DO UPDATE SET \
@@ -522,57 +521,57 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     m.published.into(),
                 ],
             ));
-            for table in [
-                "DELETE FROM matter_members WHERE matter = $1",
-                "DELETE FROM milestones WHERE matter = $1",
-                "DELETE FROM matter_indicators WHERE matter = $1",
-                "DELETE FROM matter_agreements WHERE matter = $1",
-            ] {
-                out.push(stmt(table, vec![key.clone()]));
-            }
-            let members = m
-                .leads
-                .iter()
-                .map(|c| (c, "lead"))
-                .chain(m.participants.iter().map(|c| (c, "participant")));
-            for (i, (code, role)) in members.enumerate() {
-                out.push(stmt(
+        for table in [
+            "DELETE FROM matter_members WHERE matter = $1",
+            "DELETE FROM milestones WHERE matter = $1",
+            "DELETE FROM matter_indicators WHERE matter = $1",
+            "DELETE FROM matter_agreements WHERE matter = $1",
+        ] {
+            out.push(stmt(table, vec![key.clone()]));
+        }
+        let members = m
+            .leads
+            .iter()
+            .map(|c| (c, "lead"))
+            .chain(m.participants.iter().map(|c| (c, "participant")));
+        for (i, (code, role)) in members.enumerate() {
+            out.push(stmt(
                     "INSERT INTO matter_members (matter, jurisdiction, role, seq) VALUES ($1, $2, $3, $4)",
                     vec![key.clone(), code.to_string().into(), role.into(), seq(i)],
                 ));
-            }
-            for (i, ms) in m.milestones.iter().enumerate() {
-                out.push(stmt(
-                    "INSERT INTO milestones (matter, seq, title_zh, title_en, due_date, done_on) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                    vec![
-                        key.clone(),
-                        seq(i),
-                        ms.title.zh.clone().into(),
-                        ms.title.en.clone().into(),
-                        ms.due.into(),
-                        ms.done_on.into(),
-                    ],
-                ));
-            }
-            for indicator in &m.indicators {
-                out.push(stmt(
-                    "INSERT INTO matter_indicators (matter, indicator) VALUES ($1, $2)",
-                    vec![key.clone(), indicator.clone().into()],
-                ));
-            }
-            for agreement in &m.agreements {
-                out.push(stmt(
-                    "INSERT INTO matter_agreements (matter, agreement) VALUES ($1, $2)",
-                    vec![key.clone(), agreement.clone().into()],
-                ));
-            }
         }
-
-        for t in diff(&mut summary, "tasks", &stored.tasks, &incoming.tasks, |t| {
-            t.key.clone()
-        }) {
+        for (i, ms) in m.milestones.iter().enumerate() {
             out.push(stmt(
+                "INSERT INTO milestones (matter, seq, title_zh, title_en, due_date, done_on) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                vec![
+                    key.clone(),
+                    seq(i),
+                    ms.title.zh.clone().into(),
+                    ms.title.en.clone().into(),
+                    ms.due.into(),
+                    ms.done_on.into(),
+                ],
+            ));
+        }
+        for indicator in &m.indicators {
+            out.push(stmt(
+                "INSERT INTO matter_indicators (matter, indicator) VALUES ($1, $2)",
+                vec![key.clone(), indicator.clone().into()],
+            ));
+        }
+        for agreement in &m.agreements {
+            out.push(stmt(
+                "INSERT INTO matter_agreements (matter, agreement) VALUES ($1, $2)",
+                vec![key.clone(), agreement.clone().into()],
+            ));
+        }
+    }
+
+    for t in diff(&mut diffs, "tasks", &stored.tasks, &incoming.tasks, |t| {
+        t.key.clone()
+    }) {
+        out.push(stmt(
                 "INSERT INTO tasks (key, matter, jurisdiction, unit_zh, unit_en, title_zh, title_en, start_date, \
                  due_date, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (key) DO UPDATE SET \
                  matter = excluded.matter, jurisdiction = excluded.jurisdiction, unit_zh = excluded.unit_zh, \
@@ -591,27 +590,27 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     t.source.clone().into(),
                 ],
             ));
-        }
+    }
 
-        // A report moved between tasks changes its old task's progress too.
-        let stored_task_of: HashMap<&str, &str> = stored
-            .reports
-            .iter()
-            .map(|r| (r.key.as_str(), r.task.as_str()))
-            .collect();
-        let mut refreshed_tasks = BTreeSet::new();
-        for r in diff(
-            &mut summary,
-            "reports",
-            &stored.reports,
-            &incoming.reports,
-            |r| r.key.clone(),
-        ) {
-            refreshed_tasks.insert(r.task.clone());
-            if let Some(old_task) = stored_task_of.get(r.key.as_str()) {
-                refreshed_tasks.insert((*old_task).to_owned());
-            }
-            out.push(stmt(
+    // A report moved between tasks changes its old task's progress too.
+    let stored_task_of: HashMap<&str, &str> = stored
+        .reports
+        .iter()
+        .map(|r| (r.key.as_str(), r.task.as_str()))
+        .collect();
+    let mut refreshed_tasks = BTreeSet::new();
+    for r in diff(
+        &mut diffs,
+        "reports",
+        &stored.reports,
+        &incoming.reports,
+        |r| r.key.clone(),
+    ) {
+        refreshed_tasks.insert(r.task.clone());
+        if let Some(old_task) = stored_task_of.get(r.key.as_str()) {
+            refreshed_tasks.insert((*old_task).to_owned());
+        }
+        out.push(stmt(
                 "INSERT INTO reports (key, task, as_of, percent, state, narrative_zh, narrative_en, evidence, source) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (key) DO UPDATE SET task = excluded.task, \
                  as_of = excluded.as_of, percent = excluded.percent, state = excluded.state, \
@@ -629,19 +628,19 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     r.source.clone().into(),
                 ],
             ));
-        }
-        for task in refreshed_tasks {
-            out.push(stmt(REFRESH_TASK_PROGRESS, vec![task.into()]));
-        }
+    }
+    for task in refreshed_tasks {
+        out.push(stmt(REFRESH_TASK_PROGRESS, vec![task.into()]));
+    }
 
-        for p in diff(
-            &mut summary,
-            "problems",
-            &stored.problems,
-            &incoming.problems,
-            |p| p.key.clone(),
-        ) {
-            out.push(stmt(
+    for p in diff(
+        &mut diffs,
+        "problems",
+        &stored.problems,
+        &incoming.problems,
+        |p| p.key.clone(),
+    ) {
+        out.push(stmt(
                 "INSERT INTO problems (key, matter, task, title_zh, title_en, tier, raised_on, due_date, resolved_on, \
                  resolution_zh, resolution_en, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
                  ON CONFLICT (key) DO UPDATE SET matter = excluded.matter, task = excluded.task, \
@@ -664,20 +663,20 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     p.source.clone().into(),
                 ],
             ));
-        }
+    }
 
-        for o in diff(
-            &mut summary,
-            "observations",
-            &stored.observations,
-            &incoming.observations,
-            |o| o.key.clone(),
-        ) {
-            let (number, class) = match &o.value {
-                Value::Number(n) => (Some(*n), None),
-                Value::Class(c) => (None, Some(c.clone())),
-            };
-            out.push(stmt(
+    for o in diff(
+        &mut diffs,
+        "observations",
+        &stored.observations,
+        &incoming.observations,
+        |o| o.key.clone(),
+    ) {
+        let (number, class) = match &o.value {
+            Value::Number(n) => (Some(*n), None),
+            Value::Class(c) => (None, Some(c.clone())),
+        };
+        out.push(stmt(
                 "INSERT INTO observations (key, indicator, obs_date, value_number, value_class, jurisdiction, site, \
                  qualifier, note_zh, note_en, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
                  ON CONFLICT (key) DO UPDATE SET indicator = excluded.indicator, obs_date = excluded.obs_date, \
@@ -698,10 +697,9 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     o.source.clone().into(),
                 ],
             ));
-        }
-
-        (summary, out)
     }
+
+    (diffs, out)
 }
 
 /// Recomputes a task's latest reported (any report not returned) and latest verified progress.
