@@ -112,8 +112,8 @@ pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     bytes
 }
 
-/// A fresh random secret, as 64 hex digits.
-fn random_secret() -> String {
+/// A fresh random secret (256 bits), as 64 hex digits: session ids, tokens, CSRF tokens.
+pub fn random_secret() -> String {
     hex(&random_bytes::<32>())
 }
 

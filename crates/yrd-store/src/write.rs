@@ -96,17 +96,6 @@ impl Store {
         }))
     }
 
-    /// The task a progress report is on, or None if there is no such report.
-    pub async fn report_task(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let rows: Vec<(String,)> = self
-            .fetch(
-                "SELECT task FROM reports WHERE key = $1".into(),
-                vec![key.into()],
-            )
-            .await?;
-        Ok(rows.into_iter().next().map(|(t,)| t))
-    }
-
     /// The body whose meeting took a decision, or None if there is no such decision.
     pub async fn decision_body(&self, key: &str) -> Result<Option<String>, StoreError> {
         let rows: Vec<(String,)> = self

@@ -14,7 +14,7 @@ use yrd_domain::access::{
     Action, Actor, Decision, DraftVisibility, Publication, Refusal, Target, decide,
     draft_visibility,
 };
-use yrd_store::{Author, MatterAccess, TaskAccess, User};
+use yrd_store::{Author, MatterAccess, ReportAccess, TaskAccess, User};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -106,6 +106,18 @@ pub fn task_target(task: &TaskAccess) -> Target<'_> {
             body: task.access.body.as_deref(),
         },
         member: task.member,
+    }
+}
+
+/// How the policy sees a progress report.
+pub fn report_target(report: &ReportAccess) -> Target<'_> {
+    Target::Report {
+        publication: Publication {
+            published: report.task.access.published,
+            body: report.task.access.body.as_deref(),
+        },
+        member: report.task.member,
+        submitted_by: report.submitted_by.as_deref(),
     }
 }
 

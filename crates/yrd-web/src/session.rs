@@ -9,7 +9,7 @@ use axum::extract::connect_info::ConnectInfo;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
-use yrd_store::SignIn;
+use yrd_store::{SignIn, random_secret};
 
 use askama::Template;
 use yrd_domain::Lang;
@@ -63,12 +63,6 @@ fn over_tls(headers: &HeaderMap) -> bool {
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("https"))
-}
-
-fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Only a path of this site, never another origin (`//host` or `/\host`).
@@ -148,7 +142,7 @@ pub async fn sign_in_form(headers: HeaderMap, Query(query): Query<NextQuery>) ->
     sign_in_page(
         StatusCode::OK,
         None,
-        &random_token(),
+        &random_secret(),
         safe_next(query.next.as_deref()),
         over_tls(&headers),
     )
@@ -168,7 +162,7 @@ pub async fn sign_in(
         return Ok(sign_in_page(
             StatusCode::FORBIDDEN,
             Some(("sign-in-expired", None)),
-            &random_token(),
+            &random_secret(),
             &next,
             tls,
         ));
@@ -197,7 +191,7 @@ pub async fn sign_in(
             Ok(sign_in_page(
                 StatusCode::UNAUTHORIZED,
                 Some(("sign-in-wrong", None)),
-                &random_token(),
+                &random_secret(),
                 &next,
                 tls,
             ))
@@ -210,7 +204,7 @@ pub async fn sign_in(
                     "sign-in-throttled",
                     Some(("seconds", retry_after.to_string())),
                 )),
-                &random_token(),
+                &random_secret(),
                 &next,
                 tls,
             );

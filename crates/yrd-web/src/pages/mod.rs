@@ -284,11 +284,7 @@ impl Chrome {
         if let Some(switch) = &self.switch {
             return switch.clone();
         }
-        let other = match self.lang {
-            Lang::Zh => Lang::En,
-            Lang::En => Lang::Zh,
-        };
-        format!("/{}{}", other.code(), self.here)
+        format!("/{}{}", other(self.lang).code(), self.here)
     }
 
     /// The other language's tag, for the switch link's `hreflang` and `lang`.

@@ -9,7 +9,7 @@ use yrd_domain::access::{Action, Publication, Target};
 use yrd_store::JournalEntry;
 
 use crate::AppState;
-use crate::auth::{Principal, matter_target, task_target};
+use crate::auth::{Principal, matter_target, report_target, task_target};
 use crate::error::{ApiError, ProblemResponse};
 use crate::extract::{DEFAULT_LIMIT, Query};
 use crate::response::json_response;
@@ -147,14 +147,13 @@ async fn authorize(
             let access = store.matter_access(key).await?.ok_or_else(missing)?;
             check(&matter_target(&access))
         }
-        "task" | "report" => {
-            let task = if kind == "task" {
-                key.to_owned()
-            } else {
-                store.report_task(key).await?.ok_or_else(missing)?
-            };
-            let access = store.task_access(&task).await?.ok_or_else(missing)?;
+        "task" => {
+            let access = store.task_access(key).await?.ok_or_else(missing)?;
             check(&task_target(&access))
+        }
+        "report" => {
+            let access = store.report_access(key).await?.ok_or_else(missing)?;
+            check(&report_target(&access))
         }
         "plan" => {
             let published = store.plan_published(key).await?.ok_or_else(missing)?;

@@ -7,12 +7,12 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use yrd_domain::access::{Action, Publication, Target};
+use yrd_domain::access::Action;
 use yrd_domain::{ReportState as DomainState, Text};
 use yrd_store::{ReportAccess, ReportTransition};
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::auth::{Principal, report_target};
 use crate::dto::{ReportState, opt_text};
 use crate::error::{ApiError, ProblemResponse};
 use crate::extract::{JsonBody, Language, Path};
@@ -73,17 +73,6 @@ fn expected(headers: &HeaderMap) -> Result<Option<DomainState>, ApiError> {
     Ok(Some(state.into()))
 }
 
-fn target(access: &ReportAccess) -> Target<'_> {
-    Target::Report {
-        publication: Publication {
-            published: access.task.access.published,
-            body: access.task.access.body.as_deref(),
-        },
-        member: access.task.member,
-        submitted_by: access.submitted_by.as_deref(),
-    }
-}
-
 async fn access(state: &AppState, key: &str) -> Result<ReportAccess, ApiError> {
     state
         .store()
@@ -110,7 +99,11 @@ pub async fn get_report(
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
     let facts = access(&state, &key).await?;
-    principal.require(Action::Read, &target(&facts), &format!("report {key:?}"))?;
+    principal.require(
+        Action::Read,
+        &report_target(&facts),
+        &format!("report {key:?}"),
+    )?;
     let reports = state
         .store()
         .report(&key)
@@ -146,7 +139,7 @@ async fn review(
         ReportTransition::Approve => Action::ApproveReport,
         ReportTransition::Verify | ReportTransition::Return { .. } => Action::VerifyReport,
     };
-    principal.require(action, &target(&facts), &format!("report {key:?}"))?;
+    principal.require(action, &report_target(&facts), &format!("report {key:?}"))?;
     let expected = expected(&headers)?;
     // Allowed above, so signed in.
     let author = principal.author()?;
