@@ -217,6 +217,27 @@ async fn the_2024_symposium_page_shows_its_host_decisions_and_positions(
         unescaped(&en).contains("Members' positions"),
         "the positions table"
     );
+    // What it adopted: every decision of the meeting, with its outcome under the consensus
+    // rule.
+    let decisions: Vec<_> = app
+        .dataset
+        .decisions
+        .iter()
+        .filter(|d| d.meeting == "symposium-2024")
+        .collect();
+    ensure!(!decisions.is_empty(), "the 2024 symposium took decisions");
+    let zh = unescaped(&zh);
+    for d in decisions {
+        ensure!(
+            zh.contains(d.title.zh.as_str()),
+            "the decision {} is shown",
+            d.key
+        );
+    }
+    ensure!(
+        zh.contains("已通过") || zh.contains("原则通过"),
+        "the outcome of its decisions"
+    );
     Ok(())
 }
 
