@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::AdminCode;
 use crate::code::Level;
+use crate::model::Tier;
 
 /// What a user may be assigned to do. Anonymous visitors have no role: they read what is
 /// published.
@@ -264,13 +265,21 @@ pub enum Action {
     ApproveReport,
     /// Verify (or return) a member's report.
     VerifyReport,
+    /// Change a task's responsible unit, title or dates.
+    EditTask,
+    /// Add a sub-task under a member's task.
+    AddSubtask,
     RaiseProblem,
+    /// Move an unresolved problem up one tier.
+    EscalateProblem,
+    /// Resolve a problem at the tier it has reached.
+    ResolveProblem,
     /// Record a member's position on a decision.
     RecordPosition,
     SignAgreement,
     /// Schedule, record or close a meeting of a body.
     RecordMeeting,
-    /// Create or edit a plan or matter (drafts).
+    /// Create or edit a plan, matter or agreement, and move an agreement through its states.
     Draft,
     Publish,
     /// Create an account or change its name, language or password.
@@ -321,9 +330,21 @@ pub enum Target<'a> {
         body: &'a str,
         member: AdminCode,
     },
-    /// An agreement, as it concerns `party`'s signature.
+    /// An agreement; `party` when the action concerns that party's signature. A draft
+    /// agreement is unpublished until it is opened for signature.
     Agreement {
-        party: AdminCode,
+        publication: Publication<'a>,
+        party: Option<AdminCode>,
+    },
+    /// A problem raised on a matter, at `tier`.
+    Problem {
+        publication: Publication<'a>,
+        /// The matter's lead and participating members.
+        members: &'a [AdminCode],
+        tier: Tier,
+        /// The bodies of the problem's tier whose secretaries decide on it (coordination and
+        /// decision tiers).
+        tier_bodies: &'a [String],
     },
     /// A meeting of `body`.
     Meeting {
@@ -483,8 +504,57 @@ pub fn decide(actor: Option<&Actor<'_>>, action: Action, target: &Target<'_>) ->
             ),
             _ => not_applicable(),
         },
+        Action::EditTask => match target {
+            Target::Task {
+                publication,
+                member,
+            } => allow_if(
+                actor.has_any_role_for(*member) || office_for(actor, publication.body),
+                "only the member's officers and coordinators, or the office, edit its tasks",
+            ),
+            _ => not_applicable(),
+        },
+        Action::AddSubtask => match target {
+            Target::Task { member, .. } => allow_if(
+                actor.holds_for(Role::MemberCoordinator, *member),
+                "only the member's coordinator splits its task into sub-tasks",
+            ),
+            _ => not_applicable(),
+        },
+        Action::EscalateProblem => match target {
+            Target::Problem {
+                publication,
+                members,
+                ..
+            } => allow_if(
+                resolves_problem(actor, target)
+                    || office_for(actor, publication.body)
+                    || members
+                        .iter()
+                        .any(|m| actor.holds_for(Role::MemberCoordinator, *m)),
+                "only the office, the tier that holds the problem, or a coordinator of a member \
+                 of the matter escalates it",
+            ),
+            _ => not_applicable(),
+        },
+        Action::ResolveProblem => match target {
+            Target::Problem {
+                tier: Tier::Execution,
+                ..
+            } => allow_if(
+                resolves_problem(actor, target),
+                "only the office or the responsible body resolves a problem at the execution tier",
+            ),
+            Target::Problem { .. } => allow_if(
+                resolves_problem(actor, target),
+                "only the secretary of a body of the problem's tier records its resolution",
+            ),
+            _ => not_applicable(),
+        },
         Action::SignAgreement => match target {
-            Target::Agreement { party } => allow_if(
+            Target::Agreement {
+                party: Some(party), ..
+            } => allow_if(
                 actor.holds_for(Role::MemberCoordinator, *party),
                 "only the party's coordinator signs for it",
             ),
@@ -502,6 +572,10 @@ pub fn decide(actor: Option<&Actor<'_>>, action: Action, target: &Target<'_>) ->
             Target::Plan(publication) | Target::Matter { publication, .. } => allow_if(
                 office_for(actor, publication.body),
                 "only the office drafts and publishes plans and matters",
+            ),
+            Target::Agreement { .. } => allow_if(
+                actor.holds_region(Role::OfficeStaff),
+                "only the office drafts agreements and moves them through their states",
             ),
             _ => not_applicable(),
         },
@@ -561,7 +635,9 @@ fn publication<'a>(target: &Target<'a>) -> Option<Publication<'a>> {
         Target::Plan(p) => Some(*p),
         Target::Matter { publication, .. }
         | Target::Task { publication, .. }
-        | Target::Report { publication, .. } => Some(*publication),
+        | Target::Report { publication, .. }
+        | Target::Agreement { publication, .. }
+        | Target::Problem { publication, .. } => Some(*publication),
         _ => None,
     }
 }
@@ -634,6 +710,27 @@ fn office_for(actor: &Actor<'_>, body: Option<&str>) -> bool {
         || body.is_some_and(|b| actor.holds(Role::OfficeStaff, &Scope::Body(b.to_owned())))
 }
 
+/// Whether the actor decides on a problem at the tier it has reached: the office or the
+/// responsible body's secretary at the execution tier, a secretary of a body of the tier above.
+fn resolves_problem(actor: &Actor<'_>, target: &Target<'_>) -> bool {
+    let Target::Problem {
+        publication,
+        tier,
+        tier_bodies,
+        ..
+    } = target
+    else {
+        return false;
+    };
+    let secretary_of = |body: &str| actor.holds(Role::BodySecretary, &Scope::Body(body.to_owned()));
+    match tier {
+        Tier::Execution => {
+            office_for(actor, publication.body) || publication.body.is_some_and(secretary_of)
+        }
+        Tier::Coordination | Tier::Decision => tier_bodies.iter().any(|b| secretary_of(b)),
+    }
+}
+
 fn administers_account(actor: &Actor<'_>, username: &str, assignments: &[Assignment]) -> bool {
     if actor.holds_region(Role::Administrator) {
         return true;
@@ -656,6 +753,7 @@ fn read(actor: Option<&Actor<'_>>, target: &Target<'_>) -> Decision {
         | Target::Report { .. }
         | Target::Decision { .. }
         | Target::Agreement { .. }
+        | Target::Problem { .. }
         | Target::Meeting { .. } => Decision::Allow,
         Target::Account {
             username,
@@ -859,9 +957,94 @@ mod tests {
         assert!(!decide_as(&officer(JS), Action::RecordPosition, &decision).is_allowed());
         assert!(!decide_as(&coordinator(ZJ), Action::RecordPosition, &decision).is_allowed());
         assert!(decide_as(&coordinator(JS), Action::RecordPosition, &decision).is_allowed());
-        let agreement = Target::Agreement { party: code(JS) };
+        let agreement = Target::Agreement {
+            publication: PUBLISHED,
+            party: Some(code(JS)),
+        };
         assert!(decide_as(&coordinator(JS), Action::SignAgreement, &agreement).is_allowed());
         assert!(!decide_as(&coordinator(ZJ), Action::SignAgreement, &agreement).is_allowed());
+        assert!(!decide_as(&officer(JS), Action::SignAgreement, &agreement).is_allowed());
+    }
+
+    const PUBLISHED: Publication<'static> = Publication {
+        published: true,
+        body: None,
+    };
+
+    #[test]
+    fn agreements_are_drafted_by_the_office_and_hidden_until_opened() {
+        let office = vec![assignment(Role::OfficeStaff, Scope::Region)];
+        let draft = Target::Agreement {
+            publication: Publication {
+                published: false,
+                body: None,
+            },
+            party: None,
+        };
+        assert_eq!(decide(None, Action::Read, &draft), HIDDEN);
+        assert_eq!(decide_as(&coordinator(JS), Action::Read, &draft), HIDDEN);
+        assert!(decide_as(&office, Action::Draft, &draft).is_allowed());
+        let open = Target::Agreement {
+            publication: PUBLISHED,
+            party: None,
+        };
+        assert!(decide(None, Action::Read, &open).is_allowed());
+        assert!(!decide_as(&coordinator(JS), Action::Draft, &open).is_allowed());
+    }
+
+    #[test]
+    fn tasks_are_edited_by_their_member_and_split_by_its_coordinator() {
+        let target = task(JS, true, None);
+        assert!(decide_as(&officer(JS), Action::EditTask, &target).is_allowed());
+        assert!(!decide_as(&officer(ZJ), Action::EditTask, &target).is_allowed());
+        let office = vec![assignment(Role::OfficeStaff, Scope::Region)];
+        assert!(decide_as(&office, Action::EditTask, &target).is_allowed());
+        assert!(decide_as(&coordinator(JS), Action::AddSubtask, &target).is_allowed());
+        assert!(!decide_as(&officer(JS), Action::AddSubtask, &target).is_allowed());
+        assert!(!decide_as(&coordinator(ZJ), Action::AddSubtask, &target).is_allowed());
+    }
+
+    #[test]
+    fn problems_are_resolved_by_the_tier_that_holds_them() {
+        let members = [code(JS), code(ZJ)];
+        let joint = ["joint-meeting".to_owned()];
+        let problem = |tier| Target::Problem {
+            publication: Publication {
+                published: true,
+                body: Some("transport-group"),
+            },
+            members: &members,
+            tier,
+            tier_bodies: if tier == Tier::Execution { &[] } else { &joint },
+        };
+        let office = vec![assignment(Role::OfficeStaff, Scope::Region)];
+        let group_secretary = vec![assignment(
+            Role::BodySecretary,
+            Scope::Body("transport-group".into()),
+        )];
+        let joint_secretary = vec![assignment(
+            Role::BodySecretary,
+            Scope::Body("joint-meeting".into()),
+        )];
+        let execution = problem(Tier::Execution);
+        let coordination = problem(Tier::Coordination);
+        assert!(decide_as(&office, Action::ResolveProblem, &execution).is_allowed());
+        assert!(decide_as(&group_secretary, Action::ResolveProblem, &execution).is_allowed());
+        assert!(!decide_as(&joint_secretary, Action::ResolveProblem, &execution).is_allowed());
+        assert!(!decide_as(&coordinator(JS), Action::ResolveProblem, &execution).is_allowed());
+        // Once escalated, the office can no longer settle it; the joint meeting does.
+        assert_eq!(
+            decide_as(&office, Action::ResolveProblem, &coordination),
+            forbidden("only the secretary of a body of the problem's tier records its resolution")
+        );
+        assert!(decide_as(&joint_secretary, Action::ResolveProblem, &coordination).is_allowed());
+        // Escalation on request: the office, the holding tier, or a member's coordinator.
+        assert!(decide_as(&office, Action::EscalateProblem, &coordination).is_allowed());
+        assert!(decide_as(&coordinator(ZJ), Action::EscalateProblem, &execution).is_allowed());
+        assert!(!decide_as(&officer(ZJ), Action::EscalateProblem, &execution).is_allowed());
+        assert!(
+            !decide_as(&coordinator("340000"), Action::EscalateProblem, &execution).is_allowed()
+        );
     }
 
     #[test]

@@ -147,18 +147,18 @@ impl Session {
 }
 
 /// One row of the matrix: a request, and the status each profile must get.
-struct Row {
-    method: &'static str,
+pub(crate) struct Row {
+    pub method: &'static str,
     /// The route as the router and the OpenAPI document name it.
-    template: &'static str,
+    pub template: &'static str,
     /// The concrete request; `{profile}` becomes the profile's name, `{token}` a token id.
-    path: &'static str,
-    body: Option<&'static str>,
+    pub path: &'static str,
+    pub body: Option<&'static str>,
     /// Expected status per profile, in [`PROFILES`] order.
-    expect: [u16; 9],
+    pub expect: [u16; 9],
 }
 
-const fn row(
+pub(crate) const fn row(
     method: &'static str,
     template: &'static str,
     path: &'static str,
@@ -174,10 +174,10 @@ const fn row(
     }
 }
 
-const ALL_200: [u16; 9] = [200; 9];
-const SIGNED_IN_200: [u16; 9] = [401, 200, 200, 200, 200, 200, 200, 200, 200];
+pub(crate) const ALL_200: [u16; 9] = [200; 9];
+pub(crate) const SIGNED_IN_200: [u16; 9] = [401, 200, 200, 200, 200, 200, 200, 200, 200];
 /// Seen by the office region-wide, the group's roles and the auditor; hidden from the rest.
-const DRAFT_SEEN: [u16; 9] = [404, 404, 404, 200, 200, 200, 404, 404, 200];
+pub(crate) const DRAFT_SEEN: [u16; 9] = [404, 404, 404, 200, 200, 200, 404, 404, 200];
 /// Account administration: only the administrators whose scope covers the account; the
 /// auditor sees the account but may not change it; everyone else does not see it.
 const JS_ACCOUNT_ADMIN: [u16; 9] = [401, 404, 404, 404, 404, 404, 200, 200, 403];
@@ -187,7 +187,16 @@ const REPORT: &str = r#"{"as_of":"2025-06-30","percent":40,"narrative":{"zh":"�
 const POSITION: &str = r#"{"stance":"consent_in_principle","comment":{"zh":"原则同意"}}"#;
 const JS_ROLE: &str = r#"{"role":"member_coordinator","scope":"jurisdiction:320000"}"#;
 
-/// The table. A route missing here fails the coverage check.
+/// The tables: the shared one below and one per part of the mechanism, each next to that
+/// part's cases. A route missing from all of them fails the coverage check.
+const TABLES: &[&[Row]] = &[
+    MATRIX,
+    crate::meetings::ROWS,
+    crate::plans::ROWS,
+    crate::problems::ROWS,
+    crate::agreements::ROWS,
+];
+
 const MATRIX: &[Row] = &[
     // Public reads.
     row("GET", "/api/v1/healthz", "/api/v1/healthz", None, ALL_200),
@@ -632,8 +641,9 @@ fn served_routes() -> BTreeSet<(String, String)> {
 }
 
 async fn authorization_matrix_covers_every_route_and_role(app: TestApp) -> Result<(), Failed> {
-    let tabled: BTreeSet<(String, String)> = MATRIX
+    let tabled: BTreeSet<(String, String)> = TABLES
         .iter()
+        .flat_map(|t| t.iter())
         .map(|r| (r.method.to_owned(), r.template.to_owned()))
         .collect();
     let served = served_routes();
@@ -688,6 +698,12 @@ async fn authorization_matrix_covers_every_route_and_role(app: TestApp) -> Resul
             .map_err(|e| fail("submitting a report", e))?;
         reports.push(report.key);
     }
+    // Each part's records for its rows, and the placeholders its paths and bodies name them by.
+    let mut substitutions: Vec<(&'static str, String)> = Vec::new();
+    substitutions.extend(crate::meetings::setup(&app).await?);
+    substitutions.extend(crate::plans::setup(&app).await?);
+    substitutions.extend(crate::problems::setup(&app).await?);
+    substitutions.extend(crate::agreements::setup(&app).await?);
     let mut sessions = Vec::new();
     let mut secrets = vec![target_secret];
     for profile in PROFILES {
@@ -710,21 +726,28 @@ async fn authorization_matrix_covers_every_route_and_role(app: TestApp) -> Resul
 
     let mut differences = Vec::new();
     let mut replies: Vec<Reply> = Vec::new();
-    for row in MATRIX {
+    let substitute = |text: &str, profile: &str| {
+        let mut text = text
+            .replace("{token}", &target_token.id)
+            .replace("{report-a}", &reports[0])
+            .replace("{report-b}", &reports[1])
+            .replace("{report-c}", &reports[2])
+            .replace("{profile}", profile);
+        for (placeholder, value) in &substitutions {
+            text = text.replace(placeholder, value);
+        }
+        text
+    };
+    for row in TABLES.iter().flat_map(|t| t.iter()) {
         for (i, profile) in PROFILES.iter().enumerate() {
-            let path = row
-                .path
-                .replace("{token}", &target_token.id)
-                .replace("{report-a}", &reports[0])
-                .replace("{report-b}", &reports[1])
-                .replace("{report-c}", &reports[2]);
+            let path = substitute(row.path, profile);
             let body = row.body.map(|b| {
                 let media_type = if row.template.starts_with("/api/") {
                     "application/json"
                 } else {
                     "application/x-www-form-urlencoded"
                 };
-                (media_type, b.replace("{profile}", profile).into_bytes())
+                (media_type, substitute(b, profile).into_bytes())
             });
             let reply = app
                 .send(

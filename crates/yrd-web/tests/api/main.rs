@@ -8,10 +8,15 @@
 //! has no progress reports.
 
 mod access;
+mod agreements;
 mod app;
 mod conventions;
 mod fixtures;
+mod meetings;
 mod pages;
+mod plans;
+mod problems;
+mod scenario;
 mod synthetic;
 mod yrd;
 
@@ -77,7 +82,16 @@ fn main() {
         .chain(
             access::CASES
                 .iter()
+                .chain(meetings::CASES)
+                .chain(plans::CASES)
+                .chain(problems::CASES)
+                .chain(agreements::CASES)
                 .map(|&(name, case)| (name, Fixture::Synthetic, case)),
+        )
+        .chain(
+            scenario::CASES
+                .iter()
+                .map(|&(name, case)| (name, Fixture::Yrd, case)),
         )
         .collect();
     let mut trials = Vec::new();
