@@ -90,7 +90,9 @@ pub const FORM_ROUTES: &[(&str, &str)] = &[
 ];
 
 /// Every page route, as (method, path): the authorization matrix test checks it covers them.
-pub const PAGE_ROUTES: &[(&str, &str)] = pages::PAGE_ROUTES;
+pub fn page_routes() -> Vec<(&'static str, &'static str)> {
+    pages::page_routes()
+}
 
 /// Serves [`router`] on `listener` until `shutdown` completes, then finishes the requests in
 /// flight.

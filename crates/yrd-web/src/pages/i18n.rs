@@ -36,9 +36,11 @@ pub fn t(lang: Lang, key: &str) -> String {
 }
 
 /// The label `key` in `lang`, with one argument.
-pub fn t_with(lang: Lang, key: &str, name: &'static str, value: &str) -> String {
-    let args: HashMap<Cow<'static, str>, FluentValue<'_>> =
-        HashMap::from([(Cow::Borrowed(name), FluentValue::from(value.to_owned()))]);
+pub fn t_with(lang: Lang, key: &str, name: &str, value: &str) -> String {
+    let args: HashMap<Cow<'static, str>, FluentValue<'_>> = HashMap::from([(
+        Cow::Owned(name.to_owned()),
+        FluentValue::from(value.to_owned()),
+    )]);
     LOCALES.lookup_with_args(id(lang), key, &args)
 }
 
@@ -55,13 +57,39 @@ mod tests {
 
     const CRATE: &str = env!("CARGO_MANIFEST_DIR");
 
-    /// The message ids a Fluent file defines.
-    fn ids(file: &str) -> BTreeSet<String> {
-        let text = std::fs::read_to_string(Path::new(CRATE).join(file)).unwrap();
-        text.lines()
-            .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_lowercase()))
-            .filter_map(|l| l.split_once(" =").map(|(id, _)| id.trim().to_owned()))
-            .collect()
+    /// The message ids a locale's Fluent files define (the loader reads every `.ftl` file of
+    /// the locale's directory).
+    fn ids(locale: &str) -> BTreeSet<String> {
+        let mut ids = BTreeSet::new();
+        for entry in std::fs::read_dir(Path::new(CRATE).join("locales").join(locale)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "ftl") {
+                let text = std::fs::read_to_string(path).unwrap();
+                ids.extend(
+                    text.lines()
+                        .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_lowercase()))
+                        .filter_map(|l| l.split_once(" =").map(|(id, _)| id.trim().to_owned())),
+                );
+            }
+        }
+        ids
+    }
+
+    /// The variable each message of a locale takes, for those that take one.
+    fn arguments(locale: &str) -> std::collections::BTreeMap<String, String> {
+        let mut arguments = std::collections::BTreeMap::new();
+        for entry in std::fs::read_dir(Path::new(CRATE).join("locales").join(locale)).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for line in text.lines() {
+                if let Some((id, message)) = line.split_once(" =")
+                    && let Some((_, rest)) = message.split_once("{ $")
+                    && let Some((name, _)) = rest.split_once(' ')
+                {
+                    arguments.insert(id.trim().to_owned(), name.to_owned());
+                }
+            }
+        }
+        arguments
     }
 
     /// The ids the templates ask for with `t("…")`, `t1("…"` or `.t(p.kind)`-free literals.
@@ -82,8 +110,8 @@ mod tests {
 
     #[test]
     fn both_catalogs_define_the_same_labels() {
-        let zh = ids("locales/zh-CN/main.ftl");
-        let en = ids("locales/en/main.ftl");
+        let zh = ids("zh-CN");
+        let en = ids("en");
         assert!(zh.len() > 50, "{zh:?}");
         let only_zh: Vec<_> = zh.difference(&en).collect();
         let only_en: Vec<_> = en.difference(&zh).collect();
@@ -95,7 +123,7 @@ mod tests {
 
     #[test]
     fn every_label_the_pages_use_exists_in_both_languages() {
-        let defined = ids("locales/en/main.ftl");
+        let defined = ids("en");
         let mut wanted = used_in_templates();
         for (prefix, names) in [
             ("plan-kind", PlanKind::NAMES),
@@ -119,15 +147,10 @@ mod tests {
             missing.is_empty(),
             "labels used but not defined: {missing:?}"
         );
-        // Labels with an argument are looked up with it, as the pages do.
-        let argument = |id: &str| match id {
-            "as-of" | "done-on" => Some("date"),
-            "signed-in-as" => Some("name"),
-            "search-results" => Some("query"),
-            "workspace-owed" => Some("member"),
-            "sign-in-throttled" => Some("seconds"),
-            _ => None,
-        };
+        // Labels with an argument are looked up with it, as the pages do: its name is the
+        // variable the catalog's message uses.
+        let arguments = arguments("en");
+        let argument = |id: &str| arguments.get(id).map(String::as_str);
         for id in &wanted {
             let [zh, en] = [Lang::Zh, Lang::En].map(|lang| match argument(id) {
                 Some(name) => t_with(lang, id, name, "1"),

@@ -6,13 +6,18 @@
 //! is the first segment of every page's URL (`/zh/…`, `/en/…`): URLs are stable and shareable
 //! in either language, and the switch links to the same page in the other one.
 
+mod agreement_forms;
 mod format;
+pub(crate) mod forms;
 mod home;
 pub(crate) mod i18n;
+mod meeting_forms;
 mod meetings;
 mod member;
 mod open_data;
+mod plan_forms;
 mod plans;
+mod problem_pages;
 mod records;
 
 use askama::Template;
@@ -31,8 +36,21 @@ use crate::extract::Query;
 
 pub use format::{date_label, number, percent};
 
-/// Every page route, as (method, path): the authorization matrix checks it covers them.
-pub const PAGE_ROUTES: &[(&str, &str)] = &[
+/// Every page route and form, as (method, path): the authorization matrix checks it covers
+/// them.
+pub fn page_routes() -> Vec<(&'static str, &'static str)> {
+    PAGE_ROUTES
+        .iter()
+        .chain(meeting_forms::ROUTES)
+        .chain(plan_forms::ROUTES)
+        .chain(problem_pages::ROUTES)
+        .chain(agreement_forms::ROUTES)
+        .copied()
+        .collect()
+}
+
+/// The pages that show the records.
+const PAGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/"),
     ("GET", "/static/style.css"),
     ("GET", "/{lang}/"),
@@ -85,6 +103,10 @@ pub fn router() -> Router<AppState> {
         .route("/{lang}/agreements.csv", get(open_data::agreements_csv))
         .route("/{lang}/indicators.csv", get(open_data::indicators_csv))
         .route("/{lang}/feed.atom", get(open_data::feed))
+        .merge(meeting_forms::router())
+        .merge(plan_forms::router())
+        .merge(problem_pages::router())
+        .merge(agreement_forms::router())
 }
 
 /// `/`: the home page in the visitor's language (`Accept-Language`, else Chinese).
@@ -321,6 +343,13 @@ impl Chrome {
     }
 
     /// The path after the language prefix, for the sign-in form's `next`.
+    /// The session's CSRF token, which every form on a page carries as its `csrf` field; None
+    /// for visitors who are not signed in with a session.
+    #[allow(dead_code)]
+    pub fn csrf(&self) -> Option<&str> {
+        self.user.as_ref().and_then(|(_, csrf)| csrf.as_deref())
+    }
+
     pub fn sign_in_href(&self) -> String {
         format!("/sign-in?next={}", self.href(&self.here))
     }

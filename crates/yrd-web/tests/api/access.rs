@@ -634,8 +634,12 @@ fn served_routes() -> BTreeSet<(String, String)> {
             }
         }
     }
-    for (method, path) in yrd_web::FORM_ROUTES.iter().chain(yrd_web::PAGE_ROUTES) {
-        routes.insert(((*method).to_owned(), (*path).to_owned()));
+    for (method, path) in yrd_web::FORM_ROUTES
+        .iter()
+        .copied()
+        .chain(yrd_web::page_routes())
+    {
+        routes.insert((method.to_owned(), path.to_owned()));
     }
     routes
 }
@@ -726,8 +730,10 @@ async fn authorization_matrix_covers_every_route_and_role(app: TestApp) -> Resul
 
     let mut differences = Vec::new();
     let mut replies: Vec<Reply> = Vec::new();
-    let substitute = |text: &str, profile: &str| {
+    // `{csrf}` is the profile's session token, which page forms carry as a field.
+    let substitute = |text: &str, profile: &str, session: &Session| {
         let mut text = text
+            .replace("{csrf}", session.csrf.as_deref().unwrap_or(""))
             .replace("{token}", &target_token.id)
             .replace("{report-a}", &reports[0])
             .replace("{report-b}", &reports[1])
@@ -740,14 +746,17 @@ async fn authorization_matrix_covers_every_route_and_role(app: TestApp) -> Resul
     };
     for row in TABLES.iter().flat_map(|t| t.iter()) {
         for (i, profile) in PROFILES.iter().enumerate() {
-            let path = substitute(row.path, profile);
+            let path = substitute(row.path, profile, &sessions[i]);
             let body = row.body.map(|b| {
                 let media_type = if row.template.starts_with("/api/") {
                     "application/json"
                 } else {
                     "application/x-www-form-urlencoded"
                 };
-                (media_type, substitute(b, profile).into_bytes())
+                (
+                    media_type,
+                    substitute(b, profile, &sessions[i]).into_bytes(),
+                )
             });
             let reply = app
                 .send(
