@@ -46,6 +46,9 @@ pub enum ApiError {
     /// The record's state does not allow this change (a taken key, a stale version).
     #[error("{0}")]
     Conflict(String),
+    /// A change to a versioned record sent without `If-Match`.
+    #[error("{0}")]
+    PreconditionRequired(String),
     /// Fields of the request body are invalid, each named with why.
     #[error("invalid fields: {}", describe(.0))]
     Unprocessable(Vec<FieldError>),
@@ -134,6 +137,7 @@ impl ApiError {
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -163,6 +167,7 @@ impl ApiError {
             ApiError::Unauthenticated(detail)
             | ApiError::Forbidden(detail)
             | ApiError::Conflict(detail)
+            | ApiError::PreconditionRequired(detail)
             | ApiError::UnsupportedMediaType(detail) => {
                 ("about:blank", title, detail.clone(), None)
             }

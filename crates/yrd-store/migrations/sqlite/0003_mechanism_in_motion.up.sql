@@ -10,6 +10,8 @@ ALTER TABLE meetings ADD COLUMN host_reason_zh TEXT NOT NULL DEFAULT '';
 ALTER TABLE meetings ADD COLUMN host_reason_en TEXT NOT NULL DEFAULT '';
 -- Draft documents attached to the meeting: a JSON list of {title: {zh, en}, url}.
 ALTER TABLE meetings ADD COLUMN documents TEXT NOT NULL DEFAULT '[]';
+-- Versions, incremented by every change, which If-Match is checked against.
+ALTER TABLE meetings ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE meetings ADD COLUMN closed_on TEXT;
 CREATE INDEX meetings_state ON meetings (state, body, start_date);
 
@@ -32,6 +34,7 @@ ALTER TABLE reports ADD COLUMN return_reason_en TEXT NOT NULL DEFAULT '';
 
 ALTER TABLE problems ADD COLUMN description_zh TEXT NOT NULL DEFAULT '';
 ALTER TABLE problems ADD COLUMN description_en TEXT NOT NULL DEFAULT '';
+ALTER TABLE problems ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE problems ADD COLUMN escalated_on TEXT;
 -- The tier whose decision resolved it.
 ALTER TABLE problems ADD COLUMN resolved_tier TEXT CHECK (resolved_tier IN ('decision', 'coordination', 'execution'));
@@ -42,6 +45,7 @@ ALTER TABLE agreements ADD COLUMN state TEXT NOT NULL DEFAULT 'in_force' CHECK (
 ALTER TABLE agreements ADD COLUMN text_zh TEXT NOT NULL DEFAULT '';
 ALTER TABLE agreements ADD COLUMN text_en TEXT NOT NULL DEFAULT '';
 ALTER TABLE agreements ADD COLUMN text_hash TEXT;
+ALTER TABLE agreements ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE agreements ADD COLUMN expires_on TEXT;
 ALTER TABLE agreements ADD COLUMN ended_on TEXT;
 
