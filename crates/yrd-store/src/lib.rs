@@ -13,6 +13,7 @@ mod codec;
 mod exec;
 mod import;
 mod journal;
+mod plans;
 mod read;
 mod search;
 #[cfg(feature = "testing")]
@@ -31,6 +32,10 @@ use sqlx::sqlite::{
 pub use accounts::*;
 pub use import::ImportSummary;
 pub use journal::{Author, BrokenLink, Change, GENESIS_HASH, JournalEntry, Verification};
+pub use plans::{
+    CarryOver, NewArea, NewMatter, NewMilestone, NewPlan, NewSubtask, TaskDetail, TaskEdit,
+    TaskShare,
+};
 pub use read::*;
 pub use search::{MAX_QUERY_CHARS, OwedTask, SearchHit};
 pub use write::*;

@@ -74,6 +74,10 @@ pub struct TaskState {
     pub reported_as_of: Option<Date>,
     pub verified_percent: Option<u8>,
     pub verified_as_of: Option<Date>,
+    /// The task this one is a sub-task of; None for a member's share of a matter.
+    pub parent: Option<String>,
+    /// Incremented by every edit; what `If-Match` is checked against.
+    pub version: i64,
 }
 
 impl TaskState {
@@ -89,8 +93,16 @@ impl TaskState {
 #[derive(Clone, Debug, PartialEq)]
 pub struct MatterState {
     pub matter: Matter,
+    /// The members' shares (top-level tasks): what the status and every roll-up count.
     pub tasks: Vec<TaskState>,
+    /// Sub-tasks the members' coordinators added under those tasks; they never count in the
+    /// matter's figures, so that splitting a task does not change its member's.
+    pub subtasks: Vec<TaskState>,
     pub status: MatterStatus,
+    /// The matter of an earlier plan this one carries over, if any.
+    pub carried_from: Option<String>,
+    /// The matter of a later plan this one was carried over into, if any.
+    pub carried_to: Option<String>,
 }
 
 /// A matter with everything its page shows.
@@ -100,6 +112,8 @@ pub struct MatterDetail {
     pub problems: Vec<Problem>,
     /// The most recent reports on the matter's tasks, newest first.
     pub recent_reports: Vec<ProgressReport>,
+    /// Why the Office returned those of `recent_reports` it returned, by report key.
+    pub return_reasons: HashMap<String, Text>,
 }
 
 /// Filters of the matter list.
@@ -344,9 +358,11 @@ struct TaskRow {
     reported_as_of: Option<Date>,
     verified_percent: Option<i64>,
     verified_as_of: Option<Date>,
+    parent: Option<String>,
+    version: i64,
 }
 
-const TASK_COLUMNS: &str = "key, matter, jurisdiction, unit_zh, unit_en, title_zh, title_en, start_date, due_date, source, reported_percent, reported_as_of, verified_percent, verified_as_of";
+const TASK_COLUMNS: &str = "key, matter, jurisdiction, unit_zh, unit_en, title_zh, title_en, start_date, due_date, source, reported_percent, reported_as_of, verified_percent, verified_as_of, parent, version";
 
 #[derive(sqlx::FromRow)]
 struct ReportRow {
@@ -359,10 +375,12 @@ struct ReportRow {
     narrative_en: String,
     evidence: String,
     source: String,
+    return_reason_zh: String,
+    return_reason_en: String,
 }
 
-const REPORT_COLUMNS: &str =
-    "key, task, as_of, percent, state, narrative_zh, narrative_en, evidence, source";
+const REPORT_COLUMNS: &str = "key, task, as_of, percent, state, narrative_zh, narrative_en, evidence, source, \
+     return_reason_zh, return_reason_en";
 
 #[derive(sqlx::FromRow)]
 struct ProblemRow {
@@ -1076,6 +1094,8 @@ impl Store {
 
     /// Progress of a plan's tasks grouped by area × member jurisdiction, computed by the
     /// database (sums cast to BIGINT: PostgreSQL widens a BIGINT sum to NUMERIC) from the tasks' maintained latest progress.
+    /// Only the members' shares count: sub-tasks are how a member organises its share, and
+    /// adding one must not change the member's figures.
     pub async fn plan_rollup(
         &self,
         plan: &str,
@@ -1083,6 +1103,7 @@ impl Store {
     ) -> Result<Vec<RollupRow>, StoreError> {
         let mut conditions = Conditions::default();
         conditions.add("m.plan = ?", vec![plan.into()]);
+        conditions.add("t.parent IS NULL", vec![]);
         add_draft_condition(&mut conditions, drafts, "m.");
         let rows: Vec<RollupDbRow> = self
             .fetch(
@@ -1194,16 +1215,26 @@ impl Store {
         let problems = self
             .load_problems("WHERE matter = $1", vec![key.into()])
             .await?;
-        let recent_reports = self
-            .load_reports(
+        let (recent_reports, return_reasons) = self
+            .load_reports_with_reasons(
                 "WHERE task IN (SELECT key FROM tasks WHERE matter = $1) ORDER BY as_of DESC, key DESC LIMIT 200",
                 vec![key.into()],
             )
-            .await?;
+            .await?
+            .into_iter()
+            .map(|(report, reason)| {
+                let key = report.key.clone();
+                (report, (key, reason))
+            })
+            .unzip::<_, _, Vec<_>, Vec<_>>();
         Ok(Some(MatterDetail {
             state,
             problems,
             recent_reports,
+            return_reasons: return_reasons
+                .into_iter()
+                .filter(|(_, reason)| !reason.is_empty())
+                .collect(),
         }))
     }
 
@@ -1219,13 +1250,31 @@ impl Store {
         let mut tasks = self
             .load_tasks(&format!("{task_filter} ORDER BY matter, key"), args.clone())
             .await?;
-        self.rewind_progress(&mut tasks, &task_filter, args, today)
+        self.rewind_progress(&mut tasks, &task_filter, args.clone(), today)
             .await?;
+        let carried: Vec<(String, Option<String>, Option<String>)> = self
+            .fetch(
+                format!(
+                    "SELECT key, carried_from, (SELECT c.key FROM matters c WHERE c.carried_from = matters.key \
+                     ORDER BY c.key DESC LIMIT 1) AS carried_to FROM matters {filter}"
+                ),
+                args,
+            )
+            .await?;
+        let mut carried: HashMap<String, (Option<String>, Option<String>)> = carried
+            .into_iter()
+            .map(|(key, from, to)| (key, (from, to)))
+            .collect();
+        let (tasks, subtasks): (Vec<TaskState>, Vec<TaskState>) =
+            tasks.into_iter().partition(|t| t.parent.is_none());
         let mut tasks = group(tasks.into_iter().map(|t| (t.task.matter.clone(), t)));
+        let mut subtasks = group(subtasks.into_iter().map(|t| (t.task.matter.clone(), t)));
         Ok(matters
             .into_iter()
             .map(|matter| {
                 let tasks = tasks.remove(&matter.key).unwrap_or_default();
+                let subtasks = subtasks.remove(&matter.key).unwrap_or_default();
+                let (carried_from, carried_to) = carried.remove(&matter.key).unwrap_or_default();
                 let progress: Vec<TaskProgress> = tasks
                     .iter()
                     .map(|t| TaskProgress {
@@ -1238,7 +1287,10 @@ impl Store {
                 MatterState {
                     matter,
                     tasks,
+                    subtasks,
                     status,
+                    carried_from,
+                    carried_to,
                 }
             })
             .collect())
@@ -1398,6 +1450,8 @@ impl Store {
                     verified_percent: percent("task verified percent", r.verified_percent)?,
                     reported_as_of: r.reported_as_of,
                     verified_as_of: r.verified_as_of,
+                    parent: r.parent,
+                    version: r.version,
                     task: Task {
                         jurisdiction: code("task jurisdiction", &r.jurisdiction)?,
                         key: r.key,
@@ -1419,6 +1473,21 @@ impl Store {
         filter: &str,
         args: Vec<Arg>,
     ) -> Result<Vec<ProgressReport>, StoreError> {
+        Ok(self
+            .load_reports_with_reasons(filter, args)
+            .await?
+            .into_iter()
+            .map(|(report, _)| report)
+            .collect())
+    }
+
+    /// Reports with the reason each was returned for (empty unless returned). `filter`
+    /// includes the ORDER BY.
+    pub(crate) async fn load_reports_with_reasons(
+        &self,
+        filter: &str,
+        args: Vec<Arg>,
+    ) -> Result<Vec<(ProgressReport, Text)>, StoreError> {
         let rows: Vec<ReportRow> = self
             .fetch(
                 format!("SELECT {REPORT_COLUMNS} FROM reports {filter}"),
@@ -1427,7 +1496,7 @@ impl Store {
             .await?;
         rows.into_iter()
             .map(|r| {
-                Ok(ProgressReport {
+                let report = ProgressReport {
                     percent: percent("report percent", Some(r.percent))?.unwrap_or_default(),
                     state: parse_enum("report state", &r.state)?,
                     evidence: from_json("report evidence", &r.evidence)?,
@@ -1436,7 +1505,8 @@ impl Store {
                     as_of: r.as_of,
                     narrative: Text::new(r.narrative_zh, r.narrative_en),
                     source: r.source,
-                })
+                };
+                Ok((report, Text::new(r.return_reason_zh, r.return_reason_en)))
             })
             .collect()
     }

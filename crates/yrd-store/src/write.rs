@@ -363,8 +363,9 @@ pub struct ReportAccess {
     pub submitted_by: Option<String>,
 }
 
-/// The user a record entered in yrd names in its source (`yrd:user:<name>`).
-fn entered_by_user(source: &str) -> Option<String> {
+/// The user a record entered in yrd names in its source (`yrd:user:<name>`); None for
+/// records of the public record or entered by a command.
+pub fn entered_by_user(source: &str) -> Option<String> {
     source.strip_prefix("yrd:user:").map(str::to_owned)
 }
 
@@ -373,6 +374,18 @@ impl Store {
     pub async fn report(&self, key: &str) -> Result<Option<ProgressReport>, StoreError> {
         Ok(self
             .load_reports("WHERE key = $1", vec![key.into()])
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// One progress report with the reason the Office returned it (empty unless returned).
+    pub async fn report_with_reason(
+        &self,
+        key: &str,
+    ) -> Result<Option<(ProgressReport, Text)>, StoreError> {
+        Ok(self
+            .load_reports_with_reasons("WHERE key = $1", vec![key.into()])
             .await?
             .into_iter()
             .next())
@@ -441,9 +454,20 @@ impl Store {
             )));
         }
         let target = step.target();
+        // The reason is kept with the report, so that whoever reads it sees why it no longer
+        // counts; other steps leave it empty.
+        let reason = match step {
+            ReportTransition::Return { reason } => reason.clone(),
+            _ => Text::default(),
+        };
         tx.execute(
-            "UPDATE reports SET state = $1 WHERE key = $2",
-            vec![enum_name(&target).into(), key.into()],
+            "UPDATE reports SET state = $1, return_reason_zh = $2, return_reason_en = $3 WHERE key = $4",
+            vec![
+                enum_name(&target).into(),
+                reason.zh.into(),
+                reason.en.into(),
+                key.into(),
+            ],
         )
         .await?;
         tx.execute(crate::import::REFRESH_TASK_PROGRESS, vec![task.into()])

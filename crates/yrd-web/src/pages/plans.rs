@@ -1,21 +1,30 @@
 //! The cascade of plans, a plan with its progress by area × member, and a matter with its
-//! tasks.
+//! tasks, sub-tasks and reports. Each page offers the forms of `plan_forms` to those the
+//! policy lets use them.
+
+use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
 use serde::Deserialize;
+use time::OffsetDateTime;
+use yrd_domain::Text;
+use yrd_domain::access::{Action, Publication, Target};
+use yrd_store::{ProgressBasis as StoreBasis, TaskAccess};
 
+use super::plan_forms::may;
 use super::{Chrome, PageLang, render};
 use crate::AppState;
-use crate::auth::Principal;
+use crate::auth::{Principal, matter_target, task_target};
+use crate::dto::{ReportState, text};
 use crate::error::ApiError;
 use crate::extract::{Language, Path, Query};
 use crate::routes::matters::{
-    self, MatterDetailResponse, MatterListQuery, MatterResponse, StatusQuery,
+    self, MatterDetailResponse, MatterListQuery, MatterResponse, ReportResponse, StatusQuery,
 };
-use crate::routes::plans::{self, PlanDetailResponse, PlanResponse, ProgressStats};
+use crate::routes::plans::{self, PlanDetailResponse, PlanResponse, ProgressStats, plan_target};
 
 #[derive(Template)]
 #[template(path = "plans.html")]
@@ -23,6 +32,8 @@ struct PlansPage {
     chrome: Chrome,
     /// Each plan with the plan it carries out (key, title), if any: the cascade.
     plans: Vec<(PlanResponse, Option<(String, String)>)>,
+    /// Whether the reader drafts plans (the office).
+    can_draft: bool,
 }
 
 /// `/{lang}/plans`: every plan the reader may see, in the order of the cascade.
@@ -32,6 +43,7 @@ pub async fn list(
     principal: Principal,
     uri: Uri,
 ) -> Result<Response, ApiError> {
+    let can_draft = may(&principal, Action::Draft, &plan_target(true));
     let plans = plans::list_plans(State(state), principal.clone(), Language(lang))
         .await?
         .body
@@ -55,7 +67,11 @@ pub async fn list(
     let chrome = Chrome::new(lang, &uri, &principal)
         .with_json(format!("/api/v1/plans?lang={}", lang.code()))
         .with_csv(format!("/{}/plans.csv", lang.code()));
-    render(&PlansPage { chrome, plans })
+    render(&PlansPage {
+        chrome,
+        plans,
+        can_draft,
+    })
 }
 
 #[derive(Deserialize)]
@@ -78,19 +94,27 @@ struct PlanPage {
     members: Vec<String>,
     rows: Vec<ProgressRow>,
     heatmap: String,
-    /// Each matter with the mean reported progress of its tasks (`None` when none reported).
-    matters: Vec<(MatterResponse, Option<u8>)>,
+    /// Each matter with the mean reported and the mean verified progress of its tasks (`None`
+    /// when none has a figure on that basis).
+    matters: Vec<(MatterResponse, Option<u8>, Option<u8>)>,
+    /// Whether the reader creates matters in the plan (the office).
+    can_draft: bool,
+    /// Whether the reader publishes or withdraws the plan.
+    can_publish: bool,
 }
 
-/// The mean reported progress of a matter's tasks, over those that reported.
-fn mean_reported(matter: &MatterResponse) -> Option<u8> {
-    let reported: Vec<u32> = matter
+/// The mean progress of a matter's tasks on one basis, over those with a figure on it.
+fn mean_progress(matter: &MatterResponse, verified: bool) -> Option<u8> {
+    let figures: Vec<u32> = matter
         .tasks
         .iter()
-        .filter_map(|t| t.reported.as_ref().map(|r| u32::from(r.percent)))
+        .filter_map(|t| {
+            let figure = if verified { &t.verified } else { &t.reported };
+            figure.as_ref().map(|r| u32::from(r.percent))
+        })
         .collect();
-    (!reported.is_empty()).then(|| {
-        let mean = f64::from(reported.iter().sum::<u32>()) / reported.len() as f64;
+    (!figures.is_empty()).then(|| {
+        let mean = f64::from(figures.iter().sum::<u32>()) / figures.len() as f64;
         mean.round() as u8
     })
 }
@@ -188,12 +212,15 @@ pub async fn detail(
     let matters = matters
         .into_iter()
         .map(|m| {
-            let mean = mean_reported(&m);
-            (m, mean)
+            let (reported, verified) = (mean_progress(&m, false), mean_progress(&m, true));
+            (m, reported, verified)
         })
         .collect();
+    let target = plan_target(plan.plan.published);
     render(&PlanPage {
         chrome,
+        can_draft: may(&principal, Action::Draft, &target),
+        can_publish: may(&principal, Action::Publish, &target),
         plan,
         members,
         rows,
@@ -202,14 +229,60 @@ pub async fn detail(
     })
 }
 
+/// A task (or sub-task) as the matter page lists it, with the forms its reader may use.
+pub struct TaskView {
+    pub key: String,
+    pub member: String,
+    pub unit: String,
+    pub title: String,
+    pub due: String,
+    /// Latest reported and verified progress: percent and, for tasks, the day it describes.
+    pub reported: Option<(u8, Option<String>)>,
+    pub verified: Option<(u8, Option<String>)>,
+    /// Sub-tasks follow their task, marked so.
+    pub parent: Option<String>,
+    /// What the edit form starts from: the version it edits and both languages' texts.
+    pub version: i64,
+    pub unit_text: Text,
+    pub title_text: Text,
+    pub start: String,
+    pub can_report: bool,
+    pub can_edit: bool,
+    pub can_change_due: bool,
+    pub can_split: bool,
+}
+
+impl TaskView {
+    /// Whether any form shows for this task.
+    pub fn has_forms(&self) -> bool {
+        self.can_report || self.can_edit || self.can_split
+    }
+}
+
+/// A report as the matter page lists it, with the review steps its reader may take.
+pub struct ReportView {
+    pub report: ReportResponse,
+    pub can_approve: bool,
+    pub can_verify: bool,
+}
+
 #[derive(Template)]
 #[template(path = "matter.html")]
 struct MatterPage {
     chrome: Chrome,
     matter: MatterDetailResponse,
+    tasks: Vec<TaskView>,
+    reports: Vec<ReportView>,
+    /// The plans the matter can be carried over into, as (key, title); empty when the reader
+    /// may not, or it was carried over already.
+    carry_plans: Vec<(String, String)>,
+    can_publish: bool,
+    can_raise_problem: bool,
+    today: String,
 }
 
-/// `/{lang}/matters/{key}`: a matter, its tasks per member, milestones and reports.
+/// `/{lang}/matters/{key}`: a matter, its tasks per member with their sub-tasks, milestones,
+/// problems and reports, and the forms its reader may use.
 pub async fn matter(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
@@ -217,8 +290,8 @@ pub async fn matter(
     Path(KeyPath { key }): Path<KeyPath>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let matter = matters::get_matter(
-        State(state),
+    let mut matter = matters::get_matter(
+        State(state.clone()),
         principal.clone(),
         Language(lang),
         Path(key.clone()),
@@ -231,5 +304,153 @@ pub async fn matter(
     .body;
     let chrome = Chrome::new(lang, &uri, &principal)
         .with_json(format!("/api/v1/matters/{key}?lang={}", lang.code()));
-    render(&MatterPage { chrome, matter })
+    let store = state.store();
+    let today = OffsetDateTime::now_utc().date();
+    let access = store
+        .matter_access(&key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("matter", &key))?;
+    // Both languages of each task's texts, for the edit forms (the response has one).
+    let stored = store
+        .matter(&key, today, StoreBasis::Reported)
+        .await?
+        .ok_or_else(|| ApiError::not_found("matter", &key))?;
+    let texts: HashMap<String, (Text, Text, Option<time::Date>)> = stored
+        .state
+        .tasks
+        .iter()
+        .chain(&stored.state.subtasks)
+        .map(|t| {
+            (
+                t.task.key.clone(),
+                (t.task.unit.clone(), t.task.title.clone(), t.task.start),
+            )
+        })
+        .collect();
+    let matter_target = matter_target(&access);
+    let can_change_due = may(&principal, Action::Draft, &matter_target);
+    let view = |key: &str,
+                member: &crate::dto::JurisdictionRef,
+                parent: Option<&str>,
+                version: i64|
+     -> Result<TaskView, ApiError> {
+        let facts = TaskAccess {
+            member: member
+                .code
+                .parse()
+                .map_err(|e| ApiError::internal(format!("a task's member code: {e}")))?,
+            matter: matter.matter.key.clone(),
+            access: access.clone(),
+        };
+        let (unit_text, title_text, start) = texts.get(key).cloned().unwrap_or_default();
+        let target = task_target(&facts);
+        let view = TaskView {
+            key: key.to_owned(),
+            member: member.name.clone(),
+            unit: String::new(),
+            title: String::new(),
+            due: String::new(),
+            reported: None,
+            verified: None,
+            parent: parent.map(str::to_owned),
+            version,
+            unit_text,
+            title_text,
+            start: start.map(|d| d.to_string()).unwrap_or_default(),
+            can_report: may(&principal, Action::ReportProgress, &target),
+            can_edit: may(&principal, Action::EditTask, &target),
+            can_change_due,
+            can_split: parent.is_none() && may(&principal, Action::AddSubtask, &target),
+        };
+        Ok(view)
+    };
+    let mut tasks = Vec::new();
+    for t in &matter.matter.tasks {
+        let mut task = view(&t.key, &t.jurisdiction, None, t.version)?;
+        task.unit = t.unit.clone();
+        task.title = t.title.clone();
+        task.due = t.due.clone();
+        task.reported = t
+            .reported
+            .as_ref()
+            .map(|r| (r.percent, Some(r.as_of.clone())));
+        task.verified = t
+            .verified
+            .as_ref()
+            .map(|v| (v.percent, Some(v.as_of.clone())));
+        tasks.push(task);
+        for s in &t.subtasks {
+            let version = stored
+                .state
+                .subtasks
+                .iter()
+                .find(|x| x.task.key == s.key)
+                .map_or(1, |x| x.version);
+            let mut sub = view(&s.key, &t.jurisdiction, Some(&t.key), version)?;
+            sub.unit = s.unit.clone();
+            sub.title = s.title.clone();
+            sub.due = s.due_date.clone();
+            sub.reported = s.reported_percent.map(|p| (p, None));
+            sub.verified = s.verified_percent.map(|p| (p, None));
+            tasks.push(sub);
+        }
+    }
+    let reports = std::mem::take(&mut matter.recent_reports)
+        .into_iter()
+        .map(|r| {
+            let member = r.jurisdiction.as_ref().and_then(|j| j.code.parse().ok());
+            let (can_approve, can_verify) = match member {
+                Some(member) => {
+                    let target = Target::Report {
+                        publication: Publication {
+                            published: access.published,
+                            body: access.body.as_deref(),
+                        },
+                        member,
+                        submitted_by: r.submitted_by.as_deref(),
+                    };
+                    (
+                        r.state == ReportState::Submitted
+                            && may(&principal, Action::ApproveReport, &target),
+                        matches!(r.state, ReportState::Submitted | ReportState::Approved)
+                            && may(&principal, Action::VerifyReport, &target),
+                    )
+                }
+                None => (false, false),
+            };
+            ReportView {
+                report: r,
+                can_approve,
+                can_verify,
+            }
+        })
+        .collect();
+    let plan_published = store
+        .plan_published(&matter.matter.plan)
+        .await?
+        .unwrap_or(false);
+    let carry_plans = if matter.matter.carried_to.is_none()
+        && may(&principal, Action::Draft, &plan_target(plan_published))
+    {
+        store
+            .plans()
+            .await?
+            .into_iter()
+            .filter(|p| p.key != matter.matter.plan)
+            .filter(|p| may(&principal, Action::Draft, &plan_target(p.published)))
+            .map(|p| (p.key.clone(), text(&p.title, lang)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    render(&MatterPage {
+        chrome,
+        can_publish: may(&principal, Action::Publish, &matter_target),
+        can_raise_problem: may(&principal, Action::RaiseProblem, &matter_target),
+        matter,
+        tasks,
+        reports,
+        carry_plans,
+        today: today.to_string(),
+    })
 }

@@ -1,16 +1,21 @@
 //! Key cooperation matters: each member's tasks and progress, and the status derived from them
-//! on a given day.
+//! on a given day; creating a matter under a plan (split into one task per member) and
+//! carrying an unfinished one over into the next plan.
 
 use std::collections::HashMap;
 
 use axum::extract::State;
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 use yrd_domain::access::Action;
 use yrd_domain::rules::matter::milestone_done;
-use yrd_domain::{Lang, Plan, Text};
-use yrd_store::{MatterFilter, MatterState, TaskState};
+use yrd_domain::{AdminCode, Lang, Plan, Text};
+use yrd_store::{
+    CarryOver, MatterFilter, MatterState, NewMatter, NewMilestone, TaskShare, TaskState,
+    entered_by_user,
+};
 
 use crate::AppState;
 use crate::auth::{Principal, matter_target};
@@ -18,9 +23,13 @@ use crate::dto::{
     self, JurisdictionRef, KeyRef, MatterStatus, Names, ProgressBasis, ReportState, Tier, opt_date,
     opt_text, text,
 };
-use crate::error::{ApiError, ProblemResponse};
-use crate::extract::{self, Language, PageQuery, Parse, Path, Query, choice, encode_cursor};
-use crate::response::Localized;
+use crate::error::{ApiError, FieldError, ProblemResponse};
+use crate::extract::{
+    self, JsonBody, Language, PageQuery, Parse, Path, Query, choice, encode_cursor,
+};
+use crate::response::{Localized, json_response};
+use crate::routes::plans::{created, plan_target};
+use crate::routes::tasks::{SubtaskResponse, TextBody, subtask};
 
 /// The name that ties cursors to this list.
 const LIST: &str = "matters";
@@ -42,8 +51,13 @@ pub struct MatterResponse {
     pub due: Option<String>,
     /// Derived on `as_of` from the tasks' progress on `basis` and the milestones.
     pub status: MatterStatus,
-    /// Each member's share, by key.
+    /// Each member's share, by key. Only these count in the status and in roll-ups; their
+    /// sub-tasks are listed under each.
     pub tasks: Vec<TaskResponse>,
+    /// The key of the matter of an earlier plan this one carries over; `null` if none.
+    pub carried_from: Option<String>,
+    /// The key of the matter of a later plan this one was carried over into; `null` if none.
+    pub carried_to: Option<String>,
     /// The key of the body responsible for the matter (e.g. a thematic group), whose roles see
     /// the matter before it is published; `null` if none is recorded.
     #[schema(example = "thematic-group-transport")]
@@ -70,6 +84,12 @@ pub struct TaskResponse {
     pub reported: Option<ProgressFigure>,
     /// The latest progress the Office verified; `null` if none.
     pub verified: Option<ProgressFigure>,
+    /// The task's version, which an edit's `If-Match` names (`GET /api/v1/tasks/{key}` gives
+    /// the full tag).
+    pub version: i64,
+    /// Sub-tasks the member's coordinator added, by key. They never count in the matter's
+    /// figures.
+    pub subtasks: Vec<SubtaskResponse>,
 }
 
 /// A progress figure and the day it describes.
@@ -163,6 +183,10 @@ pub struct ReportResponse {
     pub narrative: Option<String>,
     /// Links to evidence.
     pub evidence: Vec<String>,
+    /// Why the Office returned it; `null` unless it was returned.
+    pub return_reason: Option<String>,
+    /// The user who submitted it in yrd; `null` for reports of the public record.
+    pub submitted_by: Option<String>,
     pub source: String,
 }
 
@@ -218,7 +242,7 @@ fn figure(percent: Option<u8>, as_of: Option<Date>) -> Option<ProgressFigure> {
     })
 }
 
-fn task(t: &TaskState, names: &Names, lang: Lang) -> TaskResponse {
+fn task(t: &TaskState, subtasks: &[&TaskState], names: &Names, lang: Lang) -> TaskResponse {
     TaskResponse {
         key: t.task.key.clone(),
         jurisdiction: names.of(t.task.jurisdiction),
@@ -228,6 +252,8 @@ fn task(t: &TaskState, names: &Names, lang: Lang) -> TaskResponse {
         due: dto::date(t.task.due),
         reported: figure(t.reported_percent, t.reported_as_of),
         verified: figure(t.verified_percent, t.verified_as_of),
+        version: t.version,
+        subtasks: subtasks.iter().map(|s| subtask(s, lang)).collect(),
     }
 }
 
@@ -273,7 +299,20 @@ fn matter(state: &MatterState, areas: &AreaNames<'_>, names: &Names, lang: Lang)
         start: opt_date(m.start),
         due: opt_date(m.due),
         status: state.status.into(),
-        tasks: state.tasks.iter().map(|t| task(t, names, lang)).collect(),
+        tasks: state
+            .tasks
+            .iter()
+            .map(|t| {
+                let under: Vec<&TaskState> = state
+                    .subtasks
+                    .iter()
+                    .filter(|s| s.parent.as_deref() == Some(t.task.key.as_str()))
+                    .collect();
+                task(t, &under, names, lang)
+            })
+            .collect(),
+        carried_from: state.carried_from.clone(),
+        carried_to: state.carried_to.clone(),
         body: m.body.clone(),
         published: m.published,
         source: m.source.clone(),
@@ -371,21 +410,36 @@ pub async fn get_matter(
     let (basis, as_of) = status_query.parse(&mut parse);
     parse.finish()?;
     let key = key.unwrap_or_default();
+    Ok(Localized::new(
+        lang,
+        matter_detail(&state, &principal, lang, &key, basis, as_of).await?,
+    ))
+}
 
+/// A matter as `principal` may see it, its status derived on `as_of` from `basis`: what
+/// `GET /api/v1/matters/{key}` shows.
+pub(crate) async fn matter_detail(
+    state: &AppState,
+    principal: &Principal,
+    lang: Lang,
+    key: &str,
+    basis: ProgressBasis,
+    as_of: Date,
+) -> Result<MatterDetailResponse, ApiError> {
     let store = state.store();
     let access = store
-        .matter_access(&key)
+        .matter_access(key)
         .await?
-        .ok_or_else(|| ApiError::not_found("matter", &key))?;
+        .ok_or_else(|| ApiError::not_found("matter", key))?;
     principal.require(
         Action::Read,
         &matter_target(&access),
         &format!("matter {key:?}"),
     )?;
     let detail = store
-        .matter(&key, as_of, basis.into())
+        .matter(key, as_of, basis.into())
         .await?
-        .ok_or_else(|| ApiError::not_found("matter", &key))?;
+        .ok_or_else(|| ApiError::not_found("matter", key))?;
     let m = &detail.state.matter;
     let plans: Vec<Plan> = store.plan(&m.plan).await?.into_iter().collect();
     let areas = AreaNames::new(&plans);
@@ -471,9 +525,363 @@ pub async fn get_matter(
                 state: r.state.into(),
                 narrative: opt_text(&r.narrative, lang),
                 evidence: r.evidence.clone(),
+                return_reason: detail
+                    .return_reasons
+                    .get(&r.key)
+                    .and_then(|reason| opt_text(reason, lang)),
+                submitted_by: entered_by_user(&r.source),
                 source: r.source.clone(),
             })
             .collect(),
     };
-    Ok(Localized::new(lang, response))
+    Ok(response)
+}
+
+/// A dated checkpoint of a new matter.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMilestoneBody {
+    pub title: TextBody,
+    #[schema(format = Date, example = "2026-06-30")]
+    pub due_date: String,
+}
+
+/// How one member's task differs from the defaults.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskShareBody {
+    /// A lead or participant of the matter.
+    #[schema(example = "320000", pattern = "^[0-9]{6}$")]
+    pub member: String,
+    /// The member's unit that owns the task; by default the member's name.
+    #[serde(default)]
+    pub unit: Option<TextBody>,
+    /// By default the matter's title with the member's name.
+    #[serde(default)]
+    pub title: Option<TextBody>,
+    /// By default the matter's due date; no later than it.
+    #[serde(default)]
+    #[schema(format = Date)]
+    pub due_date: Option<String>,
+}
+
+/// A matter as the office creates it under a plan.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMatterBody {
+    /// By default `<plan>.<n>`.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// One of the plan's areas.
+    #[serde(default)]
+    #[schema(example = "sci-tech")]
+    pub area: Option<String>,
+    pub title: TextBody,
+    #[serde(default)]
+    pub objective: Option<TextBody>,
+    /// The responsible body (e.g. a thematic group), whose roles see the matter as a draft.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// The lead members (codes); at least one.
+    #[schema(example = json!(["310000"]))]
+    pub lead: Vec<String>,
+    /// The participating members (codes), each distinct from the leads.
+    #[serde(default)]
+    #[schema(example = json!(["320000", "330000"]))]
+    pub participants: Vec<String>,
+    #[serde(default)]
+    #[schema(format = Date)]
+    pub start_date: Option<String>,
+    #[schema(format = Date, example = "2026-12-31")]
+    pub due_date: String,
+    #[serde(default)]
+    pub milestones: Vec<NewMilestoneBody>,
+    /// Keys of the indicators the matter is meant to move.
+    #[serde(default)]
+    pub indicators: Vec<String>,
+    /// Keys of the agreements whose obligation the matter carries out.
+    #[serde(default)]
+    pub agreements: Vec<String>,
+    /// Units, titles and due dates of members' tasks, where they differ from the defaults.
+    #[serde(default)]
+    pub tasks: Vec<TaskShareBody>,
+    /// Published at once, or a draft until published (default).
+    #[serde(default)]
+    pub published: bool,
+}
+
+/// Parses the codes of `field`, collecting errors.
+fn codes(field: &str, values: &[String], errors: &mut Vec<FieldError>) -> Vec<AdminCode> {
+    values
+        .iter()
+        .filter_map(|v| match extract::code(v.trim()) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                errors.push(FieldError::new(field, e));
+                None
+            }
+        })
+        .collect()
+}
+
+/// Turns a matter body into what the store takes, or 422 naming every bad field.
+fn new_matter(body: NewMatterBody) -> Result<NewMatter, ApiError> {
+    let mut errors = Vec::new();
+    let date = |field: &str, value: &str, errors: &mut Vec<FieldError>| {
+        extract::full_date(value.trim())
+            .map_err(|e| errors.push(FieldError::new(field, e)))
+            .ok()
+    };
+    let leads = codes("lead", &body.lead, &mut errors);
+    let participants = codes("participants", &body.participants, &mut errors);
+    let start = body
+        .start_date
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .and_then(|s| date("start_date", s, &mut errors));
+    let due = date("due_date", &body.due_date, &mut errors);
+    let milestones = body
+        .milestones
+        .iter()
+        .filter_map(|m| {
+            let due = date("milestones", &m.due_date, &mut errors)?;
+            Some(NewMilestone {
+                title: m.title.to_text(),
+                due,
+            })
+        })
+        .collect();
+    let tasks = body
+        .tasks
+        .iter()
+        .filter_map(|t| {
+            let member = extract::code(t.member.trim())
+                .map_err(|e| errors.push(FieldError::new("tasks", e)))
+                .ok()?;
+            let due = match t.due_date.as_deref().filter(|d| !d.trim().is_empty()) {
+                Some(d) => Some(date("tasks", d, &mut errors)?),
+                None => None,
+            };
+            Some(TaskShare {
+                member,
+                unit: t.unit.as_ref().map(TextBody::to_text).unwrap_or_default(),
+                title: t.title.as_ref().map(TextBody::to_text).unwrap_or_default(),
+                due,
+            })
+        })
+        .collect();
+    let blank_to_none =
+        |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let key = blank_to_none(body.key);
+    let area = blank_to_none(body.area);
+    let responsible = blank_to_none(body.body);
+    for (field, value) in [("key", &key), ("area", &area), ("body", &responsible)] {
+        if let Some(value) = value
+            && let Err(e) = extract::key(value)
+        {
+            errors.push(FieldError::new(field, e));
+        }
+    }
+    let (Some(due), true) = (due, errors.is_empty()) else {
+        return Err(ApiError::Unprocessable(errors));
+    };
+    Ok(NewMatter {
+        key,
+        area,
+        title: body.title.to_text(),
+        objective: body
+            .objective
+            .as_ref()
+            .map(TextBody::to_text)
+            .unwrap_or_default(),
+        body: responsible,
+        leads,
+        participants,
+        start,
+        due,
+        milestones,
+        indicators: body
+            .indicators
+            .iter()
+            .map(|k| k.trim().to_owned())
+            .collect(),
+        agreements: body
+            .agreements
+            .iter()
+            .map(|k| k.trim().to_owned())
+            .collect(),
+        tasks,
+        published: body.published,
+    })
+}
+
+/// Creates a matter under `plan` for `principal`; the pages' form shares it. Returns its key.
+pub(crate) async fn create(
+    state: &AppState,
+    principal: &Principal,
+    plan: &str,
+    body: Result<NewMatterBody, ApiError>,
+) -> Result<String, ApiError> {
+    let store = state.store();
+    let published = store
+        .plan_published(plan)
+        .await?
+        .ok_or_else(|| ApiError::not_found("plan", plan))?;
+    principal.require(
+        Action::Draft,
+        &plan_target(published),
+        &format!("plan {plan:?}"),
+    )?;
+    let author = principal.author()?;
+    let new = new_matter(body?)?;
+    Ok(store.create_matter(&author, plan, &new).await?)
+}
+
+/// Creates a matter under a plan: the office (region-wide) only. It splits into one task per
+/// lead and participant (key `<matter>.<member>`), each owned by the unit `tasks` gives for
+/// that member (by default the member's name) and due on its own due date or the matter's.
+/// Journalled: `create` on the matter and on each task.
+#[utoipa::path(
+    post,
+    path = "/api/v1/plans/{key}/matters",
+    tag = "matters",
+    params(("key" = String, Path, description = "The plan's key")),
+    request_body = NewMatterBody,
+    responses(
+        (status = 201, description = "The matter, as `GET /api/v1/matters/{key}` shows it", body = MatterDetailResponse,
+            headers(("Location" = String, description = "The matter's address"))),
+        (status = 401, description = "Not signed in", body = ProblemResponse),
+        (status = 403, description = "Not the office", body = ProblemResponse),
+        (status = 404, description = "No such plan, or a draft the caller may not see", body = ProblemResponse),
+        (status = 409, description = "The key is taken", body = ProblemResponse),
+        (status = 422, description = "A field is invalid (named in `errors`): members not distinct, an area not of the plan, an unknown indicator or agreement", body = ProblemResponse),
+    )
+)]
+pub async fn create_matter(
+    State(state): State<AppState>,
+    principal: Principal,
+    Language(lang): Language,
+    Path(plan): Path<String>,
+    JsonBody(body): JsonBody<NewMatterBody>,
+) -> Result<Response, ApiError> {
+    let key = create(&state, &principal, &plan, Ok(body)).await?;
+    created_matter(&state, &principal, lang, &key).await
+}
+
+/// 201 with the matter as its GET shows it today.
+async fn created_matter(
+    state: &AppState,
+    principal: &Principal,
+    lang: Lang,
+    key: &str,
+) -> Result<Response, ApiError> {
+    let today = OffsetDateTime::now_utc().date();
+    let detail = matter_detail(state, principal, lang, key, ProgressBasis::Reported, today).await?;
+    Ok(created(
+        &format!("/api/v1/matters/{key}"),
+        json_response(&detail, Some(lang)),
+    ))
+}
+
+/// Where to carry a matter over to.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CarryOverBody {
+    /// The next plan's key.
+    #[schema(example = "work-plan-2027")]
+    pub plan: String,
+    /// The new matter's due date; by default the last day of the next plan's period.
+    #[serde(default)]
+    #[schema(format = Date)]
+    pub due_date: Option<String>,
+}
+
+/// Carries `key` over for `principal`; the pages' form shares it. Returns the new key.
+pub(crate) async fn carry(
+    state: &AppState,
+    principal: &Principal,
+    key: &str,
+    body: Result<CarryOverBody, ApiError>,
+) -> Result<String, ApiError> {
+    let store = state.store();
+    let access = store
+        .matter_access(key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("matter", key))?;
+    let what = format!("matter {key:?}");
+    principal.require(Action::Read, &matter_target(&access), &what)?;
+    let plan = store
+        .matter_plan(key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("matter", key))?;
+    let published = store
+        .plan_published(&plan)
+        .await?
+        .ok_or_else(|| ApiError::not_found("plan", &plan))?;
+    principal.require(
+        Action::Draft,
+        &plan_target(published),
+        &format!("plan {plan:?}"),
+    )?;
+    let body = body?;
+    let next = body.plan.trim();
+    extract::key(next).map_err(|e| ApiError::Unprocessable(vec![FieldError::new("plan", e)]))?;
+    // The next plan must be one the caller drafts in too; an unknown one is the store's 422.
+    if let Some(published) = store.plan_published(next).await? {
+        principal.require(
+            Action::Draft,
+            &plan_target(published),
+            &format!("plan {next:?}"),
+        )?;
+    }
+    let due = body
+        .due_date
+        .as_deref()
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| extract::full_date(d.trim()))
+        .transpose()
+        .map_err(|e| ApiError::Unprocessable(vec![FieldError::new("due_date", e)]))?;
+    let author = principal.author()?;
+    Ok(store
+        .carry_over(
+            &author,
+            key,
+            &CarryOver {
+                plan: next.to_owned(),
+                due,
+            },
+        )
+        .await?)
+}
+
+/// Carries an unfinished matter over into the next plan: the office, drafting in both plans.
+/// The new matter has the same members and units, the milestones not yet done and a task for
+/// each member whose task is not verified at 100 %; it names the old one in `carried_from`,
+/// which names it in `carried_to`. Its history starts with `carry_over`; the old matter keeps
+/// all its history and reports. A matter is carried over once (409 after).
+#[utoipa::path(
+    post,
+    path = "/api/v1/matters/{key}/carry-over",
+    tag = "matters",
+    params(("key" = String, Path, description = "The matter's key")),
+    request_body = CarryOverBody,
+    responses(
+        (status = 201, description = "The new matter, as `GET /api/v1/matters/{key}` shows it", body = MatterDetailResponse,
+            headers(("Location" = String, description = "The new matter's address"))),
+        (status = 401, description = "Not signed in", body = ProblemResponse),
+        (status = 403, description = "Not the office", body = ProblemResponse),
+        (status = 404, description = "No such matter, or a draft the caller may not see", body = ProblemResponse),
+        (status = 409, description = "Already carried over", body = ProblemResponse),
+        (status = 422, description = "No such plan, the matter's own plan, or a bad date", body = ProblemResponse),
+    )
+)]
+pub async fn carry_over(
+    State(state): State<AppState>,
+    principal: Principal,
+    Language(lang): Language,
+    Path(key): Path<String>,
+    JsonBody(body): JsonBody<CarryOverBody>,
+) -> Result<Response, ApiError> {
+    let new = carry(&state, &principal, &key, Ok(body)).await?;
+    created_matter(&state, &principal, lang, &new).await
 }

@@ -12,9 +12,9 @@ pub(crate) mod jurisdictions;
 pub(crate) mod matters;
 pub(crate) mod meetings;
 pub(crate) mod plans;
-mod publication;
+pub(crate) mod publication;
 mod reminders;
-mod reports;
+pub(crate) mod reports;
 pub(crate) mod tasks;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -33,14 +33,19 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(bodies::list_bodies))
         .routes(routes!(meetings::list_meetings))
         .routes(routes!(meetings::get_meeting))
-        .routes(routes!(plans::list_plans))
+        .routes(routes!(plans::list_plans, plans::create_plan))
         .routes(routes!(plans::get_plan))
+        .routes(routes!(matters::create_matter))
+        .routes(routes!(publication::set_plan_publication))
         .routes(routes!(matters::list_matters))
         .routes(routes!(matters::get_matter))
+        .routes(routes!(matters::carry_over))
         .routes(routes!(agreements::list_agreements))
         .routes(routes!(agreements::get_agreement))
         .routes(routes!(indicators::list_indicators))
         .routes(routes!(indicators::get_indicator))
+        .routes(routes!(tasks::get_task, tasks::edit_task))
+        .routes(routes!(tasks::add_subtask))
         .routes(routes!(tasks::submit_report))
         .routes(routes!(reminders::list_reminders))
         .routes(routes!(reports::get_report))

@@ -1,21 +1,25 @@
-//! Plans of the cascade and, on a plan's page, the progress of its tasks by area × member.
+//! Plans of the cascade and, on a plan's page, the progress of its tasks by area × member;
+//! drafting a new plan.
 
 use std::collections::BTreeSet;
 
 use axum::extract::State;
-use serde::Serialize;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use yrd_domain::access::{Action, Publication, Target};
 use yrd_domain::rules::RollupCell;
-use yrd_domain::{AdminCode, Lang, Plan};
-use yrd_store::RollupRow;
+use yrd_domain::{AdminCode, Lang, Plan, PlanKind as DomainPlanKind};
+use yrd_store::{NewArea, NewPlan, RollupRow};
 
 use crate::AppState;
 use crate::auth::Principal;
 use crate::dto::{JurisdictionRef, KeyRef, Names, PlanKind, PlanStage, opt_text, partial, text};
-use crate::error::{ApiError, ProblemResponse};
-use crate::extract::{self, Language, Path};
-use crate::response::Localized;
+use crate::error::{ApiError, FieldError, ProblemResponse};
+use crate::extract::{self, JsonBody, Language, Path};
+use crate::response::{Localized, json_response};
+use crate::routes::tasks::TextBody;
 
 /// A document in the cascade of plans.
 #[derive(Debug, Serialize, ToSchema)]
@@ -361,11 +365,24 @@ pub async fn get_plan(
     Path(key): Path<String>,
 ) -> Result<Localized<PlanDetailResponse>, ApiError> {
     let key = extract::key(&key).map_err(|reason| ApiError::invalid("key", reason))?;
+    Ok(Localized::new(
+        lang,
+        plan_detail(&state, &principal, lang, &key).await?,
+    ))
+}
+
+/// A plan and its roll-up as `principal` may see them: what `GET /api/v1/plans/{key}` shows.
+pub(crate) async fn plan_detail(
+    state: &AppState,
+    principal: &Principal,
+    lang: Lang,
+    key: &str,
+) -> Result<PlanDetailResponse, ApiError> {
     let store = state.store();
     let found = store
-        .plan(&key)
+        .plan(key)
         .await?
-        .ok_or_else(|| ApiError::not_found("plan", &key))?;
+        .ok_or_else(|| ApiError::not_found("plan", key))?;
     principal.require(
         Action::Read,
         &Target::Plan(publication(&found)),
@@ -373,14 +390,149 @@ pub async fn get_plan(
     )?;
     // The roll-up counts only the matters this reader may see.
     let rows = store
-        .plan_rollup(&key, &principal.draft_visibility())
+        .plan_rollup(key, &principal.draft_visibility())
         .await?;
     let names = Names::load(store, lang).await?;
-    Ok(Localized::new(
-        lang,
-        PlanDetailResponse {
-            plan: plan(&found, lang),
-            rollup: rollup(&found, &rows, &names, lang),
-        },
+    Ok(PlanDetailResponse {
+        plan: plan(&found, lang),
+        rollup: rollup(&found, &rows, &names, lang),
+    })
+}
+
+/// A new priority area of a plan.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAreaBody {
+    /// Unique within the plan.
+    #[schema(example = "sci-tech")]
+    pub key: String,
+    pub name: TextBody,
+}
+
+/// A plan as the office drafts it.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPlanBody {
+    #[schema(example = "work-plan-2026")]
+    pub key: String,
+    #[schema(value_type = PlanKind)]
+    pub kind: String,
+    pub title: TextBody,
+    /// The key of the plan this one carries out.
+    #[serde(default)]
+    #[schema(example = "action-plan-2024-2026")]
+    pub parent: Option<String>,
+    /// The first and last year covered.
+    #[schema(example = json!([2026, 2026]))]
+    pub period: [i32; 2],
+    #[serde(default)]
+    pub issuer: Option<TextBody>,
+    #[serde(default)]
+    pub summary: Option<TextBody>,
+    /// Priority areas, in order.
+    #[serde(default)]
+    pub areas: Vec<NewAreaBody>,
+}
+
+/// How the policy sees a plan that is `published` or not (plans have no responsible body).
+pub(crate) fn plan_target(published: bool) -> Target<'static> {
+    Target::Plan(Publication {
+        published,
+        body: None,
+    })
+}
+
+/// Creates a draft plan for `principal`; the plan form of the pages shares it. Returns the
+/// plan's key.
+pub(crate) async fn create(
+    state: &AppState,
+    principal: &Principal,
+    body: Result<NewPlanBody, ApiError>,
+) -> Result<String, ApiError> {
+    // The question is whether the caller drafts plans at all: a collection is never hidden,
+    // so the policy is asked about a plan that anyone could see once published.
+    principal.require(Action::Draft, &plan_target(true), "plans")?;
+    let author = principal.author()?;
+    let body = body?;
+    let kind = DomainPlanKind::from(PlanKind::parse(&body.kind).ok_or_else(|| {
+        ApiError::Unprocessable(vec![FieldError::new(
+            "kind",
+            format!(
+                "{:?} is not a kind of plan: expected one of {}",
+                body.kind,
+                PlanKind::NAMES.join(", ")
+            ),
+        )])
+    })?);
+    if let Some(parent) = &body.parent {
+        extract::key(parent)
+            .map_err(|reason| ApiError::Unprocessable(vec![FieldError::new("parent", reason)]))?;
+    }
+    let new = NewPlan {
+        key: body.key.trim().to_owned(),
+        kind,
+        title: body.title.to_text(),
+        parent: body.parent.clone(),
+        period_start: body.period[0],
+        period_end: body.period[1],
+        issuer: body
+            .issuer
+            .as_ref()
+            .map(TextBody::to_text)
+            .unwrap_or_default(),
+        summary: body
+            .summary
+            .as_ref()
+            .map(TextBody::to_text)
+            .unwrap_or_default(),
+        areas: body
+            .areas
+            .iter()
+            .map(|a| NewArea {
+                key: a.key.trim().to_owned(),
+                name: a.name.to_text(),
+            })
+            .collect(),
+    };
+    state.store().create_plan(&author, &new).await?;
+    Ok(new.key)
+}
+
+/// Drafts a plan: the office (region-wide) only. It starts unpublished, at stage `draft`,
+/// seen by the office and auditors until it is published.
+#[utoipa::path(
+    post,
+    path = "/api/v1/plans",
+    tag = "plans",
+    request_body = NewPlanBody,
+    responses(
+        (status = 201, description = "The plan, as `GET /api/v1/plans/{key}` shows it", body = PlanDetailResponse,
+            headers(("Location" = String, description = "The plan's address"))),
+        (status = 401, description = "Not signed in", body = ProblemResponse),
+        (status = 403, description = "Not the office", body = ProblemResponse),
+        (status = 409, description = "The key is taken", body = ProblemResponse),
+        (status = 422, description = "A field is invalid (named in `errors`)", body = ProblemResponse),
+    )
+)]
+pub async fn create_plan(
+    State(state): State<AppState>,
+    principal: Principal,
+    Language(lang): Language,
+    JsonBody(body): JsonBody<NewPlanBody>,
+) -> Result<Response, ApiError> {
+    let key = create(&state, &principal, Ok(body)).await?;
+    let detail = plan_detail(&state, &principal, lang, &key).await?;
+    Ok(created(
+        &format!("/api/v1/plans/{key}"),
+        json_response(&detail, Some(lang)),
     ))
+}
+
+/// A 201 response with `Location`.
+pub(crate) fn created(location: &str, mut response: Response) -> Response {
+    *response.status_mut() = StatusCode::CREATED;
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
 }

@@ -1,6 +1,7 @@
 //! A progress report and its review: the member's coordinator approves, the office verifies
-//! or returns. Each step names the state it expects in `If-Match` (the report's `ETag`), so
-//! two reviewers acting on the same report cannot both succeed: the second gets 409.
+//! or returns with a reason, which the report keeps. Each step names the state it expects in
+//! `If-Match` (the report's `ETag`), so two reviewers acting on the same report cannot both
+//! succeed: the second gets 409. The pages' review forms share [`review`].
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -32,6 +33,8 @@ pub struct ReportDetail {
     pub evidence: Vec<String>,
     /// The user who submitted it in yrd; `null` for reports of the public record.
     pub submitted_by: Option<String>,
+    /// Why the Office returned it; `null` unless it was returned.
+    pub return_reason: Option<String>,
     pub source: String,
 }
 
@@ -54,7 +57,7 @@ fn tag(state: DomainState, lang: &str) -> String {
 }
 
 /// The state an `If-Match` header expects, if it names one.
-fn expected(headers: &HeaderMap) -> Result<Option<DomainState>, ApiError> {
+pub(crate) fn expected(headers: &HeaderMap) -> Result<Option<DomainState>, ApiError> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
@@ -104,9 +107,9 @@ pub async fn get_report(
         &report_target(&facts),
         &format!("report {key:?}"),
     )?;
-    let reports = state
+    let (reports, reason) = state
         .store()
-        .report(&key)
+        .report_with_reason(&key)
         .await?
         .ok_or_else(|| ApiError::not_found("report", &key))?;
     let body = ReportDetail {
@@ -118,6 +121,7 @@ pub async fn get_report(
         narrative: opt_text(&reports.narrative, lang),
         evidence: reports.evidence.clone(),
         submitted_by: facts.submitted_by.clone(),
+        return_reason: opt_text(&reason, lang),
         source: reports.source.clone(),
     };
     let mut response = json_response(&body, Some(lang));
@@ -127,26 +131,66 @@ pub async fn get_report(
     Ok(response)
 }
 
-async fn review(
+/// A step of a report's review, as a request names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    Approve,
+    Verify,
+    Return,
+}
+
+/// The reason a return gives, or 422 naming `reason`.
+pub(crate) fn return_reason(reason: Text) -> Result<Text, ApiError> {
+    if reason.is_empty() {
+        return Err(ApiError::Unprocessable(vec![
+            crate::error::FieldError::new(
+                "reason",
+                "say why the report is returned, in at least one language",
+            ),
+        ]));
+    }
+    Ok(reason)
+}
+
+/// Takes one step of a report's review for `principal`: the policy first, then what the
+/// request says (the state it expects, the reason of a return). The pages' forms share it.
+pub(crate) async fn review(
+    state: &AppState,
+    principal: &Principal,
+    key: &str,
+    step: Step,
+    expected: Result<Option<DomainState>, ApiError>,
+    reason: Result<Text, ApiError>,
+) -> Result<DomainState, ApiError> {
+    let facts = access(state, key).await?;
+    let action = match step {
+        Step::Approve => Action::ApproveReport,
+        Step::Verify | Step::Return => Action::VerifyReport,
+    };
+    principal.require(action, &report_target(&facts), &format!("report {key:?}"))?;
+    let expected = expected?;
+    let transition = match step {
+        Step::Approve => ReportTransition::Approve,
+        Step::Verify => ReportTransition::Verify,
+        Step::Return => ReportTransition::Return { reason: reason? },
+    };
+    // Allowed above, so signed in.
+    let author = principal.author()?;
+    Ok(state
+        .store()
+        .review_report(&author, key, &transition, expected)
+        .await?)
+}
+
+async fn respond(
     state: AppState,
     principal: Principal,
     key: String,
     headers: HeaderMap,
-    step: ReportTransition,
+    step: Step,
+    reason: Result<Text, ApiError>,
 ) -> Result<Response, ApiError> {
-    let facts = access(&state, &key).await?;
-    let action = match step {
-        ReportTransition::Approve => Action::ApproveReport,
-        ReportTransition::Verify | ReportTransition::Return { .. } => Action::VerifyReport,
-    };
-    principal.require(action, &report_target(&facts), &format!("report {key:?}"))?;
-    let expected = expected(&headers)?;
-    // Allowed above, so signed in.
-    let author = principal.author()?;
-    let now = state
-        .store()
-        .review_report(&author, &key, &step, expected)
-        .await?;
+    let now = review(&state, &principal, &key, step, expected(&headers), reason).await?;
     Ok(json_response(&Reviewed { state: now.into() }, None).into_response())
 }
 
@@ -170,7 +214,15 @@ pub async fn approve_report(
     Path(key): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    review(state, principal, key, headers, ReportTransition::Approve).await
+    respond(
+        state,
+        principal,
+        key,
+        headers,
+        Step::Approve,
+        Ok(Text::default()),
+    )
+    .await
 }
 
 /// Verifies a report: the office, never for its own report. Its figure then counts as verified
@@ -194,7 +246,15 @@ pub async fn verify_report(
     Path(key): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    review(state, principal, key, headers, ReportTransition::Verify).await
+    respond(
+        state,
+        principal,
+        key,
+        headers,
+        Step::Verify,
+        Ok(Text::default()),
+    )
+    .await
 }
 
 /// Returns a report with the reason: the office. It no longer counts as progress.
@@ -220,21 +280,6 @@ pub async fn return_report(
     headers: HeaderMap,
     JsonBody(body): JsonBody<ReturnBody>,
 ) -> Result<Response, ApiError> {
-    let reason: Text = body.reason.to_text();
-    if reason.is_empty() {
-        return Err(ApiError::Unprocessable(vec![
-            crate::error::FieldError::new(
-                "reason",
-                "say why the report is returned, in at least one language",
-            ),
-        ]));
-    }
-    review(
-        state,
-        principal,
-        key,
-        headers,
-        ReportTransition::Return { reason },
-    )
-    .await
+    let reason = return_reason(body.reason.to_text());
+    respond(state, principal, key, headers, Step::Return, reason).await
 }

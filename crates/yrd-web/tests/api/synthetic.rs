@@ -315,6 +315,8 @@ async fn matter_detail_shows_tasks_milestones_links_problems_and_reports(
             "due": "2025-12-31",
             "reported": null,
             "verified": null,
+            "version": 1,
+            "subtasks": [],
         }),
         "Jiangsu's task, unreported"
     );
