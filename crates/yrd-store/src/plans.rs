@@ -95,12 +95,6 @@ pub struct TaskEdit {
     pub due: Option<Date>,
 }
 
-impl TaskEdit {
-    pub fn is_empty(&self) -> bool {
-        *self == TaskEdit::default()
-    }
-}
-
 /// A sub-task a member's coordinator adds under the member's task.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewSubtask {

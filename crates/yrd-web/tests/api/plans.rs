@@ -762,7 +762,10 @@ async fn a_matter_splits_into_one_task_per_member(app: TestApp) -> Result<(), Fa
         (json!({"lead": [SH, SH]}), "lead"),
         (json!({"participants": [SH]}), "participants"),
         (json!({"participants": [JS, JS]}), "participants"),
-        (json!({"participants": ["370000"], "tasks": []}), "participants"),
+        (
+            json!({"participants": ["370000"], "tasks": []}),
+            "participants",
+        ),
         (json!({"lead": ["31"]}), "lead"),
         (json!({"area": "green-and-blue"}), "area"),
         (json!({"indicators": ["no-such-indicator"]}), "indicators"),
