@@ -9,6 +9,7 @@
 //! every filter is answered by an index.
 
 mod accounts;
+mod agreements;
 mod codec;
 mod exec;
 mod import;
@@ -30,6 +31,11 @@ use sqlx::sqlite::{
 };
 
 pub use accounts::*;
+pub use agreements::{
+    AgreementAccess, AgreementFilter, AgreementRecord, AgreementSignature, AgreementState,
+    KeyError, MemberKey, NewAgreement, NewParty, Obligation, SIGNATURE_CONTEXT, is_text_hash,
+    key_file, key_file_public_key, key_id, signed_message, text_hash, verifies,
+};
 pub use import::ImportSummary;
 pub use journal::{Author, BrokenLink, Change, GENESIS_HASH, JournalEntry, Verification};
 pub use plans::{

@@ -1561,7 +1561,7 @@ impl Store {
             .pop())
     }
 
-    async fn load_agreements(
+    pub(crate) async fn load_agreements(
         &self,
         filter: &str,
         args: Vec<Arg>,

@@ -194,6 +194,7 @@ use yrd_domain::{
     Qualifier as DomainQualifier, ReportState as DomainReportState, Stance as DomainStance,
     Tier as DomainTier,
 };
+use yrd_store::AgreementState as DomainAgreementState;
 use yrd_store::ProgressBasis as DomainBasis;
 
 api_enum! {
@@ -291,6 +292,20 @@ api_enum! {
 }
 
 api_enum! {
+    /// Where an agreement is in its life: `draft` (being drafted by the office, seen only by
+    /// the office and auditors), `open` (for signature by its parties), `in_force` (every party
+    /// has a valid signature over the current text, or signed on paper), `expired` (was in
+    /// force and its `expires_on` has passed) or `terminated` (ended by the office).
+    AgreementState mirrors DomainAgreementState {
+        Draft = "draft",
+        Open = "open",
+        InForce = "in_force",
+        Expired = "expired",
+        Terminated = "terminated",
+    }
+}
+
+api_enum! {
     /// Whether more of an indicator is better.
     Direction mirrors DomainDirection {
         HigherIsBetter = "higher_is_better",
@@ -359,6 +374,7 @@ mod tests {
             Direction / DomainDirection,
             Qualifier / DomainQualifier,
             IndicatorStatus / DomainIndicatorStatus,
+            AgreementState / DomainAgreementState,
         );
     }
 

@@ -36,21 +36,40 @@ use yrd_store::Store;
 
 use crate::error::ApiError;
 
-/// What every handler shares: the store. Cheap to clone (the store's pool is shared).
+/// What every handler shares: the store, and the directory of the members' signing keys.
+/// Cheap to clone (the store's pool is shared).
 #[derive(Clone, Debug)]
 pub struct AppState {
     store: Store,
+    keys: std::sync::Arc<std::path::Path>,
 }
 
+/// Where the members' private signing keys are when no directory is configured.
+pub const DEFAULT_KEYS_DIR: &str = "keys";
+
 impl AppState {
-    /// State over `store`, which must be migrated.
+    /// State over `store`, which must be migrated, with keys in [`DEFAULT_KEYS_DIR`].
     pub fn new(store: Store) -> Self {
-        AppState { store }
+        AppState {
+            store,
+            keys: std::path::Path::new(DEFAULT_KEYS_DIR).into(),
+        }
+    }
+
+    /// The same state with the members' signing keys (`<member code>.pem`) in `dir`.
+    pub fn with_keys(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.keys = dir.into().into();
+        self
     }
 
     /// The store handlers read from.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The directory of the members' private signing keys.
+    pub fn keys(&self) -> &std::path::Path {
+        &self.keys
     }
 }
 

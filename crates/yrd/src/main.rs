@@ -42,6 +42,15 @@ enum Command {
             value_name = "ADDR"
         )]
         listen: SocketAddr,
+        /// The directory of the members' private signing keys (`<member code>.pem`, made
+        /// with `yrd key generate`), with which the server signs agreements for them.
+        #[arg(
+            long,
+            env = "YRD_KEYS",
+            default_value = yrd_web::DEFAULT_KEYS_DIR,
+            value_name = "DIR"
+        )]
+        keys: PathBuf,
     },
     /// Apply pending database migrations.
     Migrate,
@@ -69,6 +78,14 @@ enum Command {
     /// Manage API tokens: create, list, revoke.
     #[command(subcommand)]
     Token(commands::token::TokenCommand),
+    /// Manage the members' agreement-signing keys: generate, list, retire.
+    ///
+    /// Each member has one active Ed25519 key. Its private half is a file on the server
+    /// (`<keys>/<member code>.pem`, mode 0600), with which the server signs an agreement for
+    /// the member when its coordinator signs in yrd; its public half is in the database, where
+    /// every signature is checked against it.
+    #[command(subcommand)]
+    Key(commands::key::KeyCommand),
     /// Check that the history of changes is intact.
     ///
     /// Every change is a journal entry that carries a hash of its content and of the entry

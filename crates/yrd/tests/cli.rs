@@ -67,6 +67,10 @@ const PER_ENGINE: &[(&str, EngineCase)] = &[
         "verify_history_finds_a_removed_entry",
         verify_history_finds_a_removed_entry,
     ),
+    (
+        "member_keys_are_generated_listed_and_retired",
+        member_keys_are_generated_listed_and_retired,
+    ),
 ];
 
 fn main() {
@@ -1146,4 +1150,154 @@ fn verify_history_finds_a_removed_entry(s: &Scratch) {
         "entry 2 is named: {message}"
     );
     assert!(message.contains("missing"), "{message}");
+}
+
+/// The mode bits of a file's permissions.
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+fn member_keys_are_generated_listed_and_retired(s: &Scratch) {
+    let data = yrd_data();
+    succeeded(&s.yrd(&["import", data.to_str().unwrap()]), "import");
+    let keys = s.dir.path().join("keys");
+    let keys_arg = keys.to_str().unwrap();
+    let generated = succeeded(
+        &s.yrd(&["key", "generate", "--member", "320000", "--keys", keys_arg]),
+        "key generate",
+    );
+    let file = keys.join("320000.pem");
+    assert_eq!(mode(&file), 0o600, "only the owner reads the private key");
+    let pem = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        pem.starts_with("-----BEGIN PRIVATE KEY-----"),
+        "PKCS#8 PEM: {pem}"
+    );
+    let first = s.runtime.block_on(s.store().member_keys()).unwrap();
+    assert_eq!(first.len(), 1, "{first:?}");
+    let first = first[0].clone();
+    assert!(
+        generated.contains(&first.id) && generated.contains(&first.public_key),
+        "{generated}"
+    );
+    assert_eq!(
+        yrd_store::key_file_public_key(&keys, first.member).unwrap(),
+        first.public_key,
+        "the file holds the registered key"
+    );
+    let list = succeeded(&s.yrd(&["key", "list", "--keys", keys_arg]), "key list");
+    let row = list
+        .lines()
+        .find(|l| l.starts_with(&first.id))
+        .expect(&list);
+    assert!(row.contains("320000") && row.contains(" ok "), "{row}");
+
+    // One active key per member: a second is refused without --replace, and writes nothing.
+    refused(
+        &s.yrd(&["key", "generate", "--member", "320000", "--keys", keys_arg]),
+        "a second key",
+        &["already has an active key", "--replace"],
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        pem,
+        "the file is unchanged"
+    );
+    assert_eq!(
+        std::fs::read_dir(&keys).unwrap().count(),
+        1,
+        "no stray files"
+    );
+    succeeded(
+        &s.yrd(&[
+            "key",
+            "generate",
+            "--member",
+            "320000",
+            "--keys",
+            keys_arg,
+            "--replace",
+        ]),
+        "key generate --replace",
+    );
+    assert_eq!(mode(&file), 0o600, "the new file too");
+    assert_ne!(std::fs::read_to_string(&file).unwrap(), pem, "a new key");
+    let all = s.runtime.block_on(s.store().member_keys()).unwrap();
+    assert_eq!(all.len(), 2, "{all:?}");
+    let active: Vec<_> = all.iter().filter(|k| k.retired_at.is_none()).collect();
+    assert_eq!(active.len(), 1, "one active key: {all:?}");
+    assert_ne!(active[0].id, first.id, "the new one");
+    let list = succeeded(&s.yrd(&["key", "list", "--keys", keys_arg]), "key list");
+    let old_row = list
+        .lines()
+        .find(|l| l.starts_with(&first.id))
+        .expect(&list);
+    assert!(
+        !old_row.contains(" ok "),
+        "the old key is retired: {old_row}"
+    );
+
+    refused(
+        &s.yrd(&["key", "generate", "--member", "32", "--keys", keys_arg]),
+        "a malformed code",
+        &["--member"],
+    );
+    refused(
+        &s.yrd(&["key", "generate", "--member", "110000", "--keys", keys_arg]),
+        "a code not in the register",
+        &["--member", "110000"],
+    );
+
+    let retired = succeeded(
+        &s.yrd(&["key", "retire", "--member", "320000", "--keys", keys_arg]),
+        "key retire",
+    );
+    assert!(
+        retired.contains(&active[0].id) && retired.contains("removed"),
+        "{retired}"
+    );
+    assert!(!file.exists(), "the retired key's file is removed");
+    refused(
+        &s.yrd(&["key", "retire", "--member", "320000", "--keys", keys_arg]),
+        "retiring again",
+        &["320000", "does not exist"],
+    );
+    let all = s.runtime.block_on(s.store().member_keys()).unwrap();
+    assert!(all.iter().all(|k| k.retired_at.is_some()), "{all:?}");
+
+    // Each registration and retirement is journalled, with the command and who ran it.
+    let history = |id: &str| -> Vec<(String, String)> {
+        s.runtime
+            .block_on(s.store().history("member_key", id, None, 10))
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.action, e.actor))
+            .collect()
+    };
+    let first_history = history(&first.id);
+    assert_eq!(
+        first_history
+            .iter()
+            .map(|(a, _)| a.as_str())
+            .collect::<Vec<_>>(),
+        ["register", "retire"],
+        "{first_history:?}"
+    );
+    assert!(
+        first_history[0].1.starts_with("cli:key generate:"),
+        "{first_history:?}"
+    );
+    let second_history = history(&active[0].id);
+    assert!(
+        second_history
+            .last()
+            .is_some_and(|(a, who)| a == "retire" && who.starts_with("cli:key retire:")),
+        "{second_history:?}"
+    );
+    intact(&s.yrd(&["verify-history"]));
 }

@@ -180,6 +180,8 @@ struct AgreementsPage {
     /// The party the list is filtered by, and its name.
     party: Option<(String, String)>,
     members: Vec<JurisdictionResponse>,
+    /// Whether the viewer may draft agreements (and is shown the link to the form).
+    may_draft: bool,
 }
 
 /// The party filter of the agreements page.
@@ -188,7 +190,8 @@ pub struct PartyQuery {
     party: Option<String>,
 }
 
-/// `/{lang}/agreements[?party=330000]`: agreements, newest signature first.
+/// `/{lang}/agreements[?party=330000]`: agreements with their state, newest signature first;
+/// drafts for those who may see them.
 pub async fn agreement_list(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
@@ -197,15 +200,15 @@ pub async fn agreement_list(
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let party = query.party.filter(|p| !p.is_empty());
-    let agreements = agreements::list_agreements(
-        State(state.clone()),
-        Language(lang),
-        Query(AgreementListQuery {
+    let agreements = agreements::visible(
+        &state,
+        &principal,
+        lang,
+        &AgreementListQuery {
             party: party.clone(),
-        }),
+        },
     )
     .await?
-    .body
     .items;
     let members = member_jurisdictions(&state, lang).await?;
     let party = party.map(|code| {
@@ -227,6 +230,7 @@ pub async fn agreement_list(
         agreements,
         party,
         members,
+        may_draft: super::agreement_forms::may_draft(&principal),
     })
 }
 

@@ -40,8 +40,15 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(matters::list_matters))
         .routes(routes!(matters::get_matter))
         .routes(routes!(matters::carry_over))
-        .routes(routes!(agreements::list_agreements))
+        .routes(routes!(
+            agreements::list_visible_agreements,
+            agreements::create_agreement
+        ))
         .routes(routes!(agreements::get_agreement))
+        .routes(routes!(agreements::edit_agreement_text))
+        .routes(routes!(agreements::open_agreement))
+        .routes(routes!(agreements::sign_agreement))
+        .routes(routes!(agreements::terminate_agreement))
         .routes(routes!(indicators::list_indicators))
         .routes(routes!(indicators::get_indicator))
         .routes(routes!(tasks::get_task, tasks::edit_task))

@@ -46,6 +46,9 @@ pub struct TestApp {
     pub engine: &'static str,
     /// The server's store, for cases that break the database on purpose.
     pub store: yrd_store::Store,
+    /// The server's directory of members' signing keys (temporary, empty at the start): cases
+    /// make keys with `store.generate_member_key(…, &app.keys, …)`.
+    pub keys: std::path::PathBuf,
 }
 
 /// A response, read whole.
@@ -262,10 +265,11 @@ pub fn run_case(engine: Engine, fixture: Fixture, case: Case) -> Result<(), Fail
         let address = listener
             .local_addr()
             .map_err(|e| fail("local address", e))?;
+        let keys = tempfile::tempdir().map_err(|e| fail("making a key directory", e))?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(yrd_web::serve(
             listener,
-            AppState::new(scratch.store.clone()),
+            AppState::new(scratch.store.clone()).with_keys(keys.path()),
             async move {
                 let _ = stopped.await;
             },
@@ -284,6 +288,7 @@ pub fn run_case(engine: Engine, fixture: Fixture, case: Case) -> Result<(), Fail
             dataset,
             engine: engine_name,
             store: scratch.store.clone(),
+            keys: keys.path().to_owned(),
         };
         let outcome = case(app).await;
 

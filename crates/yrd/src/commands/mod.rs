@@ -2,6 +2,7 @@
 
 mod export;
 mod import;
+pub mod key;
 mod migrate;
 mod serve;
 pub mod token;
@@ -105,12 +106,13 @@ pub fn redact(url: &str) -> String {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let database = Database::from_cli(cli.database);
     match cli.command {
-        Command::Serve { listen } => serve::run(&database, listen).await,
+        Command::Serve { listen, keys } => serve::run(&database, listen, &keys).await,
         Command::Migrate => migrate::run(&database).await,
         Command::Import { dir } => import::run(&database, &dir).await,
         Command::Export { dir } => export::run(&database, &dir).await,
         Command::User(command) => user::run(&database, command).await,
         Command::Token(command) => token::run(&database, command).await,
+        Command::Key(command) => key::run(&database, command).await,
         Command::VerifyHistory => verify::run(&database).await,
     }
 }

@@ -9,7 +9,11 @@ use tokio::net::TcpListener;
 use super::{Database, author, redact};
 use crate::builtin;
 
-pub async fn run(database: &Database, listen: SocketAddr) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    database: &Database,
+    listen: SocketAddr,
+    keys: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
     let store = database.connect().await?;
     store.migrate().await.context("migrating the database")?;
     if store.is_empty().await? {
@@ -47,7 +51,7 @@ pub async fn run(database: &Database, listen: SocketAddr) -> anyhow::Result<Exit
     }
     yrd_web::serve(
         listener,
-        yrd_web::AppState::new(store.clone()),
+        yrd_web::AppState::new(store.clone()).with_keys(keys),
         shutdown_signal(),
     )
     .await
