@@ -14,6 +14,7 @@ mod codec;
 mod exec;
 mod import;
 mod journal;
+mod meetings;
 mod plans;
 mod read;
 mod search;
@@ -38,6 +39,10 @@ pub use agreements::{
 };
 pub use import::ImportSummary;
 pub use journal::{Author, BrokenLink, Change, GENESIS_HASH, JournalEntry, Verification};
+pub use meetings::{
+    CLOSED_DECISIONS, ClosedMeeting, DecisionRecord, Document, MeetingAccess, MeetingDetails,
+    MeetingRecord, MeetingState, NewDecision, NewMeeting,
+};
 pub use plans::{
     CarryOver, NewArea, NewMatter, NewMilestone, NewPlan, NewSubtask, TaskDetail, TaskEdit,
     TaskShare,

@@ -49,6 +49,10 @@ pub struct MeetingWithDecisions {
     pub meeting: Meeting,
     pub body_members: Vec<AdminCode>,
     pub decisions: Vec<Decision>,
+    /// The meeting's state in yrd: scheduled or closed, version, documents, proposed host.
+    pub record: crate::MeetingRecord,
+    /// Each decision's frozen outcome and the decision it supersedes, by decision key.
+    pub decision_records: HashMap<String, crate::DecisionRecord>,
 }
 
 /// Filters of the meeting list.
@@ -245,9 +249,16 @@ struct MeetingRow {
     agenda: String,
     outcomes: String,
     source: String,
+    state: String,
+    host_reason_zh: String,
+    host_reason_en: String,
+    documents: String,
+    version: i64,
+    closed_on: Option<Date>,
 }
 
-const MEETING_COLUMNS: &str = "key, body, title_zh, title_en, start_date, end_date, host, theme_zh, theme_en, attendees, agenda, outcomes, source";
+const MEETING_COLUMNS: &str = "key, body, title_zh, title_en, start_date, end_date, host, theme_zh, theme_en, attendees, agenda, outcomes, source, \
+     state, host_reason_zh, host_reason_en, documents, version, closed_on";
 
 #[derive(sqlx::FromRow)]
 struct DecisionRow {
@@ -893,13 +904,27 @@ impl Store {
                      WHERE member_seq IS NOT NULL AND body IN (SELECT body FROM meetings {filter}) \
                      ORDER BY body, member_seq"
                 ),
-                args,
+                args.clone(),
             )
             .await?;
+        let listed: Vec<(&str, &str, &str)> = rows
+            .iter()
+            .map(|r| (r.key.as_str(), r.body.as_str(), r.start_date.as_str()))
+            .collect();
+        let (mut proposed, mut decision_records) =
+            self.meeting_context(filter, args, &listed).await?;
         let mut decisions = group(decisions.into_iter().map(|d| (d.meeting.clone(), d)));
         let members = group(members.into_iter().map(|m| (m.owner, m.jurisdiction)));
         rows.into_iter()
             .map(|r| {
+                let record = crate::MeetingRecord {
+                    state: parse_enum("meeting state", &r.state)?,
+                    version: r.version,
+                    host_reason: Text::new(r.host_reason_zh, r.host_reason_en),
+                    documents: from_json("meeting documents", &r.documents)?,
+                    closed_on: r.closed_on,
+                    proposed_host: proposed.remove(&r.key).flatten(),
+                };
                 let body_members = members
                     .get(&r.body)
                     .into_iter()
@@ -919,10 +944,20 @@ impl Store {
                     source: r.source,
                     key: r.key,
                 };
+                let decisions = decisions.remove(&meeting.key).unwrap_or_default();
+                let decision_records = decisions
+                    .iter()
+                    .map(|d| {
+                        let record = decision_records.remove(&d.key).unwrap_or_default();
+                        (d.key.clone(), record)
+                    })
+                    .collect();
                 Ok(MeetingWithDecisions {
-                    decisions: decisions.remove(&meeting.key).unwrap_or_default(),
+                    decisions,
+                    decision_records,
                     meeting,
                     body_members,
+                    record,
                 })
             })
             .collect()

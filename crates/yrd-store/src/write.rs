@@ -188,7 +188,9 @@ impl Store {
         Ok(report)
     }
 
-    /// Records (or changes) a member's position on a decision.
+    /// Records (or changes) a member's position on a decision of a scheduled meeting; each
+    /// change increments the meeting's version. Refused once the meeting is closed: its
+    /// outcomes are frozen.
     pub async fn record_position(
         &self,
         author: &Author,
@@ -198,6 +200,19 @@ impl Store {
         comment: &Text,
     ) -> Result<(), StoreError> {
         let mut tx = JournalTx::begin(self, author).await?;
+        let meeting: Vec<(String, String)> = tx
+            .fetch(
+                "SELECT m.key, m.state FROM decisions d JOIN meetings m ON m.key = d.meeting \
+                 WHERE d.key = $1",
+                vec![decision.into()],
+            )
+            .await?;
+        let Some((meeting, state)) = meeting.into_iter().next() else {
+            return Err(StoreError::NotFound(format!("decision {decision:?}")));
+        };
+        if state != "scheduled" {
+            return Err(StoreError::Conflict(crate::CLOSED_DECISIONS.into()));
+        }
         let found: Vec<(String,)> = tx
             .fetch(
                 "SELECT d.key FROM decisions d JOIN meetings m ON m.key = d.meeting \
@@ -206,20 +221,10 @@ impl Store {
             )
             .await?;
         if found.is_empty() {
-            let exists: Vec<(String,)> = tx
-                .fetch(
-                    "SELECT key FROM decisions WHERE key = $1",
-                    vec![decision.into()],
-                )
-                .await?;
-            return Err(if exists.is_empty() {
-                StoreError::NotFound(format!("decision {decision:?}"))
-            } else {
-                StoreError::invalid(
-                    "member",
-                    format!("{member} is not a member of the body that took this decision"),
-                )
-            });
+            return Err(StoreError::invalid(
+                "member",
+                format!("{member} is not a member of the body that took this decision"),
+            ));
         }
         let before: Vec<(String, String, String)> = tx
             .fetch(
@@ -248,6 +253,11 @@ impl Store {
                 comment.zh.clone().into(),
                 comment.en.clone().into(),
             ],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE meetings SET version = version + 1 WHERE key = $1",
+            vec![meeting.into()],
         )
         .await?;
         tx.record(Change::new(

@@ -1,11 +1,14 @@
-//! The meetings of the mechanism: a timeline, and each meeting with its decisions and every
-//! member's position.
+//! The meetings of the mechanism: a timeline (scheduled meetings marked, with links to the
+//! schedule form for those who record a body's meetings), and each meeting with its decisions,
+//! every member's position and, while it is scheduled, the forms that run it.
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
+use yrd_domain::access::{Action, Target, decide};
 
+use super::meeting_forms::{Choice, MeetingForms, meeting_forms};
 use super::plans::KeyPath;
 use super::{Chrome, PageLang, render};
 use crate::AppState;
@@ -19,6 +22,8 @@ use crate::routes::meetings::{self, MeetingListQuery, MeetingResponse};
 struct MeetingsPage {
     chrome: Chrome,
     meetings: Vec<MeetingResponse>,
+    /// The bodies whose meetings the user schedules: key and name.
+    schedule: Vec<Choice>,
 }
 
 /// Every meeting, newest first, page by page from the API's list: a mechanism holds a few
@@ -60,9 +65,33 @@ pub async fn list(
     let chrome = Chrome::new(lang, &uri, &principal)
         .with_json(format!("/api/v1/meetings?lang={}", lang.code()))
         .with_csv(format!("/{}/meetings.csv", lang.code()));
+    let actor = principal.actor();
+    let schedule = if chrome.csrf().is_some() {
+        state
+            .store()
+            .bodies()
+            .await?
+            .into_iter()
+            .filter(|b| {
+                decide(
+                    actor.as_ref(),
+                    Action::RecordMeeting,
+                    &Target::Meeting { body: &b.body.key },
+                )
+                .is_allowed()
+            })
+            .map(|b| Choice {
+                label: crate::dto::text(&b.body.name, lang),
+                value: b.body.key,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     render(&MeetingsPage {
         chrome,
         meetings: items,
+        schedule,
     })
 }
 
@@ -71,6 +100,8 @@ pub async fn list(
 struct MeetingPage {
     chrome: Chrome,
     meeting: MeetingResponse,
+    /// The forms the user may use here, if any.
+    forms: Option<MeetingForms>,
 }
 
 /// `/{lang}/meetings/{key}`: a meeting, its decisions and each member's position.
@@ -81,10 +112,13 @@ pub async fn detail(
     Path(KeyPath { key }): Path<KeyPath>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let meeting = meetings::get_meeting(State(state), Language(lang), Path(key.clone()))
-        .await?
-        .body;
+    let (meeting, _) = meetings::meeting_response(&state, lang, &key).await?;
     let chrome = Chrome::new(lang, &uri, &principal)
         .with_json(format!("/api/v1/meetings/{key}?lang={}", lang.code()));
-    render(&MeetingPage { chrome, meeting })
+    let forms = meeting_forms(&state, lang, &principal, &chrome, &meeting).await?;
+    render(&MeetingPage {
+        chrome,
+        meeting,
+        forms,
+    })
 }

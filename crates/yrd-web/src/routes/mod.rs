@@ -4,7 +4,7 @@
 mod accounts;
 pub(crate) mod agreements;
 pub(crate) mod bodies;
-mod decisions;
+pub(crate) mod decisions;
 mod health;
 mod history;
 pub(crate) mod indicators;
@@ -31,8 +31,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(jurisdictions::get_jurisdiction))
         .routes(routes!(jurisdictions::list_zones))
         .routes(routes!(bodies::list_bodies))
-        .routes(routes!(meetings::list_meetings))
-        .routes(routes!(meetings::get_meeting))
+        .routes(routes!(meetings::list_meetings, meetings::create_meeting))
+        .routes(routes!(meetings::get_meeting, meetings::edit_meeting))
+        .routes(routes!(meetings::create_decision))
+        .routes(routes!(meetings::close_meeting))
         .routes(routes!(plans::list_plans, plans::create_plan))
         .routes(routes!(plans::get_plan))
         .routes(routes!(matters::create_matter))

@@ -347,21 +347,7 @@ const MATRIX: &[Row] = &[
         Some(r#"{"reason":{"zh":"缺少佐证材料"}}"#),
         [401, 403, 403, 200, 403, 403, 403, 403, 403],
     ),
-    // Positions: the member's coordinator only.
-    row(
-        "PUT",
-        "/api/v1/decisions/{key}/positions/{member}",
-        "/api/v1/decisions/symposium-2024.plan/positions/320000",
-        Some(POSITION),
-        [401, 403, 204, 403, 403, 403, 403, 403, 403],
-    ),
-    row(
-        "PUT",
-        "/api/v1/decisions/{key}/positions/{member}",
-        "/api/v1/decisions/symposium-2024.plan/positions/330000",
-        Some(POSITION),
-        [401, 403, 403, 403, 403, 403, 403, 403, 403],
-    ),
+    // Positions: in the meetings part's rows (the dataset's meetings are closed).
     // Publication: the office, region-wide or of the matter's body.
     row(
         "PUT",
@@ -1112,11 +1098,13 @@ async fn api_tokens_sign_scripts_in_until_revoked(app: TestApp) -> Result<(), Fa
     let id = created["id"].as_str().ok_or("an id")?.to_owned();
     ensure!(secret.starts_with("yrd_"), "{secret}");
     let bearer = vec![("authorization", format!("Bearer {secret}"))];
-    // A token needs no CSRF token: browsers never send it on their own.
+    // A token needs no CSRF token: browsers never send it on their own. (The dataset's
+    // meetings are closed: the position is on a scheduled one.)
+    let decision = crate::meetings::scheduled_decision(&app).await?;
     let position = app
         .send(
             "PUT",
-            &format!("/api/v1/decisions/symposium-2024.plan/positions/{JS}"),
+            &format!("/api/v1/decisions/{decision}/positions/{JS}"),
             &bearer,
             Some(("application/json", POSITION.as_bytes().to_vec())),
         )
@@ -1127,9 +1115,9 @@ async fn api_tokens_sign_scripts_in_until_revoked(app: TestApp) -> Result<(), Fa
         "recording with a token: {}",
         String::from_utf8_lossy(&position.body)
     );
-    let meeting = app.json("/api/v1/meetings/symposium-2024").await?;
+    let meeting = app.json("/api/v1/meetings/symposium-2026").await?;
     ensure!(
-        meeting.to_string().contains("consent_in_principle"),
+        meeting.to_string().contains("原则同意"),
         "the position is recorded: {meeting}"
     );
     let listed = app.send("GET", "/api/v1/tokens", &bearer, None).await?;
@@ -1190,11 +1178,13 @@ async fn writes_are_journalled_and_the_chain_verifies(app: TestApp) -> Result<()
     )
     .await?;
     let (_, coordinator) = sign_in(&app, "js-coordinator", PASSWORD).await?;
+    // A decision of a scheduled meeting whose positions stand as the 2024 one's do.
+    let decision = crate::meetings::scheduled_decision(&app).await?;
     for (stance, expected) in [("consent", 204), ("object", 204)] {
         let reply = app
             .send(
                 "PUT",
-                &format!("/api/v1/decisions/symposium-2024.plan/positions/{JS}"),
+                &format!("/api/v1/decisions/{decision}/positions/{JS}"),
                 &coordinator.headers(true),
                 Some((
                     "application/json",
@@ -1208,7 +1198,7 @@ async fn writes_are_journalled_and_the_chain_verifies(app: TestApp) -> Result<()
     let bad = app
         .send(
             "PUT",
-            &format!("/api/v1/decisions/symposium-2024.plan/positions/{JS}"),
+            &format!("/api/v1/decisions/{decision}/positions/{JS}"),
             &coordinator.headers(true),
             Some(("application/json", br#"{"stance":"maybe"}"#.to_vec())),
         )
@@ -1218,16 +1208,17 @@ async fn writes_are_journalled_and_the_chain_verifies(app: TestApp) -> Result<()
     let history = app
         .send(
             "GET",
-            "/api/v1/history?record=decision/symposium-2024.plan",
+            &format!("/api/v1/history?record=decision/{decision}"),
             &auditor.headers(false),
             None,
         )
         .await?
         .json()?;
     let entries = history["items"].as_array().ok_or("entries")?;
+    // The coordinator's, after the positions the set-up recorded.
     let positions: Vec<&Value> = entries
         .iter()
-        .filter(|e| e["action"] == "record_position")
+        .filter(|e| e["action"] == "record_position" && e["actor"] == "user:js-coordinator")
         .collect();
     ensure_eq!(
         positions.len(),

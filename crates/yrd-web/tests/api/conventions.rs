@@ -41,6 +41,8 @@ const ROUTES: &[&str] = &[
     "/api/v1/me",
     "/api/v1/meetings",
     "/api/v1/meetings/{key}",
+    "/api/v1/meetings/{key}/close",
+    "/api/v1/meetings/{key}/decisions",
     "/api/v1/plans",
     "/api/v1/plans/{key}",
     "/api/v1/plans/{key}/matters",
@@ -74,6 +76,8 @@ fn is_public_read(path: &str) -> bool {
         "/publication",
         "/reports",
         "/reminders",
+        "/close",
+        "/decisions",
         "/open",
         "/signatures",
         "/terminate",
@@ -161,7 +165,7 @@ async fn unknown_keys_and_paths_are_404_problems(app: TestApp) -> Result<(), Fai
         );
     }
     let reply = app
-        .request(reqwest::Method::POST, "/api/v1/meetings")
+        .request(reqwest::Method::DELETE, "/api/v1/meetings")
         .await?;
     reply.expect_problem(405, None)?;
     Ok(())
