@@ -16,6 +16,7 @@ mod import;
 mod journal;
 mod meetings;
 mod plans;
+mod problems;
 mod read;
 mod search;
 #[cfg(feature = "testing")]
@@ -46,6 +47,10 @@ pub use meetings::{
 pub use plans::{
     CarryOver, NewArea, NewMatter, NewMilestone, NewPlan, NewSubtask, TaskDetail, TaskEdit,
     TaskShare,
+};
+pub use problems::{
+    ESCALATION_PERIOD_DAYS, Escalation, NewProblem, ProblemAccess, ProblemFilter, ProblemRecord,
+    ProblemState, overdue_reason,
 };
 pub use read::*;
 pub use search::{MAX_QUERY_CHARS, OwedTask, SearchHit};

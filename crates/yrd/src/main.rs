@@ -86,6 +86,9 @@ enum Command {
     /// every signature is checked against it.
     #[command(subcommand)]
     Key(commands::key::KeyCommand),
+    /// Problems raised on matters: escalate those unresolved past their due date.
+    #[command(subcommand)]
+    Problems(commands::problems::ProblemsCommand),
     /// Check that the history of changes is intact.
     ///
     /// Every change is a journal entry that carries a hash of its content and of the entry

@@ -71,6 +71,10 @@ const PER_ENGINE: &[(&str, EngineCase)] = &[
         "member_keys_are_generated_listed_and_retired",
         member_keys_are_generated_listed_and_retired,
     ),
+    (
+        "problems_escalate_overdue_moves_the_late_ones_and_journals_each",
+        problems_escalate_overdue_moves_the_late_ones_and_journals_each,
+    ),
 ];
 
 fn main() {
@@ -1150,6 +1154,141 @@ fn verify_history_finds_a_removed_entry(s: &Scratch) {
         "entry 2 is named: {message}"
     );
     assert!(message.contains("missing"), "{message}");
+}
+
+/// Raises a problem on `matter` directly in the store, as the API would.
+fn raise_problem(s: &Scratch, matter: &str, raised_on: time::Date, due: time::Date) -> String {
+    s.runtime
+        .block_on(s.store().raise_problem(
+            &yrd_store::Author::Command {
+                command: "test".into(),
+                os_user: "cli-tests".into(),
+            },
+            matter,
+            &yrd_store::NewProblem {
+                title: yrd_domain::Text::new("跨省审批不一致", "Approvals differ"),
+                description: yrd_domain::Text::default(),
+                task: None,
+                due,
+                raised_on,
+            },
+        ))
+        .expect("raising a problem")
+        .key
+}
+
+fn problems_escalate_overdue_moves_the_late_ones_and_journals_each(s: &Scratch) {
+    let data = yrd_data();
+    succeeded(&s.yrd(&["import", data.to_str().unwrap()]), "import");
+    let matter = "basic-research-joint-fund";
+    let late = raise_problem(
+        s,
+        matter,
+        time::macros::date!(2026 - 05 - 01),
+        time::macros::date!(2026 - 05 - 31),
+    );
+    let due_today = raise_problem(
+        s,
+        matter,
+        time::macros::date!(2026 - 06 - 01),
+        time::macros::date!(2026 - 06 - 15),
+    );
+    let help = succeeded(&s.yrd(&["problems", "--help"]), "problems --help");
+    assert!(help.contains("escalate-overdue"), "{help}");
+
+    let said = succeeded(
+        &s.yrd(&["problems", "escalate-overdue", "--as-of", "2026-06-15"]),
+        "problems escalate-overdue",
+    );
+    assert_eq!(
+        said.trim_end(),
+        format!("escalated {late} (matter {matter}) to the coordination tier, due 2026-07-15"),
+        "exactly the overdue one moved"
+    );
+    assert!(!said.contains(&due_today), "due today is not late: {said}");
+    let moved = s
+        .runtime
+        .block_on(s.store().problem(&late))
+        .unwrap()
+        .expect("the problem");
+    assert_eq!(moved.tier, yrd_domain::Tier::Coordination);
+    assert_eq!(
+        moved.escalated_on,
+        Some(time::macros::date!(2026 - 06 - 15))
+    );
+    let stayed = s
+        .runtime
+        .block_on(s.store().problem(&due_today))
+        .unwrap()
+        .expect("the problem");
+    assert_eq!(stayed.tier, yrd_domain::Tier::Execution);
+    let history = s
+        .runtime
+        .block_on(s.store().history("problem", &late, None, 10))
+        .unwrap();
+    let actions: Vec<&str> = history.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["raise", "escalate"], "{history:?}");
+    assert!(
+        history[1]
+            .actor
+            .starts_with("cli:problems escalate-overdue:"),
+        "journalled as the command: {}",
+        history[1].actor
+    );
+    assert!(
+        history[1]
+            .after
+            .as_deref()
+            .is_some_and(|a| a.contains("\"overdue\"")),
+        "with the reason: {:?}",
+        history[1].after
+    );
+
+    // Run again the same day, nothing is late any more.
+    let said = succeeded(
+        &s.yrd(&["problems", "escalate-overdue", "--as-of", "2026-06-15"]),
+        "problems escalate-overdue again",
+    );
+    assert!(said.contains("nothing escalated"), "{said}");
+    refused(
+        &s.yrd(&["problems", "escalate-overdue", "--as-of", "2026-02-30"]),
+        "a date that does not exist",
+        &["--as-of"],
+    );
+
+    // `yrd serve` runs the same sweep as it starts, for today.
+    let long_late = raise_problem(
+        s,
+        matter,
+        time::macros::date!(2020 - 01 - 01),
+        time::macros::date!(2020 - 01 - 31),
+    );
+    let server = serve(s.dir.path(), &["--database", s.url()]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let swept = loop {
+        let problem = s
+            .runtime
+            .block_on(s.store().problem(&long_late))
+            .unwrap()
+            .expect("the problem");
+        if problem.tier != yrd_domain::Tier::Execution || Instant::now() >= deadline {
+            break problem;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    drop(server);
+    assert_eq!(swept.tier, yrd_domain::Tier::Coordination, "swept at start");
+    let history = s
+        .runtime
+        .block_on(s.store().history("problem", &long_late, None, 10))
+        .unwrap();
+    assert!(
+        history
+            .last()
+            .is_some_and(|e| e.action == "escalate" && e.actor.starts_with("cli:serve:")),
+        "journalled as the server's: {history:?}"
+    );
+    intact(&s.yrd(&["verify-history"]));
 }
 
 /// The mode bits of a file's permissions.

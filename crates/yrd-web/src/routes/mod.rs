@@ -12,6 +12,7 @@ pub(crate) mod jurisdictions;
 pub(crate) mod matters;
 pub(crate) mod meetings;
 pub(crate) mod plans;
+pub(crate) mod problems;
 pub(crate) mod publication;
 mod reminders;
 pub(crate) mod reports;
@@ -63,6 +64,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::return_report))
         .routes(routes!(decisions::record_position))
         .routes(routes!(publication::set_publication))
+        .routes(routes!(problems::raise_problem))
+        .routes(routes!(problems::list_problems))
+        .routes(routes!(problems::get_problem))
+        .routes(routes!(problems::escalate_problem))
+        .routes(routes!(problems::resolve_problem))
         .routes(routes!(history::get_history))
         .routes(routes!(accounts::get_me))
         .routes(routes!(accounts::list_users, accounts::create_user))

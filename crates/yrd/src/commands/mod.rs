@@ -4,6 +4,7 @@ mod export;
 mod import;
 pub mod key;
 mod migrate;
+pub mod problems;
 mod serve;
 pub mod token;
 pub mod user;
@@ -113,6 +114,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User(command) => user::run(&database, command).await,
         Command::Token(command) => token::run(&database, command).await,
         Command::Key(command) => key::run(&database, command).await,
+        Command::Problems(command) => problems::run(&database, command).await,
         Command::VerifyHistory => verify::run(&database).await,
     }
 }

@@ -49,6 +49,8 @@ pub async fn run(
             database_flag(database)
         );
     }
+    // Problems unresolved past their due date escalate by themselves: now, then daily.
+    let sweep = super::problems::spawn_daily_sweep(store.clone());
     yrd_web::serve(
         listener,
         yrd_web::AppState::new(store.clone()).with_keys(keys),
@@ -56,6 +58,7 @@ pub async fn run(
     )
     .await
     .context("serving")?;
+    sweep.abort();
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }
