@@ -209,7 +209,9 @@ pub async fn agreement_list(
         },
     )
     .await?
-    .items;
+    .into_iter()
+    .map(|d| d.agreement)
+    .collect();
     let members = member_jurisdictions(&state, lang).await?;
     let party = party.map(|code| {
         let name = members

@@ -133,6 +133,12 @@ pub struct AgreementList {
     pub items: Vec<AgreementResponse>,
 }
 
+/// Agreements, newest signature first, each as `GET /api/v1/agreements/{key}` shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgreementDetailList {
+    pub items: Vec<AgreementDetail>,
+}
+
 /// Filters of the agreement list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -299,7 +305,7 @@ pub(crate) async fn visible(
     principal: &Principal,
     lang: Lang,
     query: &AgreementListQuery,
-) -> Result<AgreementList, ApiError> {
+) -> Result<Vec<AgreementDetail>, ApiError> {
     let mut parse = Parse::default();
     let party = parse.opt("party", query.party.as_deref(), extract::code);
     parse.finish()?;
@@ -312,8 +318,10 @@ pub(crate) async fn visible(
         .agreement_records(&filter, today(), &principal.draft_visibility())
         .await?;
     let names = Names::load(store, lang).await?;
-    let items = found.iter().map(|a| agreement(a, &names, lang)).collect();
-    Ok(AgreementList { items })
+    Ok(found
+        .iter()
+        .map(|a| agreement_detail(a, &names, lang))
+        .collect())
 }
 
 /// The agreements as the public sees them (no drafts): for open data and the feed.
@@ -322,28 +330,32 @@ pub async fn list_agreements(
     Language(lang): Language,
     Query(query): Query<AgreementListQuery>,
 ) -> Result<Localized<AgreementList>, ApiError> {
-    let list = visible(&state, &Principal::default(), lang, &query).await?;
-    Ok(Localized::new(lang, list))
+    let items = visible(&state, &Principal::default(), lang, &query)
+        .await?
+        .into_iter()
+        .map(|d| d.agreement)
+        .collect();
+    Ok(Localized::new(lang, AgreementList { items }))
 }
 
-/// Lists agreements with their state, parties and signatures; drafts only for the office and
-/// auditors.
+/// Lists agreements, each as its own GET shows it (state, text, parties, signatures,
+/// obligations); drafts only for the office and auditors.
 #[utoipa::path(
     get,
     path = "/api/v1/agreements",
     operation_id = "list_agreements",
     tag = "agreements",
     params(AgreementListQuery),
-    responses((status = 200, description = "The agreements", body = AgreementList))
+    responses((status = 200, description = "The agreements", body = AgreementDetailList))
 )]
 pub async fn list_visible_agreements(
     State(state): State<AppState>,
     principal: Principal,
     Language(lang): Language,
     Query(query): Query<AgreementListQuery>,
-) -> Result<Localized<AgreementList>, ApiError> {
-    let list = visible(&state, &principal, lang, &query).await?;
-    Ok(Localized::new(lang, list))
+) -> Result<Localized<AgreementDetailList>, ApiError> {
+    let items = visible(&state, &principal, lang, &query).await?;
+    Ok(Localized::new(lang, AgreementDetailList { items }))
 }
 
 /// One agreement as `principal` may see it, and its version.
