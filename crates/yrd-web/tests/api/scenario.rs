@@ -337,7 +337,7 @@ async fn a_year_of_the_mechanism(app: TestApp) -> Result<(), Failed> {
                 "PUT",
                 &format!("/api/v1/decisions/{adopt_key}/positions/{code}"),
                 position(stance),
-                200,
+                204,
             )
             .await?;
     }
@@ -355,7 +355,7 @@ async fn a_year_of_the_mechanism(app: TestApp) -> Result<(), Failed> {
             "PUT",
             &format!("/api/v1/decisions/{adopt_key}/positions/{AH}"),
             position("consent"),
-            200,
+            204,
         )
         .await?;
     for (coordinator, code) in [
@@ -370,7 +370,7 @@ async fn a_year_of_the_mechanism(app: TestApp) -> Result<(), Failed> {
                 "PUT",
                 &format!("/api/v1/decisions/{next_host_key}/positions/{code}"),
                 position("consent"),
-                200,
+                204,
             )
             .await?;
     }
@@ -619,8 +619,8 @@ async fn a_year_of_the_mechanism(app: TestApp) -> Result<(), Failed> {
     );
     ensure_eq!(
         plan["rollup"]["total"]["verified"]["tasks"],
-        json!(7),
-        "seven tasks in all"
+        json!(8),
+        "eight tasks in all"
     );
 
     // --- A problem climbs from the office to the joint meeting and is resolved there. ---
@@ -737,7 +737,7 @@ async fn a_year_of_the_mechanism(app: TestApp) -> Result<(), Failed> {
     ensure_eq!(
         report_history,
         vec![
-            ("submit".to_owned(), js_officer.actor()),
+            ("create".to_owned(), js_officer.actor()),
             ("approve".to_owned(), js_coord.actor()),
             ("verify".to_owned(), office.actor()),
         ],
@@ -779,13 +779,158 @@ async fn a_year_of_the_mechanism(app: TestApp) -> Result<(), Failed> {
 }
 
 /// The office drafts a three-party agreement and opens it; Shanghai, Jiangsu and Zhejiang
-/// sign the exact text; it comes into force with the last signature.
+/// sign the exact text with their members' keys; it comes into force with the last signature,
+/// and its obligation becomes a matter of the year's plan.
 async fn scenario_agreement(
     app: &TestApp,
     office: &Person,
     signers: [&Person; 3],
     auditor: &Person,
 ) -> Result<(), Failed> {
-    let _ = (app, office, signers, auditor);
-    Err(Failed::from("written once the agreements API lands"))
+    let author = Author::Command {
+        command: "key-generate".into(),
+        os_user: "api-tests".into(),
+    };
+    for code in [SH, JS, ZJ] {
+        app.store
+            .generate_member_key(
+                &author,
+                code.parse().map_err(|e| fail("a member code", e))?,
+                &app.keys,
+                false,
+            )
+            .await
+            .map_err(|e| fail(&format!("a key for {code}"), e))?;
+    }
+    let key = "g60-joint-lab-agreement-2026";
+    let drafted = office
+        .expect(
+            app,
+            "POST",
+            "/api/v1/agreements",
+            json!({
+                "key": key,
+                "title": text("共建长三角联合实验室合作协议", "Agreement on a joint YRD laboratory"),
+                "text": text("第一条 三方共建联合实验室。第二条 每年报告进展。", "Art. 1 The three parties build a joint laboratory. Art. 2 Progress is reported yearly."),
+                "parties": [{"member": SH}, {"member": JS}, {"member": ZJ}],
+                "expires_on": "2030-12-31",
+            }),
+            201,
+        )
+        .await?;
+    ensure_eq!(
+        drafted["state"],
+        json!("draft"),
+        "a new agreement is a draft"
+    );
+    // Nobody but the office sees a draft.
+    let hidden = signers[0]
+        .send(app, "GET", &format!("/api/v1/agreements/{key}"), None, None)
+        .await?;
+    ensure_eq!(
+        hidden.status,
+        404,
+        "a draft agreement is hidden from the parties"
+    );
+    office
+        .expect(
+            app,
+            "POST",
+            &format!("/api/v1/agreements/{key}/open"),
+            json!({}),
+            200,
+        )
+        .await?;
+    let opened = signers[0]
+        .get(app, &format!("/api/v1/agreements/{key}"))
+        .await?;
+    ensure_eq!(opened["state"], json!("open"), "open for signature");
+    let hash = opened["text_hash"]
+        .as_str()
+        .ok_or("the open agreement shows its text's hash")?
+        .to_owned();
+    // Jiangsu's coordinator cannot sign for Zhejiang.
+    signers[1]
+        .expect(
+            app,
+            "POST",
+            &format!("/api/v1/agreements/{key}/signatures/{ZJ}"),
+            json!({"text_hash": hash}),
+            403,
+        )
+        .await?;
+    for (i, (signer, code)) in signers.iter().zip([SH, JS, ZJ]).enumerate() {
+        let signed = signer
+            .expect(
+                app,
+                "POST",
+                &format!("/api/v1/agreements/{key}/signatures/{code}"),
+                json!({"text_hash": hash}),
+                201,
+            )
+            .await?;
+        let expected = if i < 2 { "open" } else { "in_force" };
+        ensure_eq!(signed["state"], json!(expected), "after {code}'s signature");
+    }
+    let in_force = auditor
+        .get(app, &format!("/api/v1/agreements/{key}"))
+        .await?;
+    let signatures = in_force["signatures"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    ensure_eq!(signatures.len(), 3, "three signatures");
+    ensure!(
+        signatures
+            .iter()
+            .all(|s| s["valid"] == true && s["current"] == true && s["text_hash"] == hash.as_str()),
+        "every signature verifies over the text in force: {signatures:?}"
+    );
+    ensure!(
+        in_force["in_force_on"].as_str().is_some(),
+        "the date it came into force: {in_force}"
+    );
+    // Its obligation becomes a matter of the year's plan.
+    office
+        .expect(
+            app,
+            "POST",
+            &format!("/api/v1/plans/{PLAN}/matters"),
+            json!({
+                "key": "wp2026-joint-lab-reporting",
+                "area": "sci-tech",
+                "title": text("联合实验室年度进展报告", "Yearly progress report of the joint laboratory"),
+                "lead": [SH],
+                "participants": [JS, ZJ],
+                "due_date": "2026-12-31",
+                "agreements": [key],
+                "published": true,
+            }),
+            201,
+        )
+        .await?;
+    let with_obligation = auditor
+        .get(app, &format!("/api/v1/agreements/{key}"))
+        .await?;
+    ensure_eq!(
+        with_obligation["obligations"][0]["key"],
+        json!("wp2026-joint-lab-reporting"),
+        "the obligation is a matter"
+    );
+    let agreement_history = history(app, auditor, &format!("agreement/{key}")).await?;
+    let mut expected = vec![
+        ("create".to_owned(), office.actor()),
+        ("open".to_owned(), office.actor()),
+    ];
+    for signer in signers {
+        expected.push(("sign".to_owned(), signer.actor()));
+    }
+    ensure!(
+        expected.iter().all(|e| agreement_history.contains(e))
+            && agreement_history
+                .iter()
+                .any(|(a, _)| a == "enter_into_force"),
+        "the agreement's history {agreement_history:?} has {expected:?} and its entry into force"
+    );
+    Ok(())
 }
