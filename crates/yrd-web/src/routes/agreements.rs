@@ -207,7 +207,7 @@ fn today() -> Date {
 }
 
 /// How the policy sees an agreement; `party` when the action concerns that party.
-fn target(access: &AgreementAccess, party: Option<AdminCode>) -> Target<'static> {
+pub(crate) fn target(access: &AgreementAccess, party: Option<AdminCode>) -> Target<'static> {
     Target::Agreement {
         publication: Publication {
             published: access.published(),

@@ -169,6 +169,14 @@ async fn authorize(
                 assignments: &user.assignments,
             })
         }
+        "problem" => {
+            let access = store.problem_access(key).await?.ok_or_else(missing)?;
+            check(&crate::routes::problems::problem_target(&access))
+        }
+        "agreement" => {
+            let access = store.agreement_access(key).await?.ok_or_else(missing)?;
+            check(&crate::routes::agreements::target(&access, None))
+        }
         // Every other kind is public by nature; its history still needs a signed-in reader.
         _ => check(&Target::Open),
     }

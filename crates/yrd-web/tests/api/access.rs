@@ -378,6 +378,29 @@ const MATRIX: &[Row] = &[
         None,
         DRAFT_SEEN,
     ),
+    // A problem's and an agreement's history follow their record: a problem on a draft matter
+    // and a draft agreement are hidden from those who may not see them.
+    row(
+        "GET",
+        "/api/v1/history",
+        "/api/v1/history?record=problem/mx-open",
+        None,
+        SIGNED_IN_200,
+    ),
+    row(
+        "GET",
+        "/api/v1/history",
+        "/api/v1/history?record=problem/mx-draft",
+        None,
+        DRAFT_SEEN,
+    ),
+    row(
+        "GET",
+        "/api/v1/history",
+        "/api/v1/history?record=agreement/agr-draft-anonymous",
+        None,
+        [404, 404, 404, 200, 404, 404, 404, 404, 200],
+    ),
     row(
         "GET",
         "/api/v1/history",
