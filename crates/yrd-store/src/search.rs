@@ -91,6 +91,11 @@ impl Store {
                 "plan" if *drafts != DraftVisibility::All => {
                     conditions.add("published = ?", vec![true.into()]);
                 }
+                // Draft agreements are seen by those who see every draft: the office and
+                // auditors, as the policy's rule for a draft without a responsible body says.
+                "agreement" if *drafts != DraftVisibility::All => {
+                    conditions.add("state <> ?", vec!["draft".into()]);
+                }
                 _ => {}
             }
             let rows: Vec<HitRow> = self

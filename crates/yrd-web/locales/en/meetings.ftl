@@ -50,3 +50,8 @@ meeting-position-for = Position of { $member }
 meeting-comment-zh = Comment (Chinese)
 meeting-comment-en = Comment (English)
 meeting-submit-position = Record the position
+
+meeting-agenda-problems = Problems before this meeting
+meeting-agenda-problems-note = These problems have climbed to this meeting's tier and await its resolution.
+problem-raised-on-label = raised
+problem-escalated-on-label = escalated

@@ -50,3 +50,8 @@ meeting-position-for = { $member }的立场
 meeting-comment-zh = 意见（中文）
 meeting-comment-en = 意见（英文）
 meeting-submit-position = 记录立场
+
+meeting-agenda-problems = 提交本次会议的问题
+meeting-agenda-problems-note = 以下问题已逐级上报至本会议所在层级，尚待解决。
+problem-raised-on-label = 提出于
+problem-escalated-on-label = 上报于

@@ -210,20 +210,21 @@ pub async fn page(
     let heatmap = progress_heatmap(&chrome, &members, &rows);
     let (map, places) = map_of_members(&state, &chrome).await?;
 
+    // The latest meeting held: scheduled ones have taken no decisions yet.
     let meeting = meetings::list_meetings(
         State(state.clone()),
         Language(lang),
         Query(MeetingListQuery { body: None }),
         Query(PageQuery {
             cursor: None,
-            limit: Some("1".into()),
+            limit: Some("20".into()),
         }),
     )
     .await?
     .body
     .items
     .into_iter()
-    .next();
+    .find(|m| m.state == meetings::MeetingState::Closed);
 
     let overdue = super::matters_where(
         &state,

@@ -58,10 +58,7 @@ pub async fn search(
         .into_iter()
         .map(|hit| Hit {
             kind: hit.kind,
-            href: match hit.kind {
-                "agreement" => chrome.href(&format!("/agreements#{}", hit.key)),
-                kind => chrome.href(&format!("/{kind}s/{}", hit.key)),
-            },
+            href: chrome.href(&format!("/{}s/{}", hit.kind, hit.key)),
             title: text(&hit.title, lang),
         })
         .collect();

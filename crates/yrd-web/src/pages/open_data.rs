@@ -266,14 +266,19 @@ fn atom_date(date: &str) -> String {
     format!("{year}-{month}-{day}T00:00:00Z")
 }
 
-/// `/{lang}/feed.atom`: the decisions of every meeting and every agreement, newest first.
+/// `/{lang}/feed.atom`: the decisions of every closed meeting and every agreement the public
+/// sees, newest first.
 pub async fn feed(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
 ) -> Result<Response, ApiError> {
     let origin = "tag:yrd,2024:";
     let mut entries: Vec<(String, String, String, String)> = Vec::new();
+    // Decisions are news once taken: a scheduled meeting's items are still proposals.
     for m in super::meetings::all_meetings(&state, lang).await? {
+        if m.state != crate::routes::meetings::MeetingState::Closed {
+            continue;
+        }
         for d in &m.decisions {
             entries.push((
                 atom_date(&m.start),
@@ -296,7 +301,7 @@ pub async fn feed(
             atom_date(a.signed_on.as_deref().unwrap_or("1970")),
             format!("{origin}agreement:{}", a.key),
             a.title.clone(),
-            format!("/{}/agreements#{}", lang.code(), a.key),
+            format!("/{}/agreements/{}", lang.code(), a.key),
         ));
     }
     entries.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));

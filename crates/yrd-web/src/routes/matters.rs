@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
-use yrd_domain::access::Action;
+use yrd_domain::access::{Action, decide};
 use yrd_domain::rules::matter::milestone_done;
 use yrd_domain::{AdminCode, Lang, Plan, Text};
 use yrd_store::{
@@ -449,11 +449,20 @@ pub(crate) async fn matter_detail(
     } else {
         store.indicators().await?
     };
-    let agreements = if m.agreements.is_empty() {
-        Vec::new()
-    } else {
-        store.agreements(None).await?
-    };
+    // The agreements whose obligation this is, each only if the reader may see it (a matter
+    // can be linked to an agreement still in draft).
+    let mut agreements = Vec::new();
+    for agreement in &m.agreements {
+        let Some(access) = store.agreement_access(agreement).await? else {
+            continue;
+        };
+        let target = crate::routes::agreements::target(&access, None);
+        if decide(principal.actor().as_ref(), Action::Read, &target).is_allowed()
+            && let Some(found) = store.agreement(agreement).await?
+        {
+            agreements.push(found);
+        }
+    }
     let owner: HashMap<&str, _> = detail
         .state
         .tasks
@@ -486,15 +495,11 @@ pub(crate) async fn matter_detail(
                     .map_or_else(|| k.clone(), |i| text(&i.name, lang)),
             })
             .collect(),
-        agreements: m
-            .agreements
+        agreements: agreements
             .iter()
-            .map(|k| KeyRef {
-                key: k.clone(),
-                name: agreements
-                    .iter()
-                    .find(|a| &a.key == k)
-                    .map_or_else(|| k.clone(), |a| text(&a.title, lang)),
+            .map(|a| KeyRef {
+                key: a.key.clone(),
+                name: text(&a.title, lang),
             })
             .collect(),
         problems: detail

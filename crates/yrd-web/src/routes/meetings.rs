@@ -24,7 +24,7 @@ use yrd_store::{
 
 use crate::AppState;
 use crate::auth::Principal;
-use crate::dto::{DecisionStatus, JurisdictionRef, Names, Stance, opt_text, text, texts};
+use crate::dto::{DecisionStatus, JurisdictionRef, KeyRef, Names, Stance, opt_text, text, texts};
 use crate::error::{ApiError, FieldError, ProblemResponse};
 use crate::extract::{self, JsonBody, Language, PageQuery, Parse, Path, Query, encode_cursor};
 use crate::response::{Localized, if_match_version, required_if_match, versioned_response};
@@ -92,6 +92,10 @@ pub struct MeetingResponse {
     pub outcomes: Vec<String>,
     /// Outcomes that need the members' consent, in order.
     pub decisions: Vec<DecisionResponse>,
+    /// For a scheduled meeting, in `GET /api/v1/meetings/{key}`: the open problems that have
+    /// climbed to its body's tier, oldest first, for the meeting to take up (a symposium takes
+    /// up what reached the decision tier). Empty once closed, and in lists.
+    pub problems: Vec<AgendaProblem>,
     /// The day it was closed in yrd; `null` while scheduled, and for meetings of the public
     /// record.
     #[schema(format = Date)]
@@ -100,6 +104,21 @@ pub struct MeetingResponse {
     /// send it back in `If-Match`.
     pub version: i64,
     pub source: String,
+}
+
+/// An open problem on a meeting's agenda.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgendaProblem {
+    pub key: String,
+    pub title: String,
+    pub matter: KeyRef,
+    #[schema(format = Date)]
+    pub raised_on: String,
+    /// When it reached the tier (its latest escalation).
+    #[schema(format = Date)]
+    pub escalated_on: Option<String>,
+    #[schema(format = Date)]
+    pub due_date: Option<String>,
 }
 
 /// A document attached to a meeting.
@@ -430,6 +449,7 @@ fn meeting(m: &MeetingWithDecisions, names: &Names, lang: Lang) -> MeetingRespon
                 )
             })
             .collect(),
+        problems: Vec::new(),
         closed_on: record.closed_on.map(crate::dto::date),
         version: record.version,
         source: meeting.source.clone(),
@@ -448,7 +468,34 @@ pub(crate) async fn meeting_response(
         .await?
         .ok_or_else(|| ApiError::not_found("meeting", key))?;
     let names = Names::load(store, lang).await?;
-    Ok((meeting(&found, &names, lang), found.record.version))
+    let mut response = meeting(&found, &names, lang);
+    if found.record.state == yrd_store::MeetingState::Scheduled {
+        let tier = store
+            .bodies()
+            .await?
+            .into_iter()
+            .find(|b| b.body.key == found.meeting.body)
+            .map(|b| b.body.tier);
+        if let Some(tier) = tier {
+            response.problems = store
+                .open_problems_at(tier)
+                .await?
+                .into_iter()
+                .map(|p| AgendaProblem {
+                    key: p.key,
+                    title: text(&p.title, lang),
+                    matter: KeyRef {
+                        key: p.matter,
+                        name: text(&p.matter_title, lang),
+                    },
+                    raised_on: crate::dto::date(p.raised_on),
+                    escalated_on: p.escalated_on.map(crate::dto::date),
+                    due_date: p.due.map(crate::dto::date),
+                })
+                .collect();
+        }
+    }
+    Ok((response, found.record.version))
 }
 
 /// The key in a path, or 400 naming `key`.

@@ -25,6 +25,7 @@ crate::cases!(
     signing_needs_the_members_active_key_and_its_file,
     an_agreement_in_force_past_its_expiry_has_expired,
     the_pages_forms_draft_open_sign_reword_and_end_an_agreement,
+    a_draft_agreement_is_found_only_by_those_who_see_drafts,
 );
 
 fn setup_author() -> Author {
@@ -1473,4 +1474,42 @@ pub async fn setup(app: &TestApp) -> Result<Vec<(&'static str, String)>, Failed>
         ),
         ("{agr-form-version}", "2".to_owned()),
     ])
+}
+
+/// Search follows the policy for drafts: a draft agreement's title is found by the office,
+/// not by the public or its parties, until it is opened.
+async fn a_draft_agreement_is_found_only_by_those_who_see_drafts(
+    app: TestApp,
+) -> Result<(), Failed> {
+    let app = &app;
+    matrix_agreement(app, "agr-searched", false).await?;
+    let office = person(app, "office", &[(Role::OfficeStaff, Scope::Region)]).await?;
+    let js = person(app, "js", &coordinator(JS)).await?;
+    let search = "/en/search?q=Matrix%20agreement";
+    let found = |page: &str| page.contains("/agreements/agr-searched");
+    let anonymous = page(app, None, search).await?;
+    ensure!(!found(&anonymous), "the public does not find a draft");
+    let headers: Vec<(&str, &str)> = office
+        .headers
+        .iter()
+        .map(|(n, v)| (*n, v.as_str()))
+        .collect();
+    let as_office = app.get_with(search, &headers).await?;
+    ensure!(
+        found(&String::from_utf8_lossy(&as_office.body)),
+        "the office finds its draft"
+    );
+    let headers: Vec<(&str, &str)> = js.headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let as_party = app.get_with(search, &headers).await?;
+    ensure!(
+        !found(&String::from_utf8_lossy(&as_party.body)),
+        "a party does not find the draft before it is opened"
+    );
+    app.store
+        .open_agreement(&setup_author(), "agr-searched", None)
+        .await
+        .map_err(|e| fail("opening", e))?;
+    let anonymous = page(app, None, search).await?;
+    ensure!(found(&anonymous), "once open, everyone finds it");
+    Ok(())
 }

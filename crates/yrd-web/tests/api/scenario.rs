@@ -663,6 +663,36 @@ async fn a_year_of_the_mechanism(app: TestApp) -> Result<(), Failed> {
             .any(|p| p["key"] == problem_key.as_str() && p["age_days"] == 45)),
         "the open coordination-tier list shows the problem, 45 days old: {open}"
     );
+    // The joint meeting's next session has it on its agenda.
+    let joint = joint_secretary
+        .expect(
+            app,
+            "POST",
+            "/api/v1/meetings",
+            json!({
+                "body": JOINT_MEETING,
+                "title": text("2026年长三角地区合作与发展联席会议", "2026 Joint Meeting on YRD Cooperation and Development"),
+                "start_date": "2026-09-10",
+            }),
+            201,
+        )
+        .await?;
+    let joint_key = key_of(&joint);
+    let agenda = office
+        .get(app, &format!("/api/v1/meetings/{joint_key}"))
+        .await?;
+    ensure!(
+        agenda["problems"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p["key"] == problem_key.as_str())),
+        "the joint meeting's agenda takes up the problem: {}",
+        agenda["problems"]
+    );
+    let page = app.get(&format!("/zh/meetings/{joint_key}")).await?;
+    ensure!(
+        String::from_utf8_lossy(&page.body).contains("联合实验室用地指标未落实"),
+        "the meeting's page lists the problem before it"
+    );
     // Once it sits with the joint meeting, the office cannot settle it; the joint meeting does.
     office
         .expect(
@@ -691,6 +721,14 @@ async fn a_year_of_the_mechanism(app: TestApp) -> Result<(), Failed> {
         resolved["resolved_on"],
         json!("2026-09-10"),
         "resolution date"
+    );
+    let agenda = office
+        .get(app, &format!("/api/v1/meetings/{joint_key}"))
+        .await?;
+    ensure_eq!(
+        agenda["problems"],
+        json!([]),
+        "a resolved problem leaves the agenda"
     );
 
     // --- A three-party agreement is signed and comes into force. ---
