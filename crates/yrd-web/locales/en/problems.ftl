@@ -60,3 +60,4 @@ problem-description-en = Description (English)
 problem-task-none = The matter as a whole
 problem-new-submit = Raise the problem
 problem-new-session = Sign in with the sign-in form to raise a problem here.
+nav-problems = Problems

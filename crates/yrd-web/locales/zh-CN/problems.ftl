@@ -60,3 +60,4 @@ problem-description-en = 说明（英文）
 problem-task-none = 整个事项
 problem-new-submit = 提交问题
 problem-new-session = 请通过登录页面登录后在此提出问题。
+nav-problems = 问题

@@ -8,9 +8,6 @@
 //! page; a failure is shown on a page of its own, with the reasons and a way back, and the
 //! status the API would give.
 
-// Until every part of the mechanism has its forms, some of these helpers have no caller yet.
-#![allow(dead_code)]
-
 use askama::Template;
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
@@ -33,11 +30,6 @@ pub struct PageForm {
 }
 
 impl PageForm {
-    /// The layout around a failure page.
-    pub fn chrome(&self, uri: &axum::http::Uri) -> Chrome {
-        Chrome::new(self.lang, uri, &self.principal)
-    }
-
     /// The outcome of the form: 303 to `/{lang}{path}` on success, the failure page otherwise.
     pub fn finish(&self, outcome: Result<String, ApiError>) -> Response {
         match outcome {
@@ -216,23 +208,6 @@ impl FormFields {
                 format!("must be between {} and {}", range.start(), range.end()),
             ))
         }
-    }
-}
-
-/// Collects the field errors of a form: Ok with every value, or 422 naming each bad field.
-pub fn check<T>(results: Vec<Result<T, FieldError>>) -> Result<Vec<T>, ApiError> {
-    let mut values = Vec::new();
-    let mut errors = Vec::new();
-    for result in results {
-        match result {
-            Ok(v) => values.push(v),
-            Err(e) => errors.push(e),
-        }
-    }
-    if errors.is_empty() {
-        Ok(values)
-    } else {
-        Err(ApiError::Unprocessable(errors))
     }
 }
 

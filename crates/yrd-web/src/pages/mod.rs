@@ -345,7 +345,6 @@ impl Chrome {
     /// The path after the language prefix, for the sign-in form's `next`.
     /// The session's CSRF token, which every form on a page carries as its `csrf` field; None
     /// for visitors who are not signed in with a session.
-    #[allow(dead_code)]
     pub fn csrf(&self) -> Option<&str> {
         self.user.as_ref().and_then(|(_, csrf)| csrf.as_deref())
     }
