@@ -17,12 +17,13 @@ pub(crate) enum Kind {
     Report,
     Problem,
     Agreement,
+    MemberKey,
     Indicator,
     Observation,
 }
 
 /// The files of a dataset, in the order they are read and written.
-pub(crate) const FILES: [&str; 13] = [
+pub(crate) const FILES: [&str; 14] = [
     "jurisdictions.csv",
     "zones.toml",
     "bodies.toml",
@@ -34,12 +35,13 @@ pub(crate) const FILES: [&str; 13] = [
     "reports.csv",
     "problems.csv",
     "agreements.toml",
+    "member_keys.csv",
     "indicators.toml",
     "observations.csv",
 ];
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 14] = [
+    pub(crate) const ALL: [Kind; 15] = [
         Kind::Jurisdiction,
         Kind::Zone,
         Kind::Body,
@@ -52,6 +54,7 @@ impl Kind {
         Kind::Report,
         Kind::Problem,
         Kind::Agreement,
+        Kind::MemberKey,
         Kind::Indicator,
         Kind::Observation,
     ];
@@ -69,6 +72,7 @@ impl Kind {
             Kind::Report => "reports.csv",
             Kind::Problem => "problems.csv",
             Kind::Agreement => "agreements.toml",
+            Kind::MemberKey => "member_keys.csv",
             Kind::Indicator => "indicators.toml",
             Kind::Observation => "observations.csv",
         }

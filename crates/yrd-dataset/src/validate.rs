@@ -1,5 +1,9 @@
 //! The rules a dataset must satisfy as a whole: valid and unique keys, required texts and
-//! sources, ranges, dates in order, and every reference resolving within the dataset.
+//! sources, ranges, dates in order, every reference resolving within the dataset, and the
+//! mechanism's states consistent the way the store keeps them (a decision has an outcome only
+//! once its meeting closed, a sub-task hangs under a task of its own matter and member, a
+//! signature binds a known key of its party, an agreement's hash is its text's). A rule here
+//! never refuses a state the store can reach, or `yrd export` could not write it.
 //!
 //! The rules look only at the domain records, so that they apply alike to a dataset read from
 //! files (where [`crate::read_dir`] places each finding on its line) and to one built in code
@@ -9,8 +13,11 @@
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use yrd_domain::{
-    AdminCode, Dataset, DecisionSubject, Indicator, Jurisdiction, PartialDate, Scope, Text, Value,
+    AdminCode, AgreementState, Dataset, DecisionSubject, Indicator, Jurisdiction, MeetingState,
+    MemberKey, PartialDate, ReportState, Scope, Text, Tier, Value, agreement_text_hash,
     is_valid_key,
 };
 
@@ -98,6 +105,7 @@ fn record_name(ds: &Dataset, kind: Kind, index: usize) -> String {
         Kind::Report => ds.reports[index].key.clone(),
         Kind::Problem => ds.problems[index].key.clone(),
         Kind::Agreement => ds.agreements[index].key.clone(),
+        Kind::MemberKey => ds.member_keys[index].id.clone(),
         Kind::Indicator => ds.indicators[index].key.clone(),
         Kind::Observation => ds.observations[index].key.clone(),
     };
@@ -115,10 +123,12 @@ struct Index<'a> {
     zones: HashMap<&'a str, &'a yrd_domain::Zone>,
     bodies: HashMap<&'a str, &'a yrd_domain::Body>,
     meetings: HashMap<&'a str, &'a yrd_domain::Meeting>,
+    decisions: HashMap<&'a str, &'a yrd_domain::Decision>,
     plans: HashMap<&'a str, &'a yrd_domain::Plan>,
     matters: HashMap<&'a str, &'a yrd_domain::Matter>,
     tasks: HashMap<&'a str, &'a yrd_domain::Task>,
     agreements: HashMap<&'a str, &'a yrd_domain::Agreement>,
+    member_keys: HashMap<&'a str, &'a MemberKey>,
     indicators: HashMap<&'a str, &'a Indicator>,
 }
 
@@ -227,6 +237,46 @@ impl Report<'_> {
         }
     }
 
+    /// A URL a person can follow: http(s), without spaces.
+    fn url(&mut self, at: At, field: &str, url: &str) {
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"));
+        if !rest.is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace)) {
+            self.add(
+                at,
+                field,
+                format!("{url:?} is not a URL (http:// or https://)"),
+            );
+        }
+    }
+
+    /// `digits` lowercase hex digits, as yrd writes hashes, keys and signatures.
+    fn hex(&mut self, at: At, field: &str, value: &str, digits: usize) {
+        let hex = value.len() == digits
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !hex {
+            self.add(
+                at,
+                field,
+                format!("{value:?} is not {digits} lowercase hex digits"),
+            );
+        }
+    }
+
+    /// A moment as yrd records one: RFC 3339 (`2025-06-05T08:30:00Z`).
+    fn moment(&mut self, at: At, field: &str, value: &str) {
+        if OffsetDateTime::parse(value, &Rfc3339).is_err() {
+            self.add(
+                at,
+                field,
+                format!("{value:?} is not an RFC 3339 time such as \"2025-06-05T08:30:00Z\""),
+            );
+        }
+    }
+
     /// A list of references to records of kind `target`: each known, none twice.
     fn references<T>(
         &mut self,
@@ -306,6 +356,7 @@ fn noun(kind: Kind) -> &'static str {
         Kind::Report => "report",
         Kind::Problem => "problem",
         Kind::Agreement => "agreement",
+        Kind::MemberKey => "member key",
         Kind::Indicator => "indicator",
         Kind::Observation => "observation",
     }
@@ -369,13 +420,14 @@ pub(crate) fn check(ds: &Dataset, broken: &Broken) -> Vec<Issue> {
     idx.bodies = index(&mut r, Kind::Body, &ds.bodies, |b| &b.key);
     index(&mut r, Kind::Seat, &ds.seats, |s| &s.key);
     idx.meetings = index(&mut r, Kind::Meeting, &ds.meetings, |m| &m.key);
-    index(&mut r, Kind::Decision, &ds.decisions, |d| &d.key);
+    idx.decisions = index(&mut r, Kind::Decision, &ds.decisions, |d| &d.key);
     idx.plans = index(&mut r, Kind::Plan, &ds.plans, |p| &p.key);
     idx.matters = index(&mut r, Kind::Matter, &ds.matters, |m| &m.key);
     idx.tasks = index(&mut r, Kind::Task, &ds.tasks, |t| &t.key);
     index(&mut r, Kind::Report, &ds.reports, |p| &p.key);
     index(&mut r, Kind::Problem, &ds.problems, |p| &p.key);
     idx.agreements = index(&mut r, Kind::Agreement, &ds.agreements, |a| &a.key);
+    idx.member_keys = member_key_index(&mut r, &ds.member_keys);
     idx.indicators = index(&mut r, Kind::Indicator, &ds.indicators, |i| &i.key);
     index(&mut r, Kind::Observation, &ds.observations, |o| &o.key);
 
@@ -384,8 +436,29 @@ pub(crate) fn check(ds: &Dataset, broken: &Broken) -> Vec<Issue> {
     meetings(&mut r, &idx, ds);
     plans(&mut r, &idx, ds);
     work(&mut r, &idx, ds);
+    agreements(&mut r, &idx, ds);
+    member_keys(&mut r, &idx, ds);
     indicators(&mut r, &idx, ds);
     r.issues
+}
+
+/// Indexes member keys by id, reporting ids that are not key ids and ids used twice.
+fn member_key_index<'a>(
+    r: &mut Report<'_>,
+    keys: &'a [MemberKey],
+) -> HashMap<&'a str, &'a MemberKey> {
+    let mut map = HashMap::with_capacity(keys.len());
+    for (i, key) in keys.iter().enumerate() {
+        let at = At(Kind::MemberKey, i);
+        r.hex(at, "id", &key.id, 16);
+        match map.entry(key.id.as_str()) {
+            Entry::Occupied(_) => r.add(at, "id", format!("duplicate id {:?}", key.id)),
+            Entry::Vacant(slot) => {
+                slot.insert(key);
+            }
+        }
+    }
+    map
 }
 
 fn jurisdictions(r: &mut Report<'_>, idx: &Index<'_>, ds: &Dataset) {
@@ -462,6 +535,33 @@ fn meetings(r: &mut Report<'_>, idx: &Index<'_>, ds: &Dataset) {
         if let Some(host) = m.host {
             r.jurisdiction(at, "host", idx, host);
         }
+        if let Some(closed_on) = m.closed_on {
+            if m.state == MeetingState::Scheduled {
+                r.add(
+                    at,
+                    "closed_on",
+                    "a scheduled meeting has not closed: leave closed_on out, or make it closed",
+                );
+            }
+            r.not_before(
+                at,
+                "closed_on",
+                PartialDate::Day(closed_on),
+                "start",
+                m.start,
+            );
+        }
+        for (k, d) in m.documents.iter().enumerate() {
+            // As the store accepts a document: titled in either language.
+            if d.title.is_empty() {
+                r.add(
+                    at,
+                    format!("documents[{k}].title"),
+                    "required in at least one language",
+                );
+            }
+            r.url(at, &format!("documents[{k}].url"), &d.url);
+        }
         for (k, a) in m.attendees.iter().enumerate() {
             r.text(at, &format!("attendees[{k}].name"), &a.name);
             r.text(at, &format!("attendees[{k}].role"), &a.role);
@@ -514,6 +614,54 @@ fn meetings(r: &mut Report<'_>, idx: &Index<'_>, ds: &Dataset) {
                 r.jurisdiction(at, "subject.host", idx, *host);
             }
             DecisionSubject::Other => {}
+        }
+        let meeting = idx.meetings.get(d.meeting.as_str()).copied();
+        if d.outcome.is_some() && meeting.is_some_and(|m| m.state == MeetingState::Scheduled) {
+            r.add(
+                at,
+                "outcome",
+                format!(
+                    "meeting {:?} is scheduled: an outcome is frozen only when it closes",
+                    d.meeting
+                ),
+            );
+        }
+        if let Some(superseded) = &d.supersedes {
+            if *superseded == d.key {
+                r.add(at, "supersedes", "a decision cannot supersede itself");
+            } else if let Some(old) =
+                r.resolve(at, "supersedes", &idx.decisions, Kind::Decision, superseded)
+                && let Some(meeting) = meeting
+                && let Some(old_meeting) = idx.meetings.get(old.meeting.as_str())
+            {
+                // As the store allows it: a decision of an earlier meeting, closed, of the
+                // same body.
+                if old.meeting == d.meeting {
+                    r.add(
+                        at,
+                        "supersedes",
+                        format!("{superseded:?} is a decision of the same meeting"),
+                    );
+                } else if old_meeting.body != meeting.body {
+                    r.add(
+                        at,
+                        "supersedes",
+                        format!(
+                            "{superseded:?} is a decision of body {:?}, not {:?}",
+                            old_meeting.body, meeting.body
+                        ),
+                    );
+                } else if old_meeting.state != MeetingState::Closed {
+                    r.add(
+                        at,
+                        "supersedes",
+                        format!(
+                            "{superseded:?} belongs to meeting {:?}, which is not closed",
+                            old.meeting
+                        ),
+                    );
+                }
+            }
         }
         for (k, p) in d.positions.iter().enumerate() {
             let field = format!("positions[{k}].jurisdiction");
@@ -662,6 +810,13 @@ fn work(r: &mut Report<'_>, idx: &Index<'_>, ds: &Dataset) {
                 r.resolve(at, "body", &idx.bodies, Kind::Body, body);
             }
         }
+        if let Some(earlier) = &m.carried_from {
+            if *earlier == m.key {
+                r.add(at, "carried_from", "a matter cannot carry itself over");
+            } else {
+                r.resolve(at, "carried_from", &idx.matters, Kind::Matter, earlier);
+            }
+        }
         r.source(at, "source", &m.source);
     }
     for (i, t) in ds.tasks.iter().enumerate() {
@@ -681,6 +836,42 @@ fn work(r: &mut Report<'_>, idx: &Index<'_>, ds: &Dataset) {
                     t.jurisdiction, matter.key
                 ),
             );
+        }
+        if let Some(parent) = &t.parent {
+            if *parent == t.key {
+                r.add(at, "parent", "a task cannot be its own sub-task");
+            } else if let Some(task) = r.resolve(at, "parent", &idx.tasks, Kind::Task, parent) {
+                // As the store splits a task: under a task of the same matter and member, and
+                // one level deep.
+                if task.matter != t.matter {
+                    r.add(
+                        at,
+                        "parent",
+                        format!(
+                            "task {parent:?} belongs to matter {:?}, not {:?}",
+                            task.matter, t.matter
+                        ),
+                    );
+                } else if task.jurisdiction != t.jurisdiction {
+                    r.add(
+                        at,
+                        "parent",
+                        format!(
+                            "task {parent:?} is {}'s, not {}'s",
+                            task.jurisdiction, t.jurisdiction
+                        ),
+                    );
+                }
+                if let Some(grandparent) = &task.parent {
+                    r.add(
+                        at,
+                        "parent",
+                        format!(
+                            "task {parent:?} is itself a sub-task (of {grandparent:?}): sub-tasks are not split further"
+                        ),
+                    );
+                }
+            }
         }
         r.text(at, "unit", &t.unit);
         r.text(at, "title", &t.title);
@@ -703,16 +894,14 @@ fn work(r: &mut Report<'_>, idx: &Index<'_>, ds: &Dataset) {
         }
         r.text(at, "narrative", &p.narrative);
         for url in &p.evidence {
-            let rest = url
-                .strip_prefix("https://")
-                .or_else(|| url.strip_prefix("http://"));
-            if !rest.is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace)) {
-                r.add(
-                    at,
-                    "evidence",
-                    format!("{url:?} is not a URL (http:// or https://)"),
-                );
-            }
+            r.url(at, "evidence", url);
+        }
+        if !p.return_reason.is_empty() && p.state != ReportState::Returned {
+            r.add(
+                at,
+                "return_reason",
+                "only a returned report has the reason it was returned for",
+            );
         }
         r.source(at, "source", &p.source);
     }
@@ -738,6 +927,22 @@ fn work(r: &mut Report<'_>, idx: &Index<'_>, ds: &Dataset) {
         if let Some(due) = p.due {
             r.not_before(at, "due", PartialDate::Day(due), "raised_on", raised_on);
         }
+        if let Some(escalated_on) = p.escalated_on {
+            if p.tier == Tier::Execution {
+                r.add(
+                    at,
+                    "escalated_on",
+                    "a problem at the execution tier, where problems are raised, was never escalated",
+                );
+            }
+            r.not_before(
+                at,
+                "escalated_on",
+                PartialDate::Day(escalated_on),
+                "raised_on",
+                raised_on,
+            );
+        }
         if let Some(resolved_on) = p.resolved_on {
             r.not_before(
                 at,
@@ -746,9 +951,48 @@ fn work(r: &mut Report<'_>, idx: &Index<'_>, ds: &Dataset) {
                 "raised_on",
                 raised_on,
             );
+            if let Some(escalated_on) = p.escalated_on {
+                r.not_before(
+                    at,
+                    "resolved_on",
+                    PartialDate::Day(resolved_on),
+                    "escalated_on",
+                    PartialDate::Day(escalated_on),
+                );
+            }
+        }
+        match (p.resolved_tier, p.resolved_on) {
+            (Some(_), None) => r.add(
+                at,
+                "resolved_tier",
+                "only a resolved problem has the tier that resolved it",
+            ),
+            // The tier that holds a problem resolves it, and a resolved problem climbs no more.
+            (Some(resolved), Some(_)) if resolved != p.tier => r.add(
+                at,
+                "resolved_tier",
+                format!(
+                    "{} is not the tier that holds the problem ({})",
+                    tier_name(resolved),
+                    tier_name(p.tier)
+                ),
+            ),
+            _ => {}
         }
         r.source(at, "source", &p.source);
     }
+}
+
+fn tier_name(tier: Tier) -> &'static str {
+    match tier {
+        Tier::Decision => "decision",
+        Tier::Coordination => "coordination",
+        Tier::Execution => "execution",
+    }
+}
+
+/// Agreements, their texts and the parties' signatures.
+fn agreements(r: &mut Report<'_>, idx: &Index<'_>, ds: &Dataset) {
     for (i, a) in ds.agreements.iter().enumerate() {
         let at = At(Kind::Agreement, i);
         r.text(at, "title", &a.title);
@@ -768,7 +1012,138 @@ fn work(r: &mut Report<'_>, idx: &Index<'_>, ds: &Dataset) {
                 r.add(at, field, format!("{} is a party twice", p.jurisdiction));
             }
         }
+        let terminated = a.state == AgreementState::Terminated;
+        if terminated && a.ended_on.is_none() {
+            r.add(at, "ended_on", "required for a terminated agreement");
+        }
+        if !terminated && a.ended_on.is_some() {
+            r.add(at, "ended_on", "only a terminated agreement has ended");
+        }
+        if !terminated && !a.ended_reason.is_empty() {
+            r.add(at, "ended_reason", "only a terminated agreement has ended");
+        }
+        // A signature binds the text's hash: a hash that is not the text's would show
+        // signatures over another text as current.
+        match &a.text_hash {
+            None if !a.text.is_empty() => {
+                r.add(
+                    at,
+                    "text_hash",
+                    "required with a text: what its signatures bind",
+                );
+            }
+            Some(_) if a.text.is_empty() => {
+                r.add(
+                    at,
+                    "text_hash",
+                    "only an agreement with a text has its hash",
+                );
+            }
+            Some(hash) => {
+                r.hex(at, "text_hash", hash, 64);
+                let expected = agreement_text_hash(&a.text);
+                if *hash != expected && hash.len() == 64 {
+                    r.add(
+                        at,
+                        "text_hash",
+                        format!("{hash} is not the hash of the text, which is {expected}"),
+                    );
+                }
+            }
+            None => {}
+        }
+        if matches!(a.state, AgreementState::Draft | AgreementState::Open) && a.text.is_empty() {
+            r.add(
+                at,
+                "text",
+                "a draft or an agreement open for signature has the text its parties sign",
+            );
+        }
+        if a.state == AgreementState::Draft && !a.signatures.is_empty() {
+            r.add(
+                at,
+                "signatures",
+                "a draft is not signed: it is opened first",
+            );
+        }
+        for (k, s) in a.signatures.iter().enumerate() {
+            let field = |name: &str| format!("signatures[{k}].{name}");
+            if !a.parties.iter().any(|p| p.jurisdiction == s.jurisdiction) {
+                r.add(
+                    at,
+                    field("jurisdiction"),
+                    format!("{} is not a party to the agreement", s.jurisdiction),
+                );
+            }
+            r.hex(at, &field("text_hash"), &s.text_hash, 64);
+            if let Some(key) = r.resolve(
+                at,
+                &field("key_id"),
+                &idx.member_keys,
+                Kind::MemberKey,
+                &s.key_id,
+            ) && key.jurisdiction != s.jurisdiction
+            {
+                r.add(
+                    at,
+                    field("key_id"),
+                    format!(
+                        "key {:?} is {}'s, not {}'s",
+                        s.key_id, key.jurisdiction, s.jurisdiction
+                    ),
+                );
+            }
+            r.hex(at, &field("signature"), &s.signature, 128);
+            if s.signed_by.trim().is_empty() {
+                r.add(at, field("signed_by"), "required, but empty");
+            }
+            r.moment(at, &field("signed_at"), &s.signed_at);
+            if a.signatures[..k]
+                .iter()
+                .any(|o| o.jurisdiction == s.jurisdiction && o.text_hash == s.text_hash)
+            {
+                r.add(
+                    at,
+                    field("text_hash"),
+                    format!("{} signed this text twice", s.jurisdiction),
+                );
+            }
+        }
         r.source(at, "source", &a.source);
+    }
+}
+
+/// Members' public keys: each of a known member, distinct, and one active per member.
+fn member_keys(r: &mut Report<'_>, idx: &Index<'_>, ds: &Dataset) {
+    let mut public_keys: HashMap<&str, &str> = HashMap::new();
+    let mut active: HashMap<AdminCode, &str> = HashMap::new();
+    for (i, k) in ds.member_keys.iter().enumerate() {
+        let at = At(Kind::MemberKey, i);
+        r.jurisdiction(at, "jurisdiction", idx, k.jurisdiction);
+        r.hex(at, "public_key", &k.public_key, 64);
+        if let Some(other) = public_keys.insert(&k.public_key, &k.id) {
+            r.add(
+                at,
+                "public_key",
+                format!("the same public key as key {other:?}"),
+            );
+        }
+        r.moment(at, "created_at", &k.created_at);
+        match &k.retired_at {
+            Some(retired_at) => r.moment(at, "retired_at", retired_at),
+            None => {
+                if let Some(other) = active.insert(k.jurisdiction, &k.id) {
+                    r.add(
+                        at,
+                        "retired_at",
+                        format!(
+                            "{} has another active key, {other:?}: a member signs with one key at a time",
+                            k.jurisdiction
+                        ),
+                    );
+                }
+            }
+        }
     }
 }
 

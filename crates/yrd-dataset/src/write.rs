@@ -11,11 +11,14 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use yrd_domain::{AdminCode, Dataset, DecisionSubject, PartialDate, Scope, Target, Text, Value};
+use yrd_domain::{
+    AdminCode, AgreementState, Dataset, DecisionSubject, MeetingState, PartialDate, Scope, Target,
+    Text, Value,
+};
 
 use crate::read::records::{
-    JURISDICTION_COLUMNS, OBSERVATION_COLUMNS, PROBLEM_COLUMNS, REPORT_COLUMNS, SEAT_COLUMNS,
-    TASK_COLUMNS,
+    JURISDICTION_COLUMNS, MEMBER_KEY_COLUMNS, OBSERVATION_COLUMNS, PROBLEM_COLUMNS, REPORT_COLUMNS,
+    SEAT_COLUMNS, TASK_COLUMNS,
 };
 use crate::{canonicalize, validate};
 
@@ -30,7 +33,7 @@ pub fn write_dir(dataset: &Dataset, dir: &Path) -> io::Result<()> {
     validate(dataset).map_err(|errors| io::Error::new(io::ErrorKind::InvalidData, errors))?;
     let mut ds = dataset.clone();
     canonicalize(&mut ds);
-    let files: [(&str, Vec<u8>); 13] = [
+    let files: [(&str, Vec<u8>); 14] = [
         ("jurisdictions.csv", jurisdictions(&ds)?),
         ("zones.toml", zones(&ds)),
         ("bodies.toml", bodies(&ds)),
@@ -42,6 +45,7 @@ pub fn write_dir(dataset: &Dataset, dir: &Path) -> io::Result<()> {
         ("reports.csv", reports(&ds)?),
         ("problems.csv", problems(&ds)?),
         ("agreements.toml", agreements(&ds)),
+        ("member_keys.csv", member_keys(&ds)?),
         ("indicators.toml", indicators(&ds)),
         ("observations.csv", observations(&ds)?),
     ];
@@ -315,6 +319,7 @@ fn meetings(ds: &Dataset) -> Vec<u8> {
         t.str("start", &m.start.to_string());
         t.opt_display("end", m.end);
         t.opt_display("host", m.host);
+        t.opt_text("host_reason", &m.host_reason);
         t.opt_text("theme", &m.theme);
         if !m.agenda.is_empty() {
             t.lines("agenda", &m.agenda.iter().map(text).collect::<Vec<_>>());
@@ -322,12 +327,23 @@ fn meetings(ds: &Dataset) -> Vec<u8> {
         if !m.outcomes.is_empty() {
             t.lines("outcomes", &m.outcomes.iter().map(text).collect::<Vec<_>>());
         }
+        // Closed is the default an absent state stands for: the public record's meetings
+        // took place. Only meetings still being prepared say so.
+        if m.state != MeetingState::Closed {
+            t.str("state", &name(&m.state));
+        }
+        t.opt_display("closed_on", m.closed_on.map(date));
         t.str("source", &m.source);
         for a in &m.attendees {
             t.table("meeting.attendees");
             t.text("name", &a.name);
             t.text("role", &a.role);
             t.opt_display("jurisdiction", a.jurisdiction);
+        }
+        for d in &m.documents {
+            t.table("meeting.documents");
+            t.text("title", &d.title);
+            t.str("url", &d.url);
         }
         // Decisions are in canonical order, so a meeting's come in seq order, which is what
         // the file's order means.
@@ -348,6 +364,10 @@ fn meetings(ds: &Dataset) -> Vec<u8> {
                 DecisionSubject::Other => "{ kind = \"other\" }".to_owned(),
             };
             t.raw("subject", &subject);
+            t.opt_str("supersedes", d.supersedes.as_deref());
+            if let Some(outcome) = &d.outcome {
+                t.str("outcome", &name(outcome));
+            }
             if d.source != m.source {
                 t.str("source", &d.source);
             }
@@ -423,6 +443,7 @@ fn matters(ds: &Dataset) -> Vec<u8> {
         if !m.published {
             t.raw("published", "false");
         }
+        t.opt_str("carried_from", m.carried_from.as_deref());
         t.str("source", &m.source);
         for milestone in &m.milestones {
             t.table("matter.milestones");
@@ -441,6 +462,7 @@ fn tasks(ds: &Dataset) -> io::Result<Vec<u8>> {
             vec![
                 k.key.clone(),
                 k.matter.clone(),
+                k.parent.clone().unwrap_or_default(),
                 k.jurisdiction.to_string(),
                 k.unit.zh.clone(),
                 k.unit.en.clone(),
@@ -467,6 +489,8 @@ fn reports(ds: &Dataset) -> io::Result<Vec<u8>> {
                 p.narrative.zh.clone(),
                 p.narrative.en.clone(),
                 p.evidence.join(" "),
+                p.return_reason.zh.clone(),
+                p.return_reason.en.clone(),
                 p.source.clone(),
             ]
         }),
@@ -483,10 +507,14 @@ fn problems(ds: &Dataset) -> io::Result<Vec<u8>> {
                 p.task.clone().unwrap_or_default(),
                 p.title.zh.clone(),
                 p.title.en.clone(),
+                p.description.zh.clone(),
+                p.description.en.clone(),
                 name(&p.tier),
                 date(p.raised_on),
                 opt_string(p.due.map(date)),
+                opt_string(p.escalated_on.map(date)),
                 opt_string(p.resolved_on.map(date)),
+                p.resolved_tier.map(|tier| name(&tier)).unwrap_or_default(),
                 p.resolution.zh.clone(),
                 p.resolution.en.clone(),
                 p.source.clone(),
@@ -502,9 +530,21 @@ fn agreements(ds: &Dataset) -> Vec<u8> {
         t.str("key", &a.key);
         t.text("title", &a.title);
         t.opt_text("summary", &a.summary);
+        // In force is the default an absent state stands for: the public record's agreements
+        // were signed on paper.
+        if a.state != AgreementState::InForce {
+            t.str("state", &name(&a.state));
+        }
         t.opt_str("meeting", a.meeting.as_deref());
         t.opt_display("signed_on", a.signed_on);
         t.opt_display("in_force_on", a.in_force_on);
+        t.opt_display("expires_on", a.expires_on.map(date));
+        t.opt_display("ended_on", a.ended_on.map(date));
+        t.opt_text("ended_reason", &a.ended_reason);
+        // On one line with escapes, never as a multi-line string, whose line breaks a TOML
+        // reader may normalise: the hash binds the exact characters.
+        t.opt_text("text", &a.text);
+        t.opt_str("text_hash", a.text_hash.as_deref());
         t.str("source", &a.source);
         for p in &a.parties {
             t.table("agreement.parties");
@@ -512,8 +552,32 @@ fn agreements(ds: &Dataset) -> Vec<u8> {
             t.opt_text("signatory", &p.signatory);
             t.opt_display("signed_on", p.signed_on);
         }
+        for s in &a.signatures {
+            t.table("agreement.signatures");
+            t.str("jurisdiction", &s.jurisdiction.to_string());
+            t.str("text_hash", &s.text_hash);
+            t.str("key_id", &s.key_id);
+            t.str("signature", &s.signature);
+            t.str("signed_by", &s.signed_by);
+            t.str("signed_at", &s.signed_at);
+        }
     }
     t.into_bytes()
+}
+
+fn member_keys(ds: &Dataset) -> io::Result<Vec<u8>> {
+    csv_file(
+        MEMBER_KEY_COLUMNS,
+        ds.member_keys.iter().map(|k| {
+            vec![
+                k.id.clone(),
+                k.jurisdiction.to_string(),
+                k.public_key.clone(),
+                k.created_at.clone(),
+                k.retired_at.clone().unwrap_or_default(),
+            ]
+        }),
+    )
 }
 
 fn target(t: &Target) -> String {

@@ -7,10 +7,10 @@ use std::path::Path;
 use yrd_dataset::{DatasetErrors, canonicalize, read_dir, validate, write_dir};
 use yrd_domain::date::parse_date;
 use yrd_domain::{
-    AdminCode, Agreement, Area, Attendee, Body, Dataset, Decision, DecisionSubject, Direction,
-    Indicator, Jurisdiction, LatLon, Matter, Meeting, Milestone, Observation, Party, Plan,
-    PlanKind, PlanStage, Position, Problem, ProgressReport, Qualifier, ReportState, Scope, Seat,
-    Stance, Target, Task, Text, Tier, Value, Zone,
+    AdminCode, Agreement, AgreementState, Area, Attendee, Body, Dataset, Decision, DecisionSubject,
+    Direction, Indicator, Jurisdiction, LatLon, Matter, Meeting, MeetingState, Milestone,
+    Observation, Party, Plan, PlanKind, PlanStage, Position, Problem, ProgressReport, Qualifier,
+    ReportState, Scope, Seat, Stance, Target, Task, Text, Tier, Value, Zone,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -685,6 +685,10 @@ fn sample() -> Dataset {
                 ],
                 agenda: vec![t("议程一", "Item one"), t("议程二", "")],
                 outcomes: vec![t("成果", "Outcome")],
+                host_reason: Text::default(),
+                documents: vec![],
+                state: MeetingState::Closed,
+                closed_on: None,
                 source: src.clone(),
             },
             Meeting {
@@ -698,6 +702,10 @@ fn sample() -> Dataset {
                 attendees: vec![],
                 agenda: vec![],
                 outcomes: vec![],
+                host_reason: Text::default(),
+                documents: vec![],
+                state: MeetingState::Closed,
+                closed_on: None,
                 source: "https://example.org/2023".into(),
             },
         ],
@@ -711,6 +719,8 @@ fn sample() -> Dataset {
                     host: code("320000"),
                 },
                 positions: vec![],
+                outcome: None,
+                supersedes: None,
                 source: "https://example.org/other-source".into(),
             },
             Decision {
@@ -738,6 +748,8 @@ fn sample() -> Dataset {
                         comment: t("", "en only"),
                     },
                 ],
+                outcome: None,
+                supersedes: None,
                 source: src.clone(),
             },
             Decision {
@@ -747,6 +759,8 @@ fn sample() -> Dataset {
                 title: t("其他", "Other"),
                 subject: DecisionSubject::Other,
                 positions: vec![],
+                outcome: None,
+                supersedes: None,
                 source: "https://example.org/2023".into(),
             },
         ],
@@ -823,11 +837,13 @@ fn sample() -> Dataset {
             agreements: vec!["rail-framework".into()],
             body: None,
             published: true,
+            carried_from: None,
             source: src.clone(),
         }],
         tasks: vec![Task {
             key: "rail.sh".into(),
             matter: "rail".into(),
+            parent: None,
             jurisdiction: code("310000"),
             unit: t("发展改革委", "DRC, \"Shanghai\""),
             title: t("建设", "Build,\nthen operate"),
@@ -846,6 +862,7 @@ fn sample() -> Dataset {
                 "https://example.org/e2".into(),
             ],
             state: ReportState::Returned,
+            return_reason: Text::default(),
             source: src.clone(),
         }],
         problems: vec![Problem {
@@ -853,10 +870,13 @@ fn sample() -> Dataset {
             matter: "rail".into(),
             task: Some("rail.sh".into()),
             title: t("用地", "Land"),
+            description: Text::default(),
             tier: Tier::Coordination,
             raised_on: date("2025-01-10"),
             due: Some(date("2025-03-31")),
+            escalated_on: None,
             resolved_on: Some(date("2025-03-01")),
+            resolved_tier: None,
             resolution: t("已解决", "Resolved"),
             source: src.clone(),
         }],
@@ -864,9 +884,16 @@ fn sample() -> Dataset {
             key: "rail-framework".into(),
             title: t("框架协议", "Framework"),
             summary: Text::default(),
+            state: AgreementState::InForce,
             meeting: Some("symposium-2024".into()),
             signed_on: Some("2024-06-06".parse().unwrap()),
             in_force_on: None,
+            expires_on: None,
+            ended_on: None,
+            ended_reason: Text::default(),
+            text: Text::default(),
+            text_hash: None,
+            signatures: vec![],
             parties: vec![
                 Party {
                     jurisdiction: code("310000"),
@@ -881,6 +908,7 @@ fn sample() -> Dataset {
             ],
             source: src.clone(),
         }],
+        member_keys: vec![],
         indicators: vec![
             Indicator {
                 key: "rail-km".into(),

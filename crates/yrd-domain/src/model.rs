@@ -3,12 +3,17 @@
 //! Every record has a stable text `key` (a slug such as `symposium-2024`, or the division code
 //! for jurisdictions) that appears in URLs and data files. Records taken from the public record
 //! carry a `source`: a URL, or `seed:<file>` for one of the news articles the dataset cites.
-//! Statuses that the rules derive (a decision's outcome, a matter's status, an indicator's
-//! status) are deliberately absent here: they are computed, never stored.
+//! Statuses that the rules derive (a live decision's outcome, a matter's status, an
+//! indicator's status) are deliberately absent here: they are computed, never stored. What the
+//! mechanism records as users run it (a meeting's state, an outcome frozen when its meeting
+//! closed, sub-tasks, escalations, signatures) is here, with defaults that describe the public
+//! record as it stands, so that a record of the public record needs none of it.
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use time::Date;
 
+use crate::rules::DecisionStatus;
 use crate::{AdminCode, PartialDate, Text};
 
 /// A stable record key: lowercase ASCII letters, digits, `-`, `_` and `.`, at most 100 long,
@@ -111,11 +116,39 @@ pub struct Meeting {
     pub end: Option<PartialDate>,
     /// The host city (or member) as a jurisdiction; `None` where the record does not say.
     pub host: Option<AdminCode>,
+    /// Why the host is not the one the rotation proposed; empty when it is.
+    pub host_reason: Text,
     pub theme: Text,
     pub attendees: Vec<Attendee>,
     pub agenda: Vec<Text>,
     pub outcomes: Vec<Text>,
+    /// Draft documents attached while it is prepared.
+    pub documents: Vec<Document>,
+    pub state: MeetingState,
+    /// The day it was closed in yrd; `None` for meetings of the public record.
+    pub closed_on: Option<Date>,
     pub source: String,
+}
+
+/// Where a meeting is in its life.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeetingState {
+    /// Scheduled: its agenda, documents and decision items may change, and members state
+    /// their positions.
+    Scheduled,
+    /// Held and closed: its decisions' outcomes are frozen. Meetings of the public record
+    /// took place, so this is the default.
+    #[default]
+    Closed,
+}
+
+/// A document attached to a meeting.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    pub title: Text,
+    /// An http(s) URL.
+    pub url: String,
 }
 
 /// Someone recorded as attending a meeting.
@@ -147,6 +180,12 @@ pub struct Decision {
     pub title: Text,
     pub subject: DecisionSubject,
     pub positions: Vec<Position>,
+    /// The outcome frozen when its meeting closed in yrd. `None` while the meeting is
+    /// scheduled, and for decisions of the public record, whose outcome follows from their
+    /// positions.
+    pub outcome: Option<DecisionStatus>,
+    /// A decision of an earlier, closed meeting of the same body that this one replaces.
+    pub supersedes: Option<String>,
     pub source: String,
 }
 
@@ -241,6 +280,8 @@ pub struct Matter {
     pub body: Option<String>,
     /// Unpublished records are drafts, seen only by those the access policy lets see them.
     pub published: bool,
+    /// The unfinished matter of an earlier plan this one carries over.
+    pub carried_from: Option<String>,
     pub source: String,
 }
 
@@ -257,6 +298,9 @@ pub struct Milestone {
 pub struct Task {
     pub key: String,
     pub matter: String,
+    /// For a sub-task a member's coordinator added: the member's task it is part of (same
+    /// matter and member, itself not a sub-task).
+    pub parent: Option<String>,
     pub jurisdiction: AdminCode,
     /// The unit of the member that owns the task.
     pub unit: Text,
@@ -291,6 +335,8 @@ pub struct ProgressReport {
     pub narrative: Text,
     pub evidence: Vec<String>,
     pub state: ReportState,
+    /// Why the Office returned it; empty unless it is returned.
+    pub return_reason: Text,
     pub source: String,
 }
 
@@ -301,11 +347,17 @@ pub struct Problem {
     pub matter: String,
     pub task: Option<String>,
     pub title: Text,
+    pub description: Text,
     /// The tier that currently holds the problem.
     pub tier: Tier,
     pub raised_on: Date,
+    /// When the tier holding it should resolve it.
     pub due: Option<Date>,
+    /// The day of its latest escalation, if it climbed to its tier.
+    pub escalated_on: Option<Date>,
     pub resolved_on: Option<Date>,
+    /// The tier that resolved it (the one holding it then), where yrd recorded it.
+    pub resolved_tier: Option<Tier>,
     pub resolution: Text,
     pub source: String,
 }
@@ -316,12 +368,93 @@ pub struct Agreement {
     pub key: String,
     pub title: Text,
     pub summary: Text,
+    /// As stored: expiry is derived from `expires_on` when it is read.
+    pub state: AgreementState,
     /// The meeting at which it was signed, if any.
     pub meeting: Option<String>,
     pub signed_on: Option<PartialDate>,
     pub in_force_on: Option<PartialDate>,
+    /// The last day it applies, if it has one.
+    pub expires_on: Option<Date>,
+    /// The day it was terminated.
+    pub ended_on: Option<Date>,
+    /// Why it was terminated; empty when no reason was given.
+    pub ended_reason: Text,
+    /// The exact text the parties sign in yrd; empty for agreements of the public record,
+    /// which were signed on paper.
+    pub text: Text,
+    /// [`agreement_text_hash`] of `text`; `None` exactly when there is no text.
+    pub text_hash: Option<String>,
     pub parties: Vec<Party>,
+    /// Every signature made in yrd, those over earlier texts included, in the order of
+    /// [`PartySignature::order`].
+    pub signatures: Vec<PartySignature>,
     pub source: String,
+}
+
+/// Where an agreement is in its life, as stored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgreementState {
+    /// Being drafted by the office; unpublished.
+    Draft,
+    /// Open for signature by its parties.
+    Open,
+    /// Every party has signed. Agreements of the public record were signed on paper, so this
+    /// is the default.
+    #[default]
+    InForce,
+    /// Ended by the office.
+    Terminated,
+}
+
+/// A party's Ed25519 signature over one version of an agreement's text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartySignature {
+    /// The party that signed.
+    pub jurisdiction: AdminCode,
+    /// The [`agreement_text_hash`] of the text signed.
+    pub text_hash: String,
+    /// The [`MemberKey`] that made it.
+    pub key_id: String,
+    /// 128 lowercase hex digits.
+    pub signature: String,
+    /// Who signed for the party (a username, or the command that did).
+    pub signed_by: String,
+    /// RFC 3339, UTC.
+    pub signed_at: String,
+}
+
+impl PartySignature {
+    /// The order signatures are listed in: as they were made, then by party and text.
+    pub fn order(&self) -> (&str, AdminCode, &str) {
+        (&self.signed_at, self.jurisdiction, &self.text_hash)
+    }
+}
+
+/// A member's Ed25519 public key, with which its signatures are checked. The private half
+/// never leaves the server that signs with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberKey {
+    /// The first 16 hex digits of the SHA-256 of the 32 public-key bytes.
+    pub id: String,
+    pub jurisdiction: AdminCode,
+    /// 64 lowercase hex digits.
+    pub public_key: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// When it stopped signing; a member has at most one key that is not retired.
+    pub retired_at: Option<String>,
+}
+
+/// What a signature on an agreement binds: the lowercase hex SHA-256 of the UTF-8 bytes of
+/// `"zh\n" + text.zh + "\nen\n" + text.en`, so both languages and the boundary between them.
+pub fn agreement_text_hash(text: &Text) -> String {
+    let canonical = format!("zh\n{}\nen\n{}", text.zh, text.en);
+    Sha256::digest(canonical.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A party to an agreement and its signature.
@@ -429,6 +562,7 @@ pub struct Dataset {
     pub reports: Vec<ProgressReport>,
     pub problems: Vec<Problem>,
     pub agreements: Vec<Agreement>,
+    pub member_keys: Vec<MemberKey>,
     pub indicators: Vec<Indicator>,
     pub observations: Vec<Observation>,
 }
@@ -446,5 +580,18 @@ mod tests {
         assert!(!is_valid_key("Symposium"));
         assert!(!is_valid_key("a b"));
         assert!(!is_valid_key(&"a".repeat(101)));
+    }
+
+    #[test]
+    fn the_text_hash_binds_both_languages_and_their_boundary() {
+        // SHA-256 of "zh\n\nen\n".
+        assert_eq!(
+            agreement_text_hash(&Text::default()),
+            "370c9ecac1ffca62be9f70e341fc08b24856331502e6d3efd86d4d2edf5edbc0"
+        );
+        let hash = agreement_text_hash(&Text::new("甲", "a"));
+        assert_eq!(hash.len(), 64);
+        assert_ne!(hash, agreement_text_hash(&Text::new("甲\nen\na", "")));
+        assert_ne!(hash, agreement_text_hash(&Text::new("甲", "a ")));
     }
 }

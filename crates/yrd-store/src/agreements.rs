@@ -204,10 +204,10 @@ pub enum KeyError {
     File { path: PathBuf, reason: String },
 }
 
-/// The hash a signature binds: lowercase hex SHA-256 of `"zh\n" + zh + "\nen\n" + en`.
+/// The hash a signature binds: lowercase hex SHA-256 of `"zh\n" + zh + "\nen\n" + en`. Defined
+/// once, in the domain, so that a dataset's agreements are checked against the same hash.
 pub fn text_hash(text: &Text) -> String {
-    let canonical = format!("zh\n{}\nen\n{}", text.zh, text.en);
-    hex(&Sha256::digest(canonical.as_bytes()))
+    yrd_domain::agreement_text_hash(text)
 }
 
 /// The message a party signs.
@@ -782,7 +782,7 @@ impl Store {
     }
 
     /// Ends an agreement that is open or in force, on `ended_on`, with an optional reason
-    /// (kept in the journal), if still at `expected` version.
+    /// (kept with the agreement and in the journal), if still at `expected` version.
     pub async fn terminate_agreement(
         &self,
         author: &Author,
@@ -811,13 +811,15 @@ impl Store {
         }
         bump(
             &mut tx,
-            "UPDATE agreements SET state = $3, ended_on = $4, version = version + 1 \
-             WHERE key = $1 AND version = $2",
+            "UPDATE agreements SET state = $3, ended_on = $4, ended_reason_zh = $5, ended_reason_en = $6, \
+             version = version + 1 WHERE key = $1 AND version = $2",
             vec![
                 key.into(),
                 version.into(),
                 enum_name(&AgreementState::Terminated).into(),
                 ended_on.into(),
+                reason.zh.clone().into(),
+                reason.en.clone().into(),
             ],
         )
         .await?;

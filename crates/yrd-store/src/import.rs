@@ -4,7 +4,10 @@
 //! exactly as it was.
 //!
 //! Import adds and updates; it never deletes a stored record that the dataset lacks, because
-//! a dataset directory may hold only part of what a deployment has recorded since.
+//! a dataset directory may hold only part of what a deployment has recorded since. A record it
+//! changes is the dataset's as a whole, including what the mechanism records (a meeting's
+//! state, sub-tasks, escalations, an agreement's signatures), and the versions that `If-Match`
+//! is checked against move on, so that an edit read before the import is refused as stale.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -112,6 +115,9 @@ impl Store {
         for _ in 0..IMPORT_ATTEMPTS {
             let (seen_seq, _) = self.journal_head().await?;
             let stored = self.export().await?;
+            if let Some(conflict) = second_active_key(&stored, incoming) {
+                return Err(StoreError::Conflict(conflict));
+            }
             let (acc, statements) = plan_import(&stored, incoming);
             if statements.is_empty() {
                 return Ok(acc.summary);
@@ -137,6 +143,28 @@ impl Store {
 
 /// How often an import is recomputed when concurrent writes make its snapshot stale.
 const IMPORT_ATTEMPTS: usize = 5;
+
+/// Why the keys the dataset brings would leave a member with two active keys (one stored that
+/// the dataset does not retire, and another), if they would. A dataset checks this among its
+/// own keys; only the database can say which other keys it holds.
+fn second_active_key(stored: &Dataset, incoming: &Dataset) -> Option<String> {
+    let mut keys: BTreeMap<&str, &MemberKey> = stored
+        .member_keys
+        .iter()
+        .map(|k| (k.id.as_str(), k))
+        .collect();
+    keys.extend(incoming.member_keys.iter().map(|k| (k.id.as_str(), k)));
+    let mut active: BTreeMap<AdminCode, Vec<&str>> = BTreeMap::new();
+    for key in keys.values().filter(|k| k.retired_at.is_none()) {
+        active.entry(key.jurisdiction).or_default().push(&key.id);
+    }
+    let (member, ids) = active.into_iter().find(|(_, ids)| ids.len() > 1)?;
+    Some(format!(
+        "{member} would have more than one active key ({}): retire all but one in the dataset's \
+         member_keys.csv",
+        ids.join(", ")
+    ))
+}
 
 /// The statements that bring `stored` up to `incoming`, and the changes they make.
 fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
@@ -168,6 +196,30 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     j.source.clone().into(),
                 ],
             ));
+    }
+
+    let mut keys = diff(
+        &mut diffs,
+        "member_keys",
+        &stored.member_keys,
+        &incoming.member_keys,
+        |k| k.id.clone(),
+    );
+    // Retirements first: a member has one active key at a time, also between statements.
+    keys.sort_by_key(|k| (k.retired_at.is_none(), k.id.clone()));
+    for k in keys {
+        out.push(stmt(
+            "INSERT INTO member_keys (id, jurisdiction, public_key, created_at, retired_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET jurisdiction = excluded.jurisdiction, \
+             public_key = excluded.public_key, created_at = excluded.created_at, retired_at = excluded.retired_at",
+            vec![
+                k.id.clone().into(),
+                k.jurisdiction.to_string().into(),
+                k.public_key.clone().into(),
+                k.created_at.clone().into(),
+                k.retired_at.clone().into(),
+            ],
+        ));
     }
 
     for z in diff(&mut diffs, "zones", &stored.zones, &incoming.zones, |z| {
@@ -272,7 +324,7 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
     let plans = diff(&mut diffs, "plans", &stored.plans, &incoming.plans, |p| {
         p.key.clone()
     });
-    for p in parents_first(plans, &incoming.plans) {
+    for p in referenced_first(plans, &incoming.plans, |p| &p.key, |p| p.parent.as_deref()) {
         out.push(stmt(
                 "INSERT INTO plans (key, kind, title_zh, title_en, parent, period_start, period_end, stage, \
                  adopted_on, issued_on, issuer_zh, issuer_en, summary_zh, summary_en, source, published) \
@@ -321,21 +373,26 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
         }
     }
 
-    for m in diff(
+    let meetings = diff(
         &mut diffs,
         "meetings",
         &stored.meetings,
         &incoming.meetings,
         |m| m.key.clone(),
-    ) {
+    );
+    let written_meetings: BTreeSet<&str> = meetings.iter().map(|m| m.key.as_str()).collect();
+    for m in meetings {
         out.push(stmt(
                 "INSERT INTO meetings (key, body, title_zh, title_en, start_date, end_date, host, theme_zh, theme_en, \
-                 attendees, agenda, outcomes, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                 attendees, agenda, outcomes, source, state, host_reason_zh, host_reason_en, documents, closed_on) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
                  ON CONFLICT (key) DO UPDATE SET body = excluded.body, title_zh = excluded.title_zh, \
                  title_en = excluded.title_en, start_date = excluded.start_date, end_date = excluded.end_date, \
                  host = excluded.host, theme_zh = excluded.theme_zh, theme_en = excluded.theme_en, \
                  attendees = excluded.attendees, agenda = excluded.agenda, outcomes = excluded.outcomes, \
-                 source = excluded.source",
+                 source = excluded.source, state = excluded.state, host_reason_zh = excluded.host_reason_zh, \
+                 host_reason_en = excluded.host_reason_en, documents = excluded.documents, \
+                 closed_on = excluded.closed_on, version = meetings.version + 1",
                 vec![
                     m.key.clone().into(),
                     m.body.clone().into(),
@@ -350,17 +407,41 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     json(&m.agenda).into(),
                     json(&m.outcomes).into(),
                     m.source.clone().into(),
+                    enum_name(&m.state).into(),
+                    m.host_reason.zh.clone().into(),
+                    m.host_reason.en.clone().into(),
+                    json(&m.documents).into(),
+                    m.closed_on.into(),
                 ],
             ));
     }
 
-    for d in diff(
+    let decisions = diff(
         &mut diffs,
         "decisions",
         &stored.decisions,
         &incoming.decisions,
         |d| d.key.clone(),
-    ) {
+    );
+    // A decision's positions count in its meeting's version, so a changed decision moves on
+    // the version of its meeting (and of the one it left), once, unless that is written anyway.
+    let stored_meeting_of: HashMap<&str, &str> = stored
+        .decisions
+        .iter()
+        .map(|d| (d.key.as_str(), d.meeting.as_str()))
+        .collect();
+    let mut touched_meetings = BTreeSet::new();
+    for d in &decisions {
+        touched_meetings.insert(d.meeting.as_str());
+        touched_meetings.extend(stored_meeting_of.get(d.key.as_str()));
+    }
+    let decisions = referenced_first(
+        decisions,
+        &incoming.decisions,
+        |d| &d.key,
+        |d| d.supersedes.as_deref(),
+    );
+    for d in decisions {
         let (kind, plan, host) = match &d.subject {
             DecisionSubject::AdoptPlan { plan } => ("adopt_plan", Some(plan.clone()), None),
             DecisionSubject::NextHost { host } => ("next_host", None, Some(host.to_string())),
@@ -368,10 +449,12 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
         };
         out.push(stmt(
                 "INSERT INTO decisions (key, meeting, seq, title_zh, title_en, subject_kind, subject_plan, \
-                 subject_host, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (key) DO UPDATE SET \
+                 subject_host, source, outcome, supersedes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 ON CONFLICT (key) DO UPDATE SET \
                  meeting = excluded.meeting, seq = excluded.seq, title_zh = excluded.title_zh, \
                  title_en = excluded.title_en, subject_kind = excluded.subject_kind, \
-                 subject_plan = excluded.subject_plan, subject_host = excluded.subject_host, source = excluded.source",
+                 subject_plan = excluded.subject_plan, subject_host = excluded.subject_host, source = excluded.source, \
+                 outcome = excluded.outcome, supersedes = excluded.supersedes",
                 vec![
                     d.key.clone().into(),
                     d.meeting.clone().into(),
@@ -382,6 +465,8 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     plan.into(),
                     host.into(),
                     d.source.clone().into(),
+                    d.outcome.as_ref().map(enum_name).into(),
+                    d.supersedes.clone().into(),
                 ],
             ));
         out.push(stmt(
@@ -402,6 +487,12 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     ],
                 ));
         }
+    }
+    for meeting in touched_meetings.difference(&written_meetings) {
+        out.push(stmt(
+            "UPDATE meetings SET version = version + 1 WHERE key = $1",
+            vec![(*meeting).into()],
+        ));
     }
 
     for i in diff(
@@ -444,19 +535,35 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
             ));
     }
 
+    // Signatures have no order of their own: compared in the order the store lists them.
+    let incoming_agreements: Vec<Agreement> = incoming
+        .agreements
+        .iter()
+        .map(|a| {
+            let mut a = a.clone();
+            a.signatures.sort_by(|x, y| x.order().cmp(&y.order()));
+            a
+        })
+        .collect();
     for a in diff(
         &mut diffs,
         "agreements",
         &stored.agreements,
-        &incoming.agreements,
+        &incoming_agreements,
         |a| a.key.clone(),
     ) {
         out.push(stmt(
                 "INSERT INTO agreements (key, title_zh, title_en, summary_zh, summary_en, meeting, signed_on, \
-                 in_force_on, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (key) DO UPDATE SET \
+                 in_force_on, source, state, text_zh, text_en, text_hash, expires_on, ended_on, ended_reason_zh, \
+                 ended_reason_en) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+                 ON CONFLICT (key) DO UPDATE SET \
                  title_zh = excluded.title_zh, title_en = excluded.title_en, summary_zh = excluded.summary_zh, \
                  summary_en = excluded.summary_en, meeting = excluded.meeting, signed_on = excluded.signed_on, \
-                 in_force_on = excluded.in_force_on, source = excluded.source",
+                 in_force_on = excluded.in_force_on, source = excluded.source, state = excluded.state, \
+                 text_zh = excluded.text_zh, text_en = excluded.text_en, text_hash = excluded.text_hash, \
+                 expires_on = excluded.expires_on, ended_on = excluded.ended_on, \
+                 ended_reason_zh = excluded.ended_reason_zh, ended_reason_en = excluded.ended_reason_en, \
+                 version = agreements.version + 1",
                 vec![
                     a.key.clone().into(),
                     a.title.zh.clone().into(),
@@ -467,12 +574,22 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     opt_text(a.signed_on),
                     opt_text(a.in_force_on),
                     a.source.clone().into(),
+                    enum_name(&a.state).into(),
+                    a.text.zh.clone().into(),
+                    a.text.en.clone().into(),
+                    a.text_hash.clone().into(),
+                    a.expires_on.into(),
+                    a.ended_on.into(),
+                    a.ended_reason.zh.clone().into(),
+                    a.ended_reason.en.clone().into(),
                 ],
             ));
-        out.push(stmt(
+        for table in [
             "DELETE FROM agreement_parties WHERE agreement = $1",
-            vec![a.key.clone().into()],
-        ));
+            "DELETE FROM agreement_signatures WHERE agreement = $1",
+        ] {
+            out.push(stmt(table, vec![a.key.clone().into()]));
+        }
         for (i, p) in a.parties.iter().enumerate() {
             out.push(stmt(
                     "INSERT INTO agreement_parties (agreement, jurisdiction, seq, signatory_zh, signatory_en, signed_on) \
@@ -487,25 +604,47 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     ],
                 ));
         }
+        for s in &a.signatures {
+            out.push(stmt(
+                "INSERT INTO agreement_signatures (agreement, jurisdiction, text_hash, key_id, signature, \
+                 signed_by, signed_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                vec![
+                    a.key.clone().into(),
+                    s.jurisdiction.to_string().into(),
+                    s.text_hash.clone().into(),
+                    s.key_id.clone().into(),
+                    s.signature.clone().into(),
+                    s.signed_by.clone().into(),
+                    s.signed_at.clone().into(),
+                ],
+            ));
+        }
     }
 
-    for m in diff(
+    let matters = diff(
         &mut diffs,
         "matters",
         &stored.matters,
         &incoming.matters,
         |m| m.key.clone(),
+    );
+    for m in referenced_first(
+        matters,
+        &incoming.matters,
+        |m| &m.key,
+        |m| m.carried_from.as_deref(),
     ) {
         let key: Arg = m.key.clone().into();
         out.push(stmt(
                 "INSERT INTO matters (key, plan, area, title_zh, title_en, objective_zh, objective_en, start_date, \
-                 due_date, source, body, published) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 due_date, source, body, published, carried_from) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                  ON CONFLICT (key) DO UPDATE SET \
                  plan = excluded.plan, area = excluded.area, title_zh = excluded.title_zh, \
                  title_en = excluded.title_en, objective_zh = excluded.objective_zh, \
                  objective_en = excluded.objective_en, start_date = excluded.start_date, \
                  due_date = excluded.due_date, source = excluded.source, body = excluded.body, \
-                 published = excluded.published",
+                 published = excluded.published, carried_from = excluded.carried_from",
                 vec![
                     key.clone(),
                     m.plan.clone().into(),
@@ -519,6 +658,7 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     m.source.clone().into(),
                     m.body.clone().into(),
                     m.published.into(),
+                    m.carried_from.clone().into(),
                 ],
             ));
         for table in [
@@ -568,15 +708,18 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
         }
     }
 
-    for t in diff(&mut diffs, "tasks", &stored.tasks, &incoming.tasks, |t| {
+    let tasks = diff(&mut diffs, "tasks", &stored.tasks, &incoming.tasks, |t| {
         t.key.clone()
-    }) {
+    });
+    for t in referenced_first(tasks, &incoming.tasks, |t| &t.key, |t| t.parent.as_deref()) {
         out.push(stmt(
                 "INSERT INTO tasks (key, matter, jurisdiction, unit_zh, unit_en, title_zh, title_en, start_date, \
-                 due_date, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (key) DO UPDATE SET \
+                 due_date, source, parent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 ON CONFLICT (key) DO UPDATE SET \
                  matter = excluded.matter, jurisdiction = excluded.jurisdiction, unit_zh = excluded.unit_zh, \
                  unit_en = excluded.unit_en, title_zh = excluded.title_zh, title_en = excluded.title_en, \
-                 start_date = excluded.start_date, due_date = excluded.due_date, source = excluded.source",
+                 start_date = excluded.start_date, due_date = excluded.due_date, source = excluded.source, \
+                 parent = excluded.parent, version = tasks.version + 1",
                 vec![
                     t.key.clone().into(),
                     t.matter.clone().into(),
@@ -588,6 +731,7 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     t.start.into(),
                     t.due.into(),
                     t.source.clone().into(),
+                    t.parent.clone().into(),
                 ],
             ));
     }
@@ -611,11 +755,13 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
             refreshed_tasks.insert((*old_task).to_owned());
         }
         out.push(stmt(
-                "INSERT INTO reports (key, task, as_of, percent, state, narrative_zh, narrative_en, evidence, source) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (key) DO UPDATE SET task = excluded.task, \
+                "INSERT INTO reports (key, task, as_of, percent, state, narrative_zh, narrative_en, evidence, source, \
+                 return_reason_zh, return_reason_en) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 ON CONFLICT (key) DO UPDATE SET task = excluded.task, \
                  as_of = excluded.as_of, percent = excluded.percent, state = excluded.state, \
                  narrative_zh = excluded.narrative_zh, narrative_en = excluded.narrative_en, \
-                 evidence = excluded.evidence, source = excluded.source",
+                 evidence = excluded.evidence, source = excluded.source, \
+                 return_reason_zh = excluded.return_reason_zh, return_reason_en = excluded.return_reason_en",
                 vec![
                     r.key.clone().into(),
                     r.task.clone().into(),
@@ -626,6 +772,8 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     r.narrative.en.clone().into(),
                     json(&r.evidence).into(),
                     r.source.clone().into(),
+                    r.return_reason.zh.clone().into(),
+                    r.return_reason.en.clone().into(),
                 ],
             ));
     }
@@ -642,12 +790,15 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
     ) {
         out.push(stmt(
                 "INSERT INTO problems (key, matter, task, title_zh, title_en, tier, raised_on, due_date, resolved_on, \
-                 resolution_zh, resolution_en, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 resolution_zh, resolution_en, source, description_zh, description_en, escalated_on, resolved_tier) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
                  ON CONFLICT (key) DO UPDATE SET matter = excluded.matter, task = excluded.task, \
                  title_zh = excluded.title_zh, title_en = excluded.title_en, tier = excluded.tier, \
                  raised_on = excluded.raised_on, due_date = excluded.due_date, resolved_on = excluded.resolved_on, \
                  resolution_zh = excluded.resolution_zh, resolution_en = excluded.resolution_en, \
-                 source = excluded.source",
+                 source = excluded.source, description_zh = excluded.description_zh, \
+                 description_en = excluded.description_en, escalated_on = excluded.escalated_on, \
+                 resolved_tier = excluded.resolved_tier, version = problems.version + 1",
                 vec![
                     p.key.clone().into(),
                     p.matter.clone().into(),
@@ -661,6 +812,10 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                     p.resolution.zh.clone().into(),
                     p.resolution.en.clone().into(),
                     p.source.clone().into(),
+                    p.description.zh.clone().into(),
+                    p.description.en.clone().into(),
+                    p.escalated_on.into(),
+                    p.resolved_tier.as_ref().map(enum_name).into(),
                 ],
             ));
     }
@@ -714,25 +869,32 @@ pub(crate) const REFRESH_TASK_PROGRESS: &str = "UPDATE tasks SET \
         ORDER BY r.as_of DESC, r.key DESC LIMIT 1) \
     WHERE key = $1";
 
-/// Orders changed plans so that a plan's parent is written before it.
-fn parents_first<'a>(mut changed: Vec<&'a Plan>, all: &[Plan]) -> Vec<&'a Plan> {
-    let parent_of: HashMap<&str, &str> = all
+/// Orders changed records so that a record another refers to (a plan's parent, the decision a
+/// decision supersedes, the matter a matter carries over, a sub-task's task) is written before
+/// it, so every foreign key points at a row already written.
+fn referenced_first<'a, T>(
+    mut changed: Vec<&'a T>,
+    all: &[T],
+    key: impl Fn(&T) -> &str,
+    reference: impl Fn(&T) -> Option<&str>,
+) -> Vec<&'a T> {
+    let referenced: HashMap<&str, &str> = all
         .iter()
-        .filter_map(|p| Some((p.key.as_str(), p.parent.as_deref()?)))
+        .filter_map(|r| Some((key(r), reference(r)?)))
         .collect();
-    let depth = |key: &str| {
-        let mut key = key;
+    let depth = |start: &str| {
+        let mut current = start;
         let mut depth = 0;
-        // Bounded by the number of plans, so a cycle (rejected by validation) cannot hang.
-        while let Some(parent) = parent_of.get(key) {
+        // Bounded by the number of records, so a cycle (rejected by validation) cannot hang.
+        while let Some(next) = referenced.get(current) {
             depth += 1;
-            key = parent;
+            current = next;
             if depth > all.len() {
                 break;
             }
         }
         depth
     };
-    changed.sort_by_key(|p| (depth(&p.key), p.key.clone()));
+    changed.sort_by_cached_key(|r| (depth(key(r)), key(r).to_owned()));
     changed
 }

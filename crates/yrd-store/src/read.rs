@@ -271,6 +271,8 @@ struct DecisionRow {
     subject_plan: Option<String>,
     subject_host: Option<String>,
     source: String,
+    outcome: Option<String>,
+    supersedes: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -326,10 +328,11 @@ struct MatterRow {
     source: String,
     body: Option<String>,
     published: bool,
+    carried_from: Option<String>,
 }
 
 const MATTER_COLUMNS: &str = "key, plan, area, title_zh, title_en, objective_zh, objective_en, start_date, due_date, \
-     source, body, published";
+     source, body, published, carried_from";
 
 #[derive(sqlx::FromRow)]
 struct MatterMemberRow {
@@ -407,9 +410,14 @@ struct ProblemRow {
     resolution_zh: String,
     resolution_en: String,
     source: String,
+    description_zh: String,
+    description_en: String,
+    escalated_on: Option<Date>,
+    resolved_tier: Option<String>,
 }
 
-const PROBLEM_COLUMNS: &str = "key, matter, task, title_zh, title_en, tier, raised_on, due_date, resolved_on, resolution_zh, resolution_en, source";
+const PROBLEM_COLUMNS: &str = "key, matter, task, title_zh, title_en, tier, raised_on, due_date, resolved_on, resolution_zh, resolution_en, source, \
+     description_zh, description_en, escalated_on, resolved_tier";
 
 #[derive(sqlx::FromRow)]
 struct AgreementRow {
@@ -422,6 +430,37 @@ struct AgreementRow {
     signed_on: Option<String>,
     in_force_on: Option<String>,
     source: String,
+    state: String,
+    text_zh: String,
+    text_en: String,
+    text_hash: Option<String>,
+    expires_on: Option<Date>,
+    ended_on: Option<Date>,
+    ended_reason_zh: String,
+    ended_reason_en: String,
+}
+
+const AGREEMENT_COLUMNS: &str = "key, title_zh, title_en, summary_zh, summary_en, meeting, signed_on, in_force_on, source, \
+     state, text_zh, text_en, text_hash, expires_on, ended_on, ended_reason_zh, ended_reason_en";
+
+#[derive(sqlx::FromRow)]
+struct SignatureRow {
+    agreement: String,
+    jurisdiction: String,
+    text_hash: String,
+    key_id: String,
+    signature: String,
+    signed_by: String,
+    signed_at: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct MemberKeyRow {
+    id: String,
+    jurisdiction: String,
+    public_key: String,
+    created_at: String,
+    retired_at: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -917,10 +956,11 @@ impl Store {
         let members = group(members.into_iter().map(|m| (m.owner, m.jurisdiction)));
         rows.into_iter()
             .map(|r| {
+                let host_reason = Text::new(r.host_reason_zh, r.host_reason_en);
                 let record = crate::MeetingRecord {
                     state: parse_enum("meeting state", &r.state)?,
                     version: r.version,
-                    host_reason: Text::new(r.host_reason_zh, r.host_reason_en),
+                    host_reason: host_reason.clone(),
                     documents: from_json("meeting documents", &r.documents)?,
                     closed_on: r.closed_on,
                     proposed_host: proposed.remove(&r.key).flatten(),
@@ -938,6 +978,10 @@ impl Store {
                     attendees: from_json("meeting attendees", &r.attendees)?,
                     agenda: from_json("meeting agenda", &r.agenda)?,
                     outcomes: from_json("meeting outcomes", &r.outcomes)?,
+                    documents: from_json("meeting documents", &r.documents)?,
+                    state: parse_enum("meeting state", &r.state)?,
+                    closed_on: r.closed_on,
+                    host_reason,
                     title: Text::new(r.title_zh, r.title_en),
                     theme: Text::new(r.theme_zh, r.theme_en),
                     body: r.body,
@@ -990,8 +1034,8 @@ impl Store {
         let rows: Vec<DecisionRow> = self
             .fetch(
                 format!(
-                    "SELECT key, meeting, seq, title_zh, title_en, subject_kind, subject_plan, subject_host, source \
-                     FROM decisions {filter} ORDER BY meeting, seq"
+                    "SELECT key, meeting, seq, title_zh, title_en, subject_kind, subject_plan, subject_host, source, \
+                     outcome, supersedes FROM decisions {filter} ORDER BY meeting, seq"
                 ),
                 args.clone(),
             )
@@ -1040,6 +1084,12 @@ impl Store {
                     title: Text::new(r.title_zh, r.title_en),
                     subject,
                     positions,
+                    outcome: r
+                        .outcome
+                        .as_deref()
+                        .map(|o| parse_enum("decision outcome", o))
+                        .transpose()?,
+                    supersedes: r.supersedes,
                     source: r.source,
                 })
             })
@@ -1463,6 +1513,7 @@ impl Store {
                     due: r.due_date,
                     body: r.body,
                     published: r.published,
+                    carried_from: r.carried_from,
                     source: r.source,
                 })
             })
@@ -1485,12 +1536,13 @@ impl Store {
                     verified_percent: percent("task verified percent", r.verified_percent)?,
                     reported_as_of: r.reported_as_of,
                     verified_as_of: r.verified_as_of,
-                    parent: r.parent,
+                    parent: r.parent.clone(),
                     version: r.version,
                     task: Task {
                         jurisdiction: code("task jurisdiction", &r.jurisdiction)?,
                         key: r.key,
                         matter: r.matter,
+                        parent: r.parent,
                         unit: Text::new(r.unit_zh, r.unit_en),
                         title: Text::new(r.title_zh, r.title_en),
                         start: r.start_date,
@@ -1539,9 +1591,11 @@ impl Store {
                     task: r.task,
                     as_of: r.as_of,
                     narrative: Text::new(r.narrative_zh, r.narrative_en),
+                    return_reason: Text::new(r.return_reason_zh, r.return_reason_en),
                     source: r.source,
                 };
-                Ok((report, Text::new(r.return_reason_zh, r.return_reason_en)))
+                let reason = report.return_reason.clone();
+                Ok((report, reason))
             })
             .collect()
     }
@@ -1561,12 +1615,19 @@ impl Store {
             .map(|r| {
                 Ok(Problem {
                     tier: parse_enum("problem tier", &r.tier)?,
+                    resolved_tier: r
+                        .resolved_tier
+                        .as_deref()
+                        .map(|t| parse_enum("problem resolved tier", t))
+                        .transpose()?,
                     key: r.key,
                     matter: r.matter,
                     task: r.task,
                     title: Text::new(r.title_zh, r.title_en),
+                    description: Text::new(r.description_zh, r.description_en),
                     raised_on: r.raised_on,
                     due: r.due_date,
+                    escalated_on: r.escalated_on,
                     resolved_on: r.resolved_on,
                     resolution: Text::new(r.resolution_zh, r.resolution_en),
                     source: r.source,
@@ -1603,10 +1664,7 @@ impl Store {
     ) -> Result<Vec<Agreement>, StoreError> {
         let rows: Vec<AgreementRow> = self
             .fetch(
-                format!(
-                    "SELECT key, title_zh, title_en, summary_zh, summary_en, meeting, signed_on, in_force_on, source \
-                     FROM agreements {filter} ORDER BY key"
-                ),
+                format!("SELECT {AGREEMENT_COLUMNS} FROM agreements {filter} ORDER BY key"),
                 args.clone(),
             )
             .await?;
@@ -1616,10 +1674,20 @@ impl Store {
                     "SELECT agreement, jurisdiction, signatory_zh, signatory_en, signed_on FROM agreement_parties \
                      WHERE agreement IN (SELECT key FROM agreements {filter}) ORDER BY agreement, seq"
                 ),
+                args.clone(),
+            )
+            .await?;
+        let signatures: Vec<SignatureRow> = self
+            .fetch(
+                format!(
+                    "SELECT agreement, jurisdiction, text_hash, key_id, signature, signed_by, signed_at \
+                     FROM agreement_signatures WHERE agreement IN (SELECT key FROM agreements {filter})"
+                ),
                 args,
             )
             .await?;
         let mut parties = group(parties.into_iter().map(|p| (p.agreement.clone(), p)));
+        let mut signatures = group(signatures.into_iter().map(|s| (s.agreement.clone(), s)));
         rows.into_iter()
             .map(|r| {
                 let parties = parties
@@ -1634,14 +1702,39 @@ impl Store {
                         })
                     })
                     .collect::<Result<_, StoreError>>()?;
+                let mut signatures = signatures
+                    .remove(&r.key)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|s| {
+                        Ok(PartySignature {
+                            jurisdiction: code("signature jurisdiction", &s.jurisdiction)?,
+                            text_hash: s.text_hash,
+                            key_id: s.key_id,
+                            signature: s.signature,
+                            signed_by: s.signed_by,
+                            signed_at: s.signed_at,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?;
+                // Ordered here rather than in SQL: the engines' collations order text alike
+                // only for plain ASCII letters and digits.
+                signatures.sort_by(|a, b| a.order().cmp(&b.order()));
                 Ok(Agreement {
                     signed_on: opt_date("agreement signature", r.signed_on.as_deref())?,
                     in_force_on: opt_date("agreement entry into force", r.in_force_on.as_deref())?,
+                    state: parse_enum("agreement state", &r.state)?,
                     key: r.key,
                     title: Text::new(r.title_zh, r.title_en),
                     summary: Text::new(r.summary_zh, r.summary_en),
                     meeting: r.meeting,
+                    expires_on: r.expires_on,
+                    ended_on: r.ended_on,
+                    ended_reason: Text::new(r.ended_reason_zh, r.ended_reason_en),
+                    text: Text::new(r.text_zh, r.text_en),
+                    text_hash: r.text_hash,
                     parties,
+                    signatures,
                     source: r.source,
                 })
             })
@@ -1770,6 +1863,31 @@ impl Store {
             .collect()
     }
 
+    /// Every member's public keys, active and retired, by id.
+    async fn load_member_keys(&self) -> Result<Vec<MemberKey>, StoreError> {
+        let rows: Vec<MemberKeyRow> = self
+            .fetch(
+                "SELECT id, jurisdiction, public_key, created_at, retired_at FROM member_keys"
+                    .into(),
+                vec![],
+            )
+            .await?;
+        let mut keys = rows
+            .into_iter()
+            .map(|r| {
+                Ok(MemberKey {
+                    jurisdiction: code("key member", &r.jurisdiction)?,
+                    id: r.id,
+                    public_key: r.public_key,
+                    created_at: r.created_at,
+                    retired_at: r.retired_at,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        keys.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(keys)
+    }
+
     // -----------------------------------------------------------------------------------
     // The whole dataset.
 
@@ -1798,6 +1916,7 @@ impl Store {
             reports: self.load_reports("ORDER BY key", vec![]).await?,
             problems: self.load_problems("", vec![]).await?,
             agreements: self.load_agreements("", vec![]).await?,
+            member_keys: self.load_member_keys().await?,
             indicators: self.indicators().await?,
             observations: self
                 .load_observations("ORDER BY indicator, obs_date, key", vec![])

@@ -160,6 +160,7 @@ impl Store {
             narrative: new.narrative.clone(),
             evidence: new.evidence.clone(),
             state: ReportState::Submitted,
+            return_reason: Text::default(),
             source: entered_by(author),
         };
         tx.execute(

@@ -26,14 +26,17 @@ impl Row {
     }
 }
 
-/// Reads the rows of a CSV file whose header must name exactly `columns`. Returns `None` if a
-/// column is missing, since then no row can be read; rows of the wrong length are reported
-/// and returned as `Err` with the row's key cell so that references to it can be recognised.
+/// Reads the rows of a CSV file whose header must name exactly `columns`, less any of
+/// `optional` it leaves out (their cells then read as empty: files written before those
+/// columns existed stay valid). Returns `None` if a required column is missing, since then no
+/// row can be read; rows of the wrong length are reported and returned as `Err` with the row's
+/// key cell so that references to it can be recognised.
 pub(super) fn rows(
     ctx: &mut Ctx,
     kind: Kind,
     text: &str,
     columns: &'static [&'static str],
+    optional: &[&str],
 ) -> Option<Vec<Result<Row, String>>> {
     let file = kind.file();
     if text.trim().is_empty() {
@@ -66,7 +69,7 @@ pub(super) fn rows(
         let Some((width, slots)) = &header else {
             header = Some((
                 record.len(),
-                read_header(ctx, file, line, &record, columns)?,
+                read_header(ctx, file, line, &record, columns, optional)?,
             ));
             continue;
         };
@@ -101,13 +104,14 @@ pub(super) fn rows(
 }
 
 /// Maps each header cell to its column in `columns`; reports unknown, repeated and missing
-/// columns. `None` if a column is missing.
+/// columns. `None` if a column that is not `optional` is missing.
 fn read_header(
     ctx: &mut Ctx,
     file: &str,
     line: usize,
     header: &csv::StringRecord,
     columns: &[&str],
+    optional: &[&str],
 ) -> Option<Vec<Option<usize>>> {
     let mut slots = Vec::with_capacity(header.len());
     let mut seen = vec![false; columns.len()];
@@ -141,7 +145,7 @@ fn read_header(
     let missing: Vec<&str> = columns
         .iter()
         .zip(&seen)
-        .filter(|&(_, seen)| !seen)
+        .filter(|&(c, seen)| !seen && !optional.contains(c))
         .map(|(c, _)| *c)
         .collect();
     if missing.is_empty() {

@@ -5,10 +5,12 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
+use yrd_domain::rules::DecisionStatus;
 use yrd_domain::{
-    Agreement, Area, Attendee, Body, Dataset, Decision, DecisionSubject, Indicator, Jurisdiction,
-    LatLon, Matter, Meeting, Milestone, Observation, Party, Plan, Position, Problem,
-    ProgressReport, Qualifier, Scope, Seat, Target, Task, Text, Value, Zone,
+    Agreement, AgreementState, Area, Attendee, Body, Dataset, Decision, DecisionSubject, Document,
+    Indicator, Jurisdiction, LatLon, Matter, Meeting, MeetingState, MemberKey, Milestone,
+    Observation, Party, PartySignature, Plan, Position, Problem, ProgressReport, Qualifier, Scope,
+    Seat, Target, Task, Text, Tier, Value, Zone,
 };
 
 use super::csv_file::{self, Row};
@@ -35,6 +37,7 @@ pub(crate) const SEAT_COLUMNS: &[&str] = &[
 pub(crate) const TASK_COLUMNS: &[&str] = &[
     "key",
     "matter",
+    "parent",
     "jurisdiction",
     "unit_zh",
     "unit_en",
@@ -53,6 +56,8 @@ pub(crate) const REPORT_COLUMNS: &[&str] = &[
     "narrative_zh",
     "narrative_en",
     "evidence",
+    "return_reason_zh",
+    "return_reason_en",
     "source",
 ];
 pub(crate) const PROBLEM_COLUMNS: &[&str] = &[
@@ -61,13 +66,35 @@ pub(crate) const PROBLEM_COLUMNS: &[&str] = &[
     "task",
     "title_zh",
     "title_en",
+    "description_zh",
+    "description_en",
     "tier",
     "raised_on",
     "due",
+    "escalated_on",
     "resolved_on",
+    "resolved_tier",
     "resolution_zh",
     "resolution_en",
     "source",
+];
+pub(crate) const MEMBER_KEY_COLUMNS: &[&str] = &[
+    "id",
+    "jurisdiction",
+    "public_key",
+    "created_at",
+    "retired_at",
+];
+
+/// Columns a file may leave out, all added after files of the public record were written:
+/// what the mechanism records as it runs (sub-tasks, return reasons, escalations).
+const TASK_OPTIONAL_COLUMNS: &[&str] = &["parent"];
+const REPORT_OPTIONAL_COLUMNS: &[&str] = &["return_reason_zh", "return_reason_en"];
+const PROBLEM_OPTIONAL_COLUMNS: &[&str] = &[
+    "description_zh",
+    "description_en",
+    "escalated_on",
+    "resolved_tier",
 ];
 pub(crate) const OBSERVATION_COLUMNS: &[&str] = &[
     "key",
@@ -89,22 +116,51 @@ pub(super) fn parse(ctx: &mut Ctx, kind: Kind, text: &str, ds: &mut Dataset) {
             ctx,
             kind,
             text,
-            JURISDICTION_COLUMNS,
+            (JURISDICTION_COLUMNS, &[]),
             &mut ds.jurisdictions,
             jurisdiction,
         ),
         Kind::Zone => toml_records(ctx, kind, text, "zone", &mut ds.zones, zone),
         Kind::Body => toml_records(ctx, kind, text, "body", &mut ds.bodies, body),
-        Kind::Seat => csv_records(ctx, kind, text, SEAT_COLUMNS, &mut ds.seats, seat),
+        Kind::Seat => csv_records(ctx, kind, text, (SEAT_COLUMNS, &[]), &mut ds.seats, seat),
         Kind::Meeting | Kind::Decision => meetings(ctx, text, ds),
         Kind::Plan => toml_records(ctx, kind, text, "plan", &mut ds.plans, plan),
         Kind::Matter => toml_records(ctx, kind, text, "matter", &mut ds.matters, matter),
-        Kind::Task => csv_records(ctx, kind, text, TASK_COLUMNS, &mut ds.tasks, task),
-        Kind::Report => csv_records(ctx, kind, text, REPORT_COLUMNS, &mut ds.reports, report),
-        Kind::Problem => csv_records(ctx, kind, text, PROBLEM_COLUMNS, &mut ds.problems, problem),
+        Kind::Task => csv_records(
+            ctx,
+            kind,
+            text,
+            (TASK_COLUMNS, TASK_OPTIONAL_COLUMNS),
+            &mut ds.tasks,
+            task,
+        ),
+        Kind::Report => csv_records(
+            ctx,
+            kind,
+            text,
+            (REPORT_COLUMNS, REPORT_OPTIONAL_COLUMNS),
+            &mut ds.reports,
+            report,
+        ),
+        Kind::Problem => csv_records(
+            ctx,
+            kind,
+            text,
+            (PROBLEM_COLUMNS, PROBLEM_OPTIONAL_COLUMNS),
+            &mut ds.problems,
+            problem,
+        ),
         Kind::Agreement => {
             toml_records(ctx, kind, text, "agreement", &mut ds.agreements, agreement)
         }
+        Kind::MemberKey => csv_records(
+            ctx,
+            kind,
+            text,
+            (MEMBER_KEY_COLUMNS, &[]),
+            &mut ds.member_keys,
+            member_key,
+        ),
         Kind::Indicator => {
             toml_records(ctx, kind, text, "indicator", &mut ds.indicators, indicator)
         }
@@ -119,7 +175,7 @@ pub(super) fn parse(ctx: &mut Ctx, kind: Kind, text: &str, ds: &mut Dataset) {
                 ctx,
                 kind,
                 text,
-                OBSERVATION_COLUMNS,
+                (OBSERVATION_COLUMNS, &[]),
                 &mut ds.observations,
                 |f, row| observation(f, row, &categorical),
             )
@@ -127,15 +183,18 @@ pub(super) fn parse(ctx: &mut Ctx, kind: Kind, text: &str, ds: &mut Dataset) {
     }
 }
 
+/// Reads a CSV file's records; `columns` are every column and those of them a file may leave
+/// out.
 fn csv_records<T>(
     ctx: &mut Ctx,
     kind: Kind,
     text: &str,
-    columns: &'static [&'static str],
+    columns: (&'static [&'static str], &[&str]),
     out: &mut Vec<T>,
     convert: impl Fn(&mut Fields<'_>, &Row) -> Option<T>,
 ) {
-    let Some(rows) = csv_file::rows(ctx, kind, text, columns) else {
+    let (columns, optional) = columns;
+    let Some(rows) = csv_file::rows(ctx, kind, text, columns, optional) else {
         ctx.broken.all(kind);
         return;
     };
@@ -329,13 +388,18 @@ struct RawMeeting {
     start: toml::Value,
     end: Option<toml::Value>,
     host: Option<String>,
+    host_reason: Option<RawText>,
     theme: Option<RawText>,
     #[serde(default)]
     agenda: Vec<RawText>,
     #[serde(default)]
     outcomes: Vec<RawText>,
+    state: Option<String>,
+    closed_on: Option<toml::Value>,
     #[serde(default)]
     attendees: Vec<RawAttendee>,
+    #[serde(default)]
+    documents: Vec<RawDocument>,
     /// Read one by one in [`meetings`], so that a bad decision does not hide its meeting.
     #[serde(default, rename = "decisions")]
     _decisions: IgnoredAny,
@@ -352,10 +416,19 @@ struct RawAttendee {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawDocument {
+    title: RawText,
+    url: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawDecision {
     key: String,
     title: RawText,
     subject: RawSubject,
+    supersedes: Option<String>,
+    outcome: Option<String>,
     source: Option<String>,
     positions: Vec<RawPosition>,
 }
@@ -443,6 +516,12 @@ fn meeting(f: &mut Fields<'_>, raw: RawMeeting) -> Option<Meeting> {
     let start = f.toml_partial_date("start", &raw.start);
     let end = f.opt(raw.end.as_ref(), |f, v| f.toml_partial_date("end", v));
     let host = f.opt(raw.host.as_deref(), |f, s| f.code("host", s));
+    let state = f.opt(raw.state.as_deref(), |f, s| {
+        f.choice::<MeetingState>("state", s)
+    });
+    let closed_on = f.opt(raw.closed_on.as_ref(), |f, v| {
+        f.toml_full_date("closed_on", v)
+    });
     let mut attendees = Vec::with_capacity(raw.attendees.len());
     for (i, a) in raw.attendees.into_iter().enumerate() {
         let jurisdiction = f.opt(a.jurisdiction.as_deref(), |f, s| {
@@ -461,10 +540,21 @@ fn meeting(f: &mut Fields<'_>, raw: RawMeeting) -> Option<Meeting> {
         start: start?,
         end: end?,
         host: host?,
+        host_reason: text(raw.host_reason),
         theme: text(raw.theme),
         attendees: attendees.into_iter().collect::<Option<_>>()?,
         agenda: raw.agenda.into_iter().map(Text::from).collect(),
         outcomes: raw.outcomes.into_iter().map(Text::from).collect(),
+        documents: raw
+            .documents
+            .into_iter()
+            .map(|d| Document {
+                title: d.title.into(),
+                url: d.url,
+            })
+            .collect(),
+        state: state?.unwrap_or_default(),
+        closed_on: closed_on?,
         source: raw.source,
     })
 }
@@ -477,6 +567,9 @@ fn decision(
     seq: u32,
 ) -> Option<Decision> {
     let subject = subject(f, raw.subject);
+    let outcome = f.opt(raw.outcome.as_deref(), |f, s| {
+        f.choice::<DecisionStatus>("outcome", s)
+    });
     let mut positions = Vec::with_capacity(raw.positions.len());
     for (i, p) in raw.positions.into_iter().enumerate() {
         let jurisdiction = f.code(&format!("positions[{i}].jurisdiction"), &p.jurisdiction);
@@ -498,6 +591,8 @@ fn decision(
         title: raw.title.into(),
         subject: subject?,
         positions: positions.into_iter().collect::<Option<_>>()?,
+        outcome: outcome?,
+        supersedes: raw.supersedes,
         source: raw.source.unwrap_or_else(|| meeting_source.to_owned()),
     })
 }
@@ -646,6 +741,7 @@ struct RawMatter {
     milestones: Vec<RawMilestone>,
     body: Option<String>,
     published: Option<bool>,
+    carried_from: Option<String>,
     source: String,
 }
 
@@ -689,6 +785,7 @@ fn matter(f: &mut Fields<'_>, raw: RawMatter) -> Option<Matter> {
         agreements: raw.agreements,
         body: raw.body,
         published: raw.published.unwrap_or(true),
+        carried_from: raw.carried_from,
         source: raw.source,
     })
 }
@@ -704,6 +801,7 @@ fn task(f: &mut Fields<'_>, row: &Row) -> Option<Task> {
     Some(Task {
         key: row.cell("key").to_owned(),
         matter: row.cell("matter").to_owned(),
+        parent: row.opt("parent").map(str::to_owned),
         jurisdiction: jurisdiction?,
         unit: cells_text(row, "unit"),
         title: cells_text(row, "title"),
@@ -741,6 +839,7 @@ fn report(f: &mut Fields<'_>, row: &Row) -> Option<ProgressReport> {
             .map(str::to_owned)
             .collect(),
         state: state?,
+        return_reason: cells_text(row, "return_reason"),
         source: row.cell("source").to_owned(),
     })
 }
@@ -753,16 +852,25 @@ fn problem(f: &mut Fields<'_>, row: &Row) -> Option<Problem> {
         .required("raised_on", row.cell("raised_on"))
         .and_then(|s| f.full_date("raised_on", s));
     let due = f.opt(row.opt("due"), |f, s| f.full_date("due", s));
+    let escalated_on = f.opt(row.opt("escalated_on"), |f, s| {
+        f.full_date("escalated_on", s)
+    });
     let resolved_on = f.opt(row.opt("resolved_on"), |f, s| f.full_date("resolved_on", s));
+    let resolved_tier = f.opt(row.opt("resolved_tier"), |f, s| {
+        f.choice::<Tier>("resolved_tier", s)
+    });
     Some(Problem {
         key: row.cell("key").to_owned(),
         matter: row.cell("matter").to_owned(),
         task: row.opt("task").map(str::to_owned),
         title: cells_text(row, "title"),
+        description: cells_text(row, "description"),
         tier: tier?,
         raised_on: raised_on?,
         due: due?,
+        escalated_on: escalated_on?,
         resolved_on: resolved_on?,
+        resolved_tier: resolved_tier?,
         resolution: cells_text(row, "resolution"),
         source: row.cell("source").to_owned(),
     })
@@ -774,10 +882,18 @@ struct RawAgreement {
     key: String,
     title: RawText,
     summary: Option<RawText>,
+    state: Option<String>,
     meeting: Option<String>,
     signed_on: Option<toml::Value>,
     in_force_on: Option<toml::Value>,
+    expires_on: Option<toml::Value>,
+    ended_on: Option<toml::Value>,
+    ended_reason: Option<RawText>,
+    text: Option<RawText>,
+    text_hash: Option<String>,
     parties: Vec<RawParty>,
+    #[serde(default)]
+    signatures: Vec<RawSignature>,
     source: String,
 }
 
@@ -789,6 +905,17 @@ struct RawParty {
     signed_on: Option<toml::Value>,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSignature {
+    jurisdiction: String,
+    text_hash: String,
+    key_id: String,
+    signature: String,
+    signed_by: String,
+    signed_at: String,
+}
+
 fn agreement(f: &mut Fields<'_>, raw: RawAgreement) -> Option<Agreement> {
     let signed_on = f.opt(raw.signed_on.as_ref(), |f, v| {
         f.toml_partial_date("signed_on", v)
@@ -796,6 +923,37 @@ fn agreement(f: &mut Fields<'_>, raw: RawAgreement) -> Option<Agreement> {
     let in_force_on = f.opt(raw.in_force_on.as_ref(), |f, v| {
         f.toml_partial_date("in_force_on", v)
     });
+    let state = f.opt(raw.state.as_deref(), |f, s| {
+        if s == "expired" {
+            // The API shows it, but it is never stored: writing it would freeze what the day
+            // decides.
+            f.fail(
+                "state",
+                "`expired` follows from expires_on and is not written: write the state it \
+                 expired from, `in_force`",
+            );
+            return None;
+        }
+        f.choice::<AgreementState>("state", s)
+    });
+    let expires_on = f.opt(raw.expires_on.as_ref(), |f, v| {
+        f.toml_full_date("expires_on", v)
+    });
+    let ended_on = f.opt(raw.ended_on.as_ref(), |f, v| {
+        f.toml_full_date("ended_on", v)
+    });
+    let mut signatures = Vec::with_capacity(raw.signatures.len());
+    for (i, s) in raw.signatures.into_iter().enumerate() {
+        let jurisdiction = f.code(&format!("signatures[{i}].jurisdiction"), &s.jurisdiction);
+        signatures.push(jurisdiction.map(|jurisdiction| PartySignature {
+            jurisdiction,
+            text_hash: s.text_hash,
+            key_id: s.key_id,
+            signature: s.signature,
+            signed_by: s.signed_by,
+            signed_at: s.signed_at,
+        }));
+    }
     let mut parties = Vec::with_capacity(raw.parties.len());
     for (i, p) in raw.parties.into_iter().enumerate() {
         let jurisdiction = f.code(&format!("parties[{i}].jurisdiction"), &p.jurisdiction);
@@ -816,11 +974,31 @@ fn agreement(f: &mut Fields<'_>, raw: RawAgreement) -> Option<Agreement> {
         key: raw.key,
         title: raw.title.into(),
         summary: text(raw.summary),
+        state: state?.unwrap_or_default(),
         meeting: raw.meeting,
         signed_on: signed_on?,
         in_force_on: in_force_on?,
+        expires_on: expires_on?,
+        ended_on: ended_on?,
+        ended_reason: text(raw.ended_reason),
+        text: text(raw.text),
+        text_hash: raw.text_hash,
         parties: parties.into_iter().collect::<Option<_>>()?,
+        signatures: signatures.into_iter().collect::<Option<_>>()?,
         source: raw.source,
+    })
+}
+
+fn member_key(f: &mut Fields<'_>, row: &Row) -> Option<MemberKey> {
+    let jurisdiction = f
+        .required("jurisdiction", row.cell("jurisdiction"))
+        .and_then(|s| f.code("jurisdiction", s));
+    Some(MemberKey {
+        id: row.cell("id").to_owned(),
+        jurisdiction: jurisdiction?,
+        public_key: row.cell("public_key").to_owned(),
+        created_at: row.cell("created_at").to_owned(),
+        retired_at: row.opt("retired_at").map(str::to_owned),
     })
 }
 

@@ -48,6 +48,9 @@ ALTER TABLE agreements ADD COLUMN text_hash TEXT;
 ALTER TABLE agreements ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE agreements ADD COLUMN expires_on DATE;
 ALTER TABLE agreements ADD COLUMN ended_on DATE;
+-- Why the office terminated it; empty when it gave no reason.
+ALTER TABLE agreements ADD COLUMN ended_reason_zh TEXT NOT NULL DEFAULT '';
+ALTER TABLE agreements ADD COLUMN ended_reason_en TEXT NOT NULL DEFAULT '';
 
 -- Each member's Ed25519 public keys; at most one active (not retired) per member.
 CREATE TABLE member_keys (

@@ -1,5 +1,7 @@
 DROP TABLE agreement_signatures;
 DROP TABLE member_keys;
+ALTER TABLE agreements DROP COLUMN ended_reason_en;
+ALTER TABLE agreements DROP COLUMN ended_reason_zh;
 ALTER TABLE agreements DROP COLUMN ended_on;
 ALTER TABLE agreements DROP COLUMN expires_on;
 ALTER TABLE agreements DROP COLUMN version;

@@ -136,6 +136,10 @@ pub fn dataset() -> Dataset {
             }],
             agenda: vec![t("议程", "Agenda")],
             outcomes: vec![],
+            host_reason: Text::default(),
+            documents: vec![],
+            state: MeetingState::Closed,
+            closed_on: None,
             source: src.clone(),
         })
         .collect();
@@ -160,6 +164,8 @@ pub fn dataset() -> Dataset {
                     comment: t("同意", "Agreed"),
                 },
             ],
+            outcome: None,
+            supersedes: None,
             source: src.clone(),
         },
         Decision {
@@ -173,6 +179,8 @@ pub fn dataset() -> Dataset {
                 stance: Stance::Consent,
                 comment: Text::default(),
             }],
+            outcome: None,
+            supersedes: None,
             source: src.clone(),
         },
     ];
@@ -191,6 +199,7 @@ pub fn dataset() -> Dataset {
         agreements: vec![],
         body: None,
         published: true,
+        carried_from: None,
         source: src.clone(),
     };
     let mut matters = vec![
@@ -209,6 +218,7 @@ pub fn dataset() -> Dataset {
     let task = |key: &str, matter: &str, who: &str| Task {
         key: key.into(),
         matter: matter.into(),
+        parent: None,
         jurisdiction: code(who),
         unit: t("发展改革委", "Development and Reform Commission"),
         title: t("任务", "Task"),
@@ -232,6 +242,7 @@ pub fn dataset() -> Dataset {
         narrative: Text::default(),
         evidence: vec!["https://example.org/evidence".into()],
         state,
+        return_reason: Text::default(),
         source: src.clone(),
     };
     let reports = vec![
@@ -276,10 +287,13 @@ pub fn dataset() -> Dataset {
         matter: "m-1".into(),
         task: Some("t-1b".into()),
         title: t("资金不足", "Funding gap"),
+        description: Text::default(),
         tier: Tier::Execution,
         raised_on: date!(2024 - 07 - 01),
         due: Some(date!(2024 - 09 - 30)),
+        escalated_on: None,
         resolved_on: None,
+        resolved_tier: None,
         resolution: Text::default(),
         source: src.clone(),
     }];
@@ -287,9 +301,16 @@ pub fn dataset() -> Dataset {
         key: "pact".into(),
         title: t("合作协议", "Cooperation agreement"),
         summary: Text::default(),
+        state: AgreementState::InForce,
         meeting: Some("symposium-2024".into()),
         signed_on: Some("2024-06-06".parse().unwrap()),
         in_force_on: None,
+        expires_on: None,
+        ended_on: None,
+        ended_reason: Text::default(),
+        text: Text::default(),
+        text_hash: None,
+        signatures: vec![],
         parties: vec![
             Party {
                 jurisdiction: code(A),
@@ -369,6 +390,7 @@ pub fn dataset() -> Dataset {
         reports,
         problems,
         agreements,
+        member_keys: vec![],
         indicators,
         observations,
     }

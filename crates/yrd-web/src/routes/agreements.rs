@@ -47,6 +47,8 @@ pub struct AgreementResponse {
     /// The day it was terminated.
     #[schema(format = Date)]
     pub ended_on: Option<String>,
+    /// Why it was terminated, where the office gave a reason.
+    pub ended_reason: Option<String>,
     /// The parties in the agreement's order.
     pub parties: Vec<PartyResponse>,
     /// Whether every party has signed (the current text, for agreements signed in yrd).
@@ -249,6 +251,7 @@ fn agreement(record: &AgreementRecord, names: &Names, lang: Lang) -> AgreementRe
         in_force_on: partial(a.in_force_on),
         expires_on: opt_date(record.expires_on),
         ended_on: opt_date(record.ended_on),
+        ended_reason: opt_text(&a.ended_reason, lang),
         parties: a
             .parties
             .iter()

@@ -768,6 +768,11 @@ async fn an_agreement_is_drafted_opened_signed_and_comes_into_force(
     )?;
     ensure_eq!(ended["state"], "terminated", "terminated");
     ensure_eq!(ended["ended_on"], "2030-01-31", "its end");
+    ensure_eq!(
+        ended["ended_reason"],
+        "Superseded",
+        "the reason kept with it"
+    );
     refused(
         &send(
             &app,
@@ -1272,6 +1277,7 @@ async fn the_pages_forms_draft_open_sign_reword_and_end_an_agreement(
     let detail = app.json("/api/v1/agreements/form-pact").await?;
     ensure_eq!(detail["state"], "terminated", "terminated by the form");
     ensure_eq!(detail["ended_on"], "2031-01-01", "on the day given");
+    ensure_eq!(detail["ended_reason"], "Replaced", "for the reason given");
     let list = page(&app, None, "/zh/agreements").await?;
     ensure!(
         list.contains("href=\"/zh/agreements/form-pact\"") && list.contains("已终止"),

@@ -114,10 +114,14 @@ pub fn synthetic() -> Dataset {
         start: "2024-06-05".parse().unwrap(),
         end: None,
         host: Some(code(WENZHOU)),
+        host_reason: Text::default(),
         theme: Text::default(),
         attendees: vec![],
         agenda: vec![],
         outcomes: vec![],
+        documents: vec![],
+        state: MeetingState::Closed,
+        closed_on: None,
         source: src(),
     }];
     let position = |c: &str, stance| Position {
@@ -138,6 +142,8 @@ pub fn synthetic() -> Dataset {
             position(JS, Stance::ConsentInPrinciple),
             position(ZJ, Stance::Consent),
         ],
+        outcome: None,
+        supersedes: None,
         source: src(),
     }];
     let plans = vec![Plan {
@@ -184,6 +190,7 @@ pub fn synthetic() -> Dataset {
         agreements: vec![],
         body: None,
         published: true,
+        carried_from: None,
         source: src(),
     };
     let mut matters = vec![
@@ -204,6 +211,7 @@ pub fn synthetic() -> Dataset {
     let task = |key: &str, matter: &str, who: &str, start, due| Task {
         key: key.into(),
         matter: matter.into(),
+        parent: None,
         jurisdiction: code(who),
         unit: t("发展改革委", "Development and Reform Commission"),
         title: t(&format!("任务{key}"), &format!("Task {key}")),
@@ -263,6 +271,7 @@ pub fn synthetic() -> Dataset {
         narrative: t("进展", "Progress"),
         evidence: vec![],
         state,
+        return_reason: Text::default(),
         source: src(),
     };
     let reports = vec![
@@ -308,10 +317,13 @@ pub fn synthetic() -> Dataset {
         matter: "m-tech".into(),
         task: Some("t-tech-js".into()),
         title: t("资金不足", "Funding gap"),
+        description: Text::default(),
         tier: Tier::Execution,
         raised_on: date!(2024 - 07 - 01),
         due: Some(date!(2024 - 09 - 30)),
+        escalated_on: None,
         resolved_on: None,
+        resolved_tier: None,
         resolution: Text::default(),
         source: src(),
     }];
@@ -319,9 +331,16 @@ pub fn synthetic() -> Dataset {
         key: "pact".into(),
         title: t("合作协议", "Cooperation agreement"),
         summary: Text::default(),
+        state: AgreementState::InForce,
         meeting: Some("symposium-2024".into()),
         signed_on: Some("2024-06-05".parse().unwrap()),
         in_force_on: None,
+        expires_on: None,
+        ended_on: None,
+        ended_reason: Text::default(),
+        text: Text::default(),
+        text_hash: None,
+        signatures: vec![],
         parties: vec![
             Party {
                 jurisdiction: code(SH),
@@ -382,6 +401,7 @@ pub fn synthetic() -> Dataset {
         reports,
         problems,
         agreements,
+        member_keys: vec![],
         indicators,
         observations,
     };

@@ -207,10 +207,13 @@ fn recorded(key: &str, matter: &str, tier: Tier) -> Problem {
         matter: matter.into(),
         task: None,
         title: Text::new(format!("问题{key}"), format!("Problem {key}")),
+        description: Text::default(),
         tier,
         raised_on: date!(2026 - 01 - 15),
         due: Some(date!(2030 - 12 - 31)),
+        escalated_on: None,
         resolved_on: None,
+        resolved_tier: None,
         resolution: Text::default(),
         source: "seed:matrix".into(),
     }
