@@ -232,6 +232,94 @@ axe.run(document)
   .catch(e => done({ error: String((e && e.stack) || e) }));
 "#;
 
+/// Signs in through the sign-in form and lands on `next`.
+async fn sign_in(
+    b: &Browser,
+    (username, password): (&str, &str),
+    next: &str,
+) -> Result<(), Failed> {
+    b.goto(&format!("/sign-in?next={next}")).await?;
+    for (selector, value) in [("input#username", username), ("input#password", password)] {
+        b.client
+            .find(Locator::Css(selector))
+            .await
+            .map_err(|e| fail(selector, e))?
+            .send_keys(value)
+            .await
+            .map_err(|e| fail(&format!("typing into {selector}"), e))?;
+    }
+    click(b, "form[action='/sign-in'] button[type='submit']").await?;
+    let path = next.split('?').next().unwrap_or(next);
+    b.wait_for_path(path).await
+}
+
+/// A page with forms, signed in as the user who sees them: axe finds nothing serious (every
+/// input labelled, every fieldset named) and the page does have a form.
+pub async fn axe_signed_in(
+    b: Browser,
+    user: (&str, &str),
+    path: &str,
+    name: &str,
+    lang: Lang,
+) -> Result<(), Failed> {
+    let path = format!("/{}{path}", lang.code());
+    sign_in(&b, user, &path).await?;
+    let forms = b
+        .script("return document.querySelectorAll('main form[method=post]').length")
+        .await?;
+    ensure!(
+        forms.as_u64().is_some_and(|n| n > 0),
+        "{path}: {} sees no form",
+        user.0
+    );
+    let report = run_axe(&b, &path).await?;
+    let file = artifacts_dir().join(format!("axe-forms-{name}-{}.json", lang.code()));
+    let pretty = serde_json::to_string_pretty(&report).map_err(|e| fail("axe report", e))?;
+    std::fs::write(&file, pretty).map_err(|e| fail(&format!("writing {}", file.display()), e))?;
+    let violations = serious(&report["violations"], &[]);
+    let to_review = serious(&report["incomplete"], REVIEWED);
+    ensure!(
+        violations.is_empty() && to_review.is_empty(),
+        "{path} as {}: axe found\n{}\n{}",
+        user.0,
+        violations.join("\n"),
+        to_review.join("\n")
+    );
+    Ok(())
+}
+
+/// Jiangsu's coordinator opens the scheduled symposium, chooses "consent in principle" with a
+/// comment and sends the form: the page comes back with Jiangsu's position recorded.
+pub async fn a_coordinator_states_the_members_position(b: Browser) -> Result<(), Failed> {
+    use crate::harness::{COORDINATOR, SCHEDULED_DECISION, SCHEDULED_MEETING};
+    let page = format!("/en/meetings/{SCHEDULED_MEETING}");
+    sign_in(&b, COORDINATOR, &page).await?;
+    let radio = format!("input[id='stance-{SCHEDULED_DECISION}-320000-consent_in_principle']");
+    click(&b, &radio).await?;
+    let comment = format!("input[id='comment-en-{SCHEDULED_DECISION}-320000']");
+    b.client
+        .find(Locator::Css(&comment))
+        .await
+        .map_err(|e| fail(&comment, e))?
+        .send_keys("Agreed, subject to the land quota")
+        .await
+        .map_err(|e| fail("typing the comment", e))?;
+    click(&b, "form.position button[type='submit']").await?;
+    b.wait_for_path(&page).await?;
+    let row = b
+        .script(&format!(
+            "return [...document.querySelectorAll(\"[id='decision-{SCHEDULED_DECISION}'] tbody tr\")]\
+             .map(r => r.textContent).find(t => t.includes('Jiangsu')) || ''"
+        ))
+        .await?;
+    let row = row.as_str().unwrap_or_default();
+    ensure!(
+        row.contains("in principle") && row.contains("subject to the land quota"),
+        "Jiangsu's row shows the position and comment: {row:?}"
+    );
+    Ok(())
+}
+
 /// axe-core finds no serious or critical violation on the page, nor a serious or critical
 /// result it leaves to review but for [`REVIEWED`]; its whole report goes to
 /// `target/browser-artifacts/axe-<page>-<lang>.json`.

@@ -144,6 +144,102 @@ async fn create_officer(store: &yrd_store::Store) -> Result<(), String> {
         .map_err(|e| format!("creating the officer: {e}"))
 }
 
+/// The accounts the form cases sign in with: Jiangsu's coordinator and the office.
+pub const COORDINATOR: (&str, &str) = ("js-coordinator", "browser-suite-coordinator");
+pub const OFFICE: (&str, &str) = ("office", "browser-suite-office");
+
+/// The meeting the form cases work on: the symposium after the dataset's last, scheduled with
+/// one decision item.
+pub const SCHEDULED_MEETING: &str = "main-leaders-symposium-2026";
+pub const SCHEDULED_DECISION: &str = "main-leaders-symposium-2026.1";
+
+/// Adds the form cases' accounts and a scheduled meeting with a decision item.
+async fn prepare_forms(store: &yrd_store::Store) -> Result<(), String> {
+    use yrd_domain::access::{Assignment, Role, Scope};
+    use yrd_domain::{DecisionSubject, Text};
+    let author = yrd_store::Author::Command {
+        command: "browser-setup".into(),
+        os_user: "browser-tests".into(),
+    };
+    let jiangsu = "320000".parse().map_err(|e| format!("{e}"))?;
+    for ((username, password), role) in [
+        (
+            COORDINATOR,
+            Assignment::new(Role::MemberCoordinator, Scope::Jurisdiction(jiangsu))?,
+        ),
+        (OFFICE, Assignment::new(Role::OfficeStaff, Scope::Region)?),
+    ] {
+        store
+            .create_user(
+                &author,
+                &yrd_store::NewUser {
+                    username: username.into(),
+                    display_name: username.into(),
+                    lang: yrd_domain::Lang::En,
+                    password_hash: Some(yrd_store::hash_password(password)),
+                },
+                &[role],
+            )
+            .await
+            .map_err(|e| format!("creating {username}: {e}"))?;
+    }
+    let key = store
+        .schedule_meeting(
+            &author,
+            &yrd_store::NewMeeting {
+                body: "main-leaders-symposium".into(),
+                key: None,
+                details: yrd_store::MeetingDetails {
+                    title: Text::new(
+                        "2026年度长三角地区主要领导座谈会",
+                        "2026 Main Leaders' Symposium",
+                    ),
+                    start: "2026-06-05".parse().map_err(|e| format!("{e}"))?,
+                    end: None,
+                    host: None,
+                    host_reason: Text::default(),
+                    theme: Text::default(),
+                    agenda: vec![Text::new("审议示范区建设方案", "Consider the zone's plan")],
+                    documents: Vec::new(),
+                },
+            },
+        )
+        .await
+        .map_err(|e| format!("scheduling the meeting: {e}"))?;
+    store
+        .add_decision(
+            &author,
+            &key,
+            None,
+            &yrd_store::NewDecision {
+                title: Text::new("审议示范区建设方案", "Adopt the zone's plan"),
+                subject: DecisionSubject::Other,
+                supersedes: None,
+            },
+        )
+        .await
+        .map_err(|e| format!("adding a decision: {e}"))?;
+    // The public record has no problems: one raised on a matter, for the problem pages.
+    store
+        .raise_problem(
+            &author,
+            "rail-transit-operator",
+            &yrd_store::NewProblem {
+                title: Text::new(
+                    "跨省线路运营补贴分担未定",
+                    "Sharing of cross-border operating subsidies unsettled",
+                ),
+                description: Text::default(),
+                task: None,
+                due: time::macros::date!(2026 - 09 - 30),
+                raised_on: time::macros::date!(2026 - 06 - 01),
+            },
+        )
+        .await
+        .map_err(|e| format!("raising a problem: {e}"))?;
+    Ok(())
+}
+
 /// Imports `data/yrd` into a scratch SQLite database and serves it until `stopped`.
 fn serve(
     ready: mpsc::Sender<Result<SocketAddr, String>>,
@@ -173,6 +269,7 @@ fn serve(
             .await
             .map_err(|e| format!("importing data/yrd: {e}"))?;
         create_officer(&scratch.store).await?;
+        prepare_forms(&scratch.store).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| format!("binding a port: {e}"))?;

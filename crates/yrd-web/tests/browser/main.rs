@@ -62,6 +62,64 @@ pub const PAGES: &[Page] = &[
     at("jurisdiction", "/jurisdictions/330000"),
     at("mechanism", "/mechanism"),
     at("search", "/search?q=%E8%BD%A8%E9%81%93%E4%BA%A4%E9%80%9A"),
+    at("scheduled-meeting", "/meetings/main-leaders-symposium-2026"),
+    at("problems", "/problems?state=all"),
+    Page {
+        name: "problem",
+        path: "/problems?state=all",
+        via_first: Some("main a[href*='/problems/']"),
+    },
+    at(
+        "agreement",
+        "/agreements/zhangjiang-hefei-science-centres-2023",
+    ),
+];
+
+/// The pages with forms, as the user who sees them: each gets axe in both languages while
+/// signed in.
+pub const FORM_PAGES: &[(&str, (&str, &str), &str)] = &[
+    (
+        "position",
+        harness::COORDINATOR,
+        "/meetings/main-leaders-symposium-2026",
+    ),
+    (
+        "meeting-organiser",
+        harness::OFFICE,
+        "/meetings/main-leaders-symposium-2026",
+    ),
+    (
+        "schedule-meeting",
+        harness::OFFICE,
+        "/meetings/new?body=main-leaders-symposium",
+    ),
+    ("new-plan", harness::OFFICE, "/plans/new"),
+    (
+        "new-matter",
+        harness::OFFICE,
+        "/plans/action-plan-2024-2026/matters/new",
+    ),
+    ("new-agreement", harness::OFFICE, "/agreements/new"),
+    (
+        "matter-office",
+        harness::OFFICE,
+        "/matters/rail-transit-operator",
+    ),
+    (
+        "matter-coordinator",
+        harness::COORDINATOR,
+        "/matters/rail-transit-operator",
+    ),
+    (
+        "raise-problem",
+        harness::OFFICE,
+        "/matters/rail-transit-operator/problems/new",
+    ),
+    (
+        "agreement-office",
+        harness::OFFICE,
+        "/agreements/zhangjiang-hefei-science-centres-2023",
+    ),
 ];
 
 /// A case, run with the suite's server and chromedriver.
@@ -124,6 +182,26 @@ fn main() {
             ));
         }
     }
+    for &(name, user, path) in FORM_PAGES {
+        for lang in Lang::ALL {
+            list.push((
+                format!("axe::forms::{name}::{}", lang.code()),
+                Box::new(move |s| {
+                    harness::run(s, |b| {
+                        Box::pin(cases::axe_signed_in(b, user, path, name, lang))
+                    })
+                }),
+            ));
+        }
+    }
+    list.push((
+        "a_coordinator_states_the_members_position".into(),
+        Box::new(|s| {
+            harness::run(s, |b| {
+                Box::pin(cases::a_coordinator_states_the_members_position(b))
+            })
+        }),
+    ));
     list.push((
         "axe::finds_known_faults".into(),
         Box::new(|s| harness::run(s, |b| Box::pin(cases::axe_finds_known_faults(b)))),
