@@ -7,6 +7,10 @@ use yrd_domain::rules::MatterStatus;
 use yrd_domain::*;
 use yrd_store::{MatterFilter, MeetingFilter, NewUser, ProgressBasis, Store, StoreError};
 
+use crate::mechanism::{
+    an_import_refuses_a_second_active_key, imports_move_on_the_versions_of_what_they_change,
+    mechanism_state_round_trips_through_a_dataset_directory,
+};
 use crate::sample::{self, A, B, B_CITY, canonical, code};
 use crate::{CaseFuture, ensure};
 
@@ -48,6 +52,9 @@ cases!(
     yrd_dataset_imports_idempotently,
     imports_are_journalled_field_by_field,
     concurrent_writes_keep_one_unbroken_chain,
+    mechanism_state_round_trips_through_a_dataset_directory,
+    imports_move_on_the_versions_of_what_they_change,
+    an_import_refuses_a_second_active_key,
 );
 
 async fn imports_are_journalled_field_by_field(store: Store) -> Result {

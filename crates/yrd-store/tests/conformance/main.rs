@@ -3,6 +3,7 @@
 //! PostgreSQL trials are listed as ignored and a line says so, so a skipped engine is visible.
 
 mod cases;
+mod mechanism;
 mod sample;
 
 use std::future::Future;

@@ -239,7 +239,7 @@ pub fn dataset() -> Dataset {
         task: task.into(),
         as_of,
         percent,
-        narrative: Text::default(),
+        narrative: t("进展", "Progress"),
         evidence: vec!["https://example.org/evidence".into()],
         state,
         return_reason: Text::default(),
