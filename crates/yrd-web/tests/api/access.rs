@@ -6,12 +6,12 @@ use std::collections::BTreeSet;
 
 use libtest_mimic::Failed;
 use serde_json::{Value, json};
+use yrd_domain::Tier;
 use yrd_domain::access::{Assignment, Role, Scope};
-use yrd_domain::{Lang, Tier};
-use yrd_store::{Author, NewUser, hash_password};
 
 use crate::app::{Reply, TestApp};
 use crate::fixtures::{JS, ZJ, code};
+use crate::people::{PROFILES, create_user, setup_author};
 use crate::{ensure, ensure_eq, fail};
 
 crate::cases!(
@@ -22,19 +22,6 @@ crate::cases!(
     writes_are_journalled_and_the_chain_verifies,
     every_response_is_hardened,
 );
-
-/// The profiles of the matrix, in the order of each row's expectations.
-const PROFILES: [&str; 9] = [
-    "anonymous",
-    "js-officer",
-    "js-coordinator",
-    "office",
-    "group-office",
-    "group-secretary",
-    "admin",
-    "js-admin",
-    "auditor",
-];
 
 /// The responsible body of the draft matter the matrix adds to the fixture.
 const GROUP: &str = "group-a";
@@ -57,13 +44,6 @@ fn profile_roles(profile: &str) -> Vec<Assignment> {
         .into_iter()
         .map(|(role, scope)| Assignment::new(role, scope).expect("a valid assignment"))
         .collect()
-}
-
-fn setup_author() -> Author {
-    Author::Command {
-        command: "test-setup".into(),
-        os_user: "api-tests".into(),
-    }
 }
 
 /// Adds to the synthetic fixture a thematic group and a draft matter it is responsible for,
@@ -101,28 +81,6 @@ async fn add_draft_matter(app: &TestApp) -> Result<(), Failed> {
         .import(&setup_author(), &dataset)
         .await
         .map_err(|e| fail("adding the draft matter", e))?;
-    Ok(())
-}
-
-async fn create_user(
-    app: &TestApp,
-    username: &str,
-    password: Option<&str>,
-    roles: &[Assignment],
-) -> Result<(), Failed> {
-    app.store
-        .create_user(
-            &setup_author(),
-            &NewUser {
-                username: username.into(),
-                display_name: format!("Test {username}"),
-                lang: Lang::Zh,
-                password_hash: password.map(hash_password),
-            },
-            roles,
-        )
-        .await
-        .map_err(|e| fail(&format!("creating {username}"), e))?;
     Ok(())
 }
 

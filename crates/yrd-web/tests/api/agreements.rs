@@ -11,13 +11,14 @@ use libtest_mimic::Failed;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
-use yrd_domain::access::{Assignment, Role, Scope};
-use yrd_domain::{Lang, Text};
-use yrd_store::{Author, NewAgreement, NewParty, NewUser};
+use yrd_domain::Text;
+use yrd_domain::access::{Role, Scope};
+use yrd_store::{Author, NewAgreement, NewParty};
 
 use crate::access::{ALL_200, Row, row};
 use crate::app::{Reply, TestApp};
 use crate::fixtures::{AH, JS, SH, ZJ, code};
+use crate::people::{PROFILES, setup_author, with_token};
 use crate::{ensure, ensure_eq, fail};
 
 crate::cases!(
@@ -27,13 +28,6 @@ crate::cases!(
     the_pages_forms_draft_open_sign_reword_and_end_an_agreement,
     a_draft_agreement_is_found_only_by_those_who_see_drafts,
 );
-
-fn setup_author() -> Author {
-    Author::Command {
-        command: "test-setup".into(),
-        os_user: "api-tests".into(),
-    }
-}
 
 fn today() -> String {
     OffsetDateTime::now_utc().date().to_string()
@@ -52,31 +46,10 @@ impl Person {
 }
 
 async fn person(app: &TestApp, username: &str, roles: &[(Role, Scope)]) -> Result<Person, Failed> {
-    let assignments: Vec<Assignment> = roles
-        .iter()
-        .map(|(role, scope)| Assignment::new(*role, scope.clone()).expect("a valid assignment"))
-        .collect();
-    app.store
-        .create_user(
-            &setup_author(),
-            &NewUser {
-                username: username.into(),
-                display_name: format!("Test {username}"),
-                lang: Lang::En,
-                password_hash: None,
-            },
-            &assignments,
-        )
-        .await
-        .map_err(|e| fail(&format!("creating {username}"), e))?;
-    let (_, secret) = app
-        .store
-        .create_token(&setup_author(), username, "tests")
-        .await
-        .map_err(|e| fail("creating a token", e))?;
+    let authorization = with_token(app, username, roles).await?;
     Ok(Person {
         username: username.into(),
-        headers: vec![("authorization", format!("Bearer {secret}"))],
+        headers: vec![("authorization", authorization)],
     })
 }
 
@@ -1415,19 +1388,6 @@ pub const ROWS: &[Row] = &[
         Some("csrf={csrf}"),
         [401, 403, 403, 303, 403, 403, 403, 403, 403],
     ),
-];
-
-/// The matrix's profiles, for the agreements each acts on.
-const PROFILES: [&str; 9] = [
-    "anonymous",
-    "js-officer",
-    "js-coordinator",
-    "office",
-    "group-office",
-    "group-secretary",
-    "admin",
-    "js-admin",
-    "auditor",
 ];
 
 /// Drafts an agreement of Shanghai and Jiangsu for the matrix.

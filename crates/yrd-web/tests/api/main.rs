@@ -14,6 +14,7 @@ mod conventions;
 mod fixtures;
 mod meetings;
 mod pages;
+mod people;
 mod plans;
 mod problems;
 mod scenario;

@@ -6,13 +6,14 @@
 
 use libtest_mimic::Failed;
 use serde_json::{Value, json};
-use yrd_domain::access::{Assignment, Role, Scope};
-use yrd_domain::{DecisionSubject, Lang, PartialDate, Plan, PlanKind, PlanStage, Stance, Text};
-use yrd_store::{Author, MeetingDetails, NewDecision, NewMeeting, NewUser};
+use yrd_domain::access::{Role, Scope};
+use yrd_domain::{DecisionSubject, PartialDate, Plan, PlanKind, PlanStage, Stance, Text};
+use yrd_store::{MeetingDetails, NewDecision, NewMeeting};
 
 use crate::access::{ALL_200, Row, row};
 use crate::app::{Reply, TestApp};
 use crate::fixtures::{AH, JS, SH, ZJ, code};
+use crate::people::{PROFILES, setup_author, with_session};
 use crate::{ensure, ensure_eq, fail};
 
 crate::cases!(
@@ -149,25 +150,6 @@ pub const ROWS: &[Row] = &[
     ),
 ];
 
-const PROFILES: [&str; 9] = [
-    "anonymous",
-    "js-officer",
-    "js-coordinator",
-    "office",
-    "group-office",
-    "group-secretary",
-    "admin",
-    "js-admin",
-    "auditor",
-];
-
-fn setup_author() -> Author {
-    Author::Command {
-        command: "test-setup".into(),
-        os_user: "api-tests".into(),
-    }
-}
-
 fn details(title: &str, start: &str) -> Result<MeetingDetails, Failed> {
     Ok(MeetingDetails {
         title: Text::new(title, ""),
@@ -278,32 +260,8 @@ impl Browser {
 
 /// Creates a user with `roles` and signs them in.
 async fn sign_in(app: &TestApp, name: &str, roles: &[(Role, Scope)]) -> Result<Browser, Failed> {
-    let roles: Vec<Assignment> = roles
-        .iter()
-        .map(|(role, scope)| Assignment::new(*role, scope.clone()).map_err(Failed::from))
-        .collect::<Result<_, _>>()?;
-    app.store
-        .create_user(
-            &setup_author(),
-            &NewUser {
-                username: name.into(),
-                display_name: format!("Test {name}"),
-                lang: Lang::Zh,
-                password_hash: None,
-            },
-            &roles,
-        )
-        .await
-        .map_err(|e| fail(&format!("creating {name}"), e))?;
-    let (id, session) = app
-        .store
-        .create_session(name, 3600)
-        .await
-        .map_err(|e| fail("starting a session", e))?;
-    Ok(Browser {
-        cookie: format!("yrd_session={id}"),
-        csrf: session.csrf_token,
-    })
+    let (cookie, csrf) = with_session(app, name, roles).await?;
+    Ok(Browser { cookie, csrf })
 }
 
 async fn office(app: &TestApp) -> Result<Browser, Failed> {

@@ -10,13 +10,14 @@
 use libtest_mimic::Failed;
 use serde_json::{Value, json};
 use time::macros::date;
-use yrd_domain::access::{Assignment, Role, Scope};
-use yrd_domain::{Lang, PlanKind, Text};
-use yrd_store::{Author, NewArea, NewMatter, NewPlan, NewReport, NewUser};
+use yrd_domain::access::{Role, Scope};
+use yrd_domain::{PlanKind, Text};
+use yrd_store::{NewArea, NewMatter, NewPlan, NewReport};
 
 use crate::access::{ALL_200, DRAFT_SEEN, Row, row};
 use crate::app::{Reply, TestApp};
 use crate::fixtures::{JS, SH, ZJ, code};
+use crate::people::{setup_author, with_session};
 use crate::{ensure, ensure_eq, fail};
 
 crate::cases!(
@@ -229,13 +230,6 @@ pub const ROWS: &[Row] = &[
     ),
 ];
 
-fn setup_author() -> Author {
-    Author::Command {
-        command: "test-setup".into(),
-        os_user: "api-tests".into(),
-    }
-}
-
 fn work_plan(key: &str, year: i32) -> NewPlan {
     NewPlan {
         key: key.into(),
@@ -359,32 +353,11 @@ impl Session {
 
 /// Creates a user with `roles` and signs them in.
 async fn user(app: &TestApp, name: &str, roles: &[(Role, Scope)]) -> Result<Session, Failed> {
-    let assignments: Vec<Assignment> = roles
-        .iter()
-        .map(|(role, scope)| Assignment::new(*role, scope.clone()).map_err(Failed::from))
-        .collect::<Result<_, _>>()?;
-    app.store
-        .create_user(
-            &setup_author(),
-            &NewUser {
-                username: name.into(),
-                display_name: format!("Test {name}"),
-                lang: Lang::Zh,
-                password_hash: None,
-            },
-            &assignments,
-        )
-        .await
-        .map_err(|e| fail(&format!("creating {name}"), e))?;
-    let (id, session) = app
-        .store
-        .create_session(name, 3600)
-        .await
-        .map_err(|e| fail("a session", e))?;
+    let (cookie, csrf) = with_session(app, name, roles).await?;
     Ok(Session {
         name: name.into(),
-        cookie: Some(format!("yrd_session={id}")),
-        csrf: Some(session.csrf_token),
+        cookie: Some(cookie),
+        csrf: Some(csrf),
     })
 }
 

@@ -4,13 +4,14 @@
 use libtest_mimic::Failed;
 use serde_json::{Value, json};
 use time::macros::date;
-use yrd_domain::access::{Assignment, Role, Scope};
-use yrd_domain::{Dataset, Lang, Problem, Text, Tier};
-use yrd_store::{Author, Escalation, NewProblem, NewUser};
+use yrd_domain::access::{Role, Scope};
+use yrd_domain::{Dataset, Problem, Text, Tier};
+use yrd_store::{Author, Escalation, NewProblem};
 
 use crate::access::{ALL_200, DRAFT_SEEN, Row, row};
 use crate::app::{Reply, TestApp};
 use crate::fixtures::{JS, ZJ, code};
+use crate::people::{PROFILES, setup_author, with_session};
 use crate::{ensure, ensure_eq, fail};
 
 crate::cases!(
@@ -180,26 +181,6 @@ pub const ROWS: &[Row] = &[
     ),
 ];
 
-/// The profiles of the matrix (as `access` names them), for their own problems.
-const PROFILES: [&str; 9] = [
-    "anonymous",
-    "js-officer",
-    "js-coordinator",
-    "office",
-    "group-office",
-    "group-secretary",
-    "admin",
-    "js-admin",
-    "auditor",
-];
-
-fn setup_author() -> Author {
-    Author::Command {
-        command: "test-setup".into(),
-        os_user: "api-tests".into(),
-    }
-}
-
 /// A problem of the public record, as an import would bring it.
 fn recorded(key: &str, matter: &str, tier: Tier) -> Problem {
     Problem {
@@ -308,32 +289,11 @@ async fn session(
     username: &str,
     roles: &[(Role, Scope)],
 ) -> Result<Session, Failed> {
-    let assignments: Vec<Assignment> = roles
-        .iter()
-        .map(|(role, scope)| Assignment::new(*role, scope.clone()).map_err(Failed::from))
-        .collect::<Result<_, _>>()?;
-    app.store
-        .create_user(
-            &setup_author(),
-            &NewUser {
-                username: username.into(),
-                display_name: format!("Test {username}"),
-                lang: Lang::Zh,
-                password_hash: None,
-            },
-            &assignments,
-        )
-        .await
-        .map_err(|e| fail(&format!("creating {username}"), e))?;
-    let (id, session) = app
-        .store
-        .create_session(username, 3600)
-        .await
-        .map_err(|e| fail("starting a session", e))?;
+    let (cookie, csrf) = with_session(app, username, roles).await?;
     Ok(Session {
         username: username.into(),
-        cookie: format!("yrd_session={id}"),
-        csrf: session.csrf_token,
+        cookie,
+        csrf,
     })
 }
 

@@ -9,11 +9,11 @@
 
 use libtest_mimic::Failed;
 use serde_json::{Value, json};
-use yrd_domain::Lang;
-use yrd_domain::access::{Assignment, Role, Scope};
-use yrd_store::{Author, NewUser};
+use yrd_domain::access::{Role, Scope};
+use yrd_store::Author;
 
 use crate::app::{Reply, TestApp};
+use crate::people::with_token;
 use crate::{ensure, ensure_eq, fail};
 
 crate::cases!(a_year_of_the_mechanism);
@@ -29,7 +29,8 @@ const PLAN: &str = "work-plan-2026";
 /// Someone acting through the API with a token of their own.
 struct Person {
     username: &'static str,
-    token: String,
+    /// The `Authorization` header's value.
+    authorization: String,
 }
 
 async fn person(
@@ -38,30 +39,11 @@ async fn person(
     role: Role,
     scope: Scope,
 ) -> Result<Person, Failed> {
-    let author = Author::Command {
-        command: "scenario-setup".into(),
-        os_user: "api-tests".into(),
-    };
-    let assignment = Assignment::new(role, scope).map_err(|e| fail("an assignment", e))?;
-    app.store
-        .create_user(
-            &author,
-            &NewUser {
-                username: username.into(),
-                display_name: username.into(),
-                lang: Lang::Zh,
-                password_hash: None,
-            },
-            &[assignment],
-        )
-        .await
-        .map_err(|e| fail(&format!("creating {username}"), e))?;
-    let (_, token) = app
-        .store
-        .create_token(&author, username, "scenario")
-        .await
-        .map_err(|e| fail("creating a token", e))?;
-    Ok(Person { username, token })
+    let authorization = with_token(app, username, &[(role, scope)]).await?;
+    Ok(Person {
+        username,
+        authorization,
+    })
 }
 
 fn member(code: &str) -> Scope {
@@ -81,7 +63,7 @@ impl Person {
         body: Option<Value>,
         if_match: Option<&str>,
     ) -> Result<Reply, Failed> {
-        let mut headers = vec![("authorization", format!("Bearer {}", self.token))];
+        let mut headers = vec![("authorization", self.authorization.clone())];
         if let Some(tag) = if_match {
             headers.push(("if-match", tag.to_owned()));
         }
