@@ -6,11 +6,12 @@ use std::path::Path;
 
 use yrd_dataset::{DatasetErrors, canonicalize, read_dir, validate, write_dir};
 use yrd_domain::date::parse_date;
+use yrd_domain::rules::DecisionStatus;
 use yrd_domain::{
     AdminCode, Agreement, AgreementState, Area, Attendee, Body, Dataset, Decision, DecisionSubject,
-    Direction, Indicator, Jurisdiction, LatLon, Matter, Meeting, MeetingState, Milestone,
+    Direction, Document, Indicator, Jurisdiction, LatLon, Matter, Meeting, MeetingState, Milestone,
     Observation, Party, Plan, PlanKind, PlanStage, Position, Problem, ProgressReport, Qualifier,
-    ReportState, Scope, Seat, Stance, Target, Task, Text, Tier, Value, Zone,
+    ReportState, Scope, Seat, Stance, Target, Task, Text, Tier, Value, Zone, agreement_text_hash,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1224,4 +1225,840 @@ fn builtin_yrd_dataset_is_valid() {
     let out = tempfile::tempdir().unwrap();
     write_dir(&ds, out.path()).unwrap();
     assert_eq!(read_dir(out.path()).unwrap_or_else(|e| panic!("{e}")), ds);
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the mechanism records: the fixture with a closed and a scheduled meeting of yrd, a
+// carried-over matter, a sub-task, a returned report, escalated and resolved problems, signed
+// and terminated agreements and the members' keys. `{…}` stand for hashes and keys.
+
+const PLANS_ADDED: &str = r#"
+[[plan]]
+key = "work-plan-2027"
+kind = "work_plan"
+title = { zh = "2027年工作计划", en = "2027 work plan" }
+parent = "action-plan"
+period = [2027, 2027]
+stage = "draft"
+source = "yrd:user:office"
+"#;
+
+const MEETINGS_ADDED: &str = r#"
+[[meeting]]
+key = "symposium-2025"
+body = "symposium"
+title = { zh = "2025年座谈会", en = "2025 Symposium" }
+start = "2025-06-05"
+closed_on = "2025-06-06"
+source = "yrd:user:office"
+
+[[meeting.decisions]]
+key = "symposium-2025.1"
+title = { zh = "修订行动方案", en = "Revise the action plan" }
+subject = { kind = "other" }
+supersedes = "symposium-2024.plan"
+outcome = "adopted"
+positions = [
+  { jurisdiction = "310000", stance = "consent" },
+  { jurisdiction = "320000", stance = "consent" },
+  { jurisdiction = "330000", stance = "consent" },
+]
+
+[[meeting]]
+key = "symposium-2026"
+body = "symposium"
+title = { zh = "2026年座谈会", en = "2026 Symposium" }
+start = "2026-06-05"
+host = "320000"
+host_reason = { zh = "配合重大活动", en = "To coincide with a major event" }
+state = "scheduled"
+source = "yrd:user:office"
+
+[[meeting.documents]]
+title = { zh = "会议方案", en = "Programme" }
+url = "https://example.org/programme.pdf"
+
+[[meeting.decisions]]
+key = "symposium-2026.1"
+title = { zh = "议题", en = "Item" }
+subject = { kind = "other" }
+positions = []
+"#;
+
+const MATTERS_ADDED: &str = r#"
+[[matter]]
+key = "bridge-2027"
+plan = "work-plan-2027"
+title = { zh = "跨界桥梁（续）", en = "Cross-border bridge (continued)" }
+leads = ["330000"]
+participants = []
+carried_from = "bridge"
+source = "yrd:user:office"
+"#;
+
+const MECHANISM_TASKS: &str = "\
+key,matter,parent,jurisdiction,unit_zh,unit_en,title_zh,title_en,start,due,source
+rail.sh,rail,,310000,上海市发展改革委,Shanghai DRC,建设,Build,2024-06-06,2025-12-31,seed:001.txt
+rail.js,rail,,320000,江苏省发展改革委,Jiangsu DRC,建设,Build,,2026-06-30,seed:001.txt
+rail.sh.1,rail,rail.sh,310000,上海市交通委,Shanghai Transport,线路规划,Route planning,,2025-06-30,yrd:user:sh-coordinator
+bridge-2027.330000,bridge-2027,,330000,浙江省交通厅,Zhejiang Transport,建设,Build,,2027-12-31,yrd:user:office
+";
+
+const MECHANISM_REPORTS: &str = "\
+key,task,as_of,percent,state,narrative_zh,narrative_en,evidence,return_reason_zh,return_reason_en,source
+rail.sh.2024,rail.sh,2024-12-31,40,verified,进展顺利,On track,https://example.org/e1,,,seed:001.txt
+rail.js.2025,rail.js,2025-06-30,30,returned,进展,Progress,,缺少佐证材料,Evidence missing,yrd:user:js-officer
+";
+
+const MECHANISM_PROBLEMS: &str = "\
+key,matter,task,title_zh,title_en,description_zh,description_en,tier,raised_on,due,escalated_on,resolved_on,resolved_tier,resolution_zh,resolution_en,source
+land,rail,rail.js,用地指标,Land quota,,,execution,2025-01-10,,,,,,,seed:001.txt
+approvals,rail,,审批时限,Approval deadlines,跨省审批时限不一,Deadlines differ,coordination,2025-07-01,2025-11-30,2025-10-01,,,,,yrd:user:js-officer
+data,rail,,数据共享,Data sharing,,,coordination,2025-07-01,2025-11-30,2025-10-01,2025-11-15,coordination,商定共享目录,A shared catalogue,yrd:user:js-officer
+";
+
+const AGREEMENTS_ADDED: &str = r#"
+[[agreement]]
+key = "data-pact"
+title = { zh = "数据互认协议", en = "Data recognition agreement" }
+meeting = "symposium-2025"
+signed_on = "2026-03-02"
+in_force_on = "2026-03-02"
+expires_on = "2030-12-31"
+text = { zh = "定稿", en = "Final text" }
+text_hash = "{HASH}"
+source = "yrd:user:office"
+
+[[agreement.parties]]
+jurisdiction = "310000"
+signed_on = "2026-03-02"
+
+[[agreement.parties]]
+jurisdiction = "320000"
+signed_on = "2026-03-02"
+
+[[agreement.signatures]]
+jurisdiction = "310000"
+text_hash = "{OLD}"
+key_id = "00000000000000a1"
+signature = "{SIGNATURE}"
+signed_by = "sh-coordinator"
+signed_at = "2026-02-01T09:00:00Z"
+
+[[agreement.signatures]]
+jurisdiction = "310000"
+text_hash = "{HASH}"
+key_id = "00000000000000a1"
+signature = "{SIGNATURE}"
+signed_by = "sh-coordinator"
+signed_at = "2026-03-01T09:00:00Z"
+
+[[agreement.signatures]]
+jurisdiction = "320000"
+text_hash = "{HASH}"
+key_id = "00000000000000b1"
+signature = "{SIGNATURE}"
+signed_by = "js-coordinator"
+signed_at = "2026-03-02T10:00:00.5+08:00"
+
+[[agreement]]
+key = "old-pact"
+title = { zh = "旧协议", en = "Old agreement" }
+state = "terminated"
+ended_on = "2026-02-28"
+ended_reason = { zh = "被取代", en = "Replaced" }
+text = { zh = "旧文本", en = "Old text" }
+text_hash = "{OLD}"
+source = "yrd:user:office"
+
+[[agreement.parties]]
+jurisdiction = "310000"
+
+[[agreement.parties]]
+jurisdiction = "320000"
+"#;
+
+const MEMBER_KEYS: &str = "\
+id,jurisdiction,public_key,created_at,retired_at
+00000000000000a0,310000,{KEY_A0},2025-01-01T00:00:00Z,2026-01-15T00:00:00Z
+00000000000000a1,310000,{KEY_A1},2026-01-15T00:00:00Z,
+00000000000000b1,320000,{KEY_B1},2025-01-01T00:00:00Z,
+";
+
+/// The hash of data-pact's text, and of old-pact's (which Shanghai also signed for data-pact
+/// before the text changed).
+fn hashes() -> (String, String) {
+    (
+        agreement_text_hash(&t("定稿", "Final text")),
+        agreement_text_hash(&t("旧文本", "Old text")),
+    )
+}
+
+/// The mechanism fixture's files, placeholders filled in.
+fn mechanism_files() -> Vec<(&'static str, String)> {
+    let (hash, old) = hashes();
+    let fill = |text: &str| {
+        text.replace("{HASH}", &hash)
+            .replace("{OLD}", &old)
+            .replace("{SIGNATURE}", &"ab".repeat(64))
+            .replace("{KEY_A0}", &"a0".repeat(32))
+            .replace("{KEY_A1}", &"a1".repeat(32))
+            .replace("{KEY_B1}", &"b1".repeat(32))
+    };
+    let mut files: Vec<(&str, String)> = FIXTURE
+        .iter()
+        .map(|&(file, content)| {
+            let content = match file {
+                "plans.toml" => format!("{content}{PLANS_ADDED}"),
+                "meetings.toml" => format!("{content}{MEETINGS_ADDED}"),
+                "matters.toml" => format!("{content}{MATTERS_ADDED}"),
+                "tasks.csv" => MECHANISM_TASKS.to_owned(),
+                "reports.csv" => MECHANISM_REPORTS.to_owned(),
+                "problems.csv" => MECHANISM_PROBLEMS.to_owned(),
+                "agreements.toml" => format!("{content}{AGREEMENTS_ADDED}"),
+                _ => content.to_owned(),
+            };
+            (file, fill(&content))
+        })
+        .collect();
+    files.push(("member_keys.csv", fill(MEMBER_KEYS)));
+    files
+}
+
+/// Like [`read_edited`], on the mechanism fixture.
+fn read_mechanism(edits: &[(&str, &str, &str)]) -> Result<Dataset, DatasetErrors> {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, mut content) in mechanism_files() {
+        for &(_, from, to) in edits.iter().filter(|(f, _, _)| *f == file) {
+            assert_eq!(
+                content.matches(from).count(),
+                1,
+                "{from:?} must occur once in {file}"
+            );
+            content = content.replacen(from, to, 1);
+        }
+        fs::write(dir.path().join(file), content).unwrap();
+    }
+    read_dir(dir.path())
+}
+
+fn mechanism_errors(edits: &[(&str, &str, &str)]) -> Vec<String> {
+    match read_mechanism(edits) {
+        Ok(_) => panic!("the edits {edits:?} should make the dataset invalid"),
+        Err(e) => e.errors.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn the_mechanisms_state_is_read_with_defaults_for_the_public_record() {
+    let ds = read_mechanism(&[]).unwrap_or_else(|e| panic!("{e}"));
+    let meeting = |key: &str| ds.meetings.iter().find(|m| m.key == key).unwrap();
+    let public = meeting("symposium-2024");
+    assert_eq!(
+        (public.state, public.closed_on, public.documents.len()),
+        (MeetingState::Closed, None, 0),
+        "a meeting without a state is closed"
+    );
+    let scheduled = meeting("symposium-2026");
+    assert_eq!(scheduled.state, MeetingState::Scheduled);
+    assert_eq!(scheduled.host_reason.en, "To coincide with a major event");
+    assert_eq!(
+        scheduled.documents,
+        [Document {
+            title: t("会议方案", "Programme"),
+            url: "https://example.org/programme.pdf".into(),
+        }]
+    );
+    assert_eq!(
+        meeting("symposium-2025").closed_on,
+        Some(date("2025-06-06"))
+    );
+    let decision = ds
+        .decisions
+        .iter()
+        .find(|d| d.key == "symposium-2025.1")
+        .unwrap();
+    assert_eq!(decision.outcome, Some(DecisionStatus::Adopted));
+    assert_eq!(decision.supersedes.as_deref(), Some("symposium-2024.plan"));
+    assert_eq!(
+        ds.decisions[0].outcome, None,
+        "the public record's decision"
+    );
+
+    let carried = ds.matters.iter().find(|m| m.key == "bridge-2027").unwrap();
+    assert_eq!(carried.carried_from.as_deref(), Some("bridge"));
+    let subtask = ds.tasks.iter().find(|t| t.key == "rail.sh.1").unwrap();
+    assert_eq!(subtask.parent.as_deref(), Some("rail.sh"));
+    let returned = ds.reports.iter().find(|r| r.key == "rail.js.2025").unwrap();
+    assert_eq!(
+        returned.return_reason,
+        t("缺少佐证材料", "Evidence missing")
+    );
+    let problem = |key: &str| ds.problems.iter().find(|p| p.key == key).unwrap();
+    assert_eq!(problem("approvals").escalated_on, Some(date("2025-10-01")));
+    assert_eq!(problem("approvals").description.en, "Deadlines differ");
+    assert_eq!(problem("data").resolved_tier, Some(Tier::Coordination));
+    assert_eq!(
+        (problem("land").escalated_on, problem("land").resolved_tier),
+        (None, None)
+    );
+
+    let agreement = |key: &str| ds.agreements.iter().find(|a| a.key == key).unwrap();
+    let (hash, old) = hashes();
+    let pact = agreement("data-pact");
+    assert_eq!(pact.state, AgreementState::InForce, "the default state");
+    assert_eq!(pact.text_hash.as_deref(), Some(hash.as_str()));
+    assert_eq!(pact.expires_on, Some(date("2030-12-31")));
+    let signed: Vec<(&str, &str)> = pact
+        .signatures
+        .iter()
+        .map(|s| (s.key_id.as_str(), s.text_hash.as_str()))
+        .collect();
+    assert_eq!(
+        signed,
+        [
+            ("00000000000000a1", old.as_str()),
+            ("00000000000000a1", hash.as_str()),
+            ("00000000000000b1", hash.as_str()),
+        ]
+    );
+    let ended = agreement("old-pact");
+    assert_eq!(ended.state, AgreementState::Terminated);
+    assert_eq!(ended.ended_reason, t("被取代", "Replaced"));
+    let framework = agreement("rail-framework");
+    assert_eq!(
+        (framework.state, framework.text_hash.as_deref()),
+        (AgreementState::InForce, None),
+        "an agreement of the public record"
+    );
+    assert_eq!(ds.member_keys.len(), 3);
+    assert_eq!(
+        ds.member_keys[0].retired_at.as_deref(),
+        Some("2026-01-15T00:00:00Z")
+    );
+}
+
+#[test]
+fn the_mechanisms_state_round_trips_through_files() {
+    let ds = read_mechanism(&[]).unwrap_or_else(|e| panic!("{e}"));
+    // Signatures are listed as they were made, whatever order they come in.
+    let mut shuffled = ds.clone();
+    for a in &mut shuffled.agreements {
+        a.signatures.reverse();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_dir(&shuffled, dir.path()).unwrap();
+    let read = read_dir(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(read, ds);
+    let again = tempfile::tempdir().unwrap();
+    write_dir(&read, again.path()).unwrap();
+    for file in fs::read_dir(dir.path()).unwrap() {
+        let file = file.unwrap();
+        assert_eq!(
+            fs::read(file.path()).unwrap(),
+            fs::read(again.path().join(file.file_name())).unwrap(),
+            "{:?}",
+            file.file_name()
+        );
+    }
+
+    // Defaults are left out: only the meeting being prepared and the agreement that ended say
+    // where they are.
+    let meetings = fs::read_to_string(dir.path().join("meetings.toml")).unwrap();
+    assert_eq!(meetings.matches("state = ").count(), 1, "{meetings}");
+    assert!(
+        meetings.contains("state = \"scheduled\"\nsource = \"yrd:user:office\"\n"),
+        "{meetings}"
+    );
+    assert!(
+        meetings.contains("\n[[meeting.documents]]\ntitle = { zh = \"会议方案\", en = \"Programme\" }\nurl = \"https://example.org/programme.pdf\"\n"),
+        "{meetings}"
+    );
+    assert!(
+        meetings.contains("supersedes = \"symposium-2024.plan\"\noutcome = \"adopted\"\n"),
+        "{meetings}"
+    );
+    let agreements = fs::read_to_string(dir.path().join("agreements.toml")).unwrap();
+    assert_eq!(agreements.matches("state = ").count(), 1, "{agreements}");
+    assert_eq!(
+        agreements.matches("[[agreement.signatures]]").count(),
+        3,
+        "{agreements}"
+    );
+    let keys = fs::read_to_string(dir.path().join("member_keys.csv")).unwrap();
+    assert!(
+        keys.starts_with("id,jurisdiction,public_key,created_at,retired_at\n00000000000000a0,"),
+        "{keys}"
+    );
+    for (file, header) in [
+        (
+            "tasks.csv",
+            "key,matter,parent,jurisdiction,unit_zh,unit_en,title_zh,title_en,start,due,source",
+        ),
+        (
+            "reports.csv",
+            "key,task,as_of,percent,state,narrative_zh,narrative_en,evidence,return_reason_zh,return_reason_en,source",
+        ),
+        (
+            "problems.csv",
+            "key,matter,task,title_zh,title_en,description_zh,description_en,tier,raised_on,due,escalated_on,resolved_on,resolved_tier,resolution_zh,resolution_en,source",
+        ),
+    ] {
+        let written = fs::read_to_string(dir.path().join(file)).unwrap();
+        assert_eq!(written.lines().next(), Some(header), "{file}");
+    }
+}
+
+#[test]
+fn the_new_csv_columns_may_be_left_out_but_not_misspelt() {
+    // The fixture's tasks, reports and problems predate the columns.
+    let ds = read_edited(&[]).unwrap_or_else(|e| panic!("{e}"));
+    assert!(ds.tasks.iter().all(|t| t.parent.is_none()));
+    assert!(ds.reports.iter().all(|r| r.return_reason.is_empty()));
+    assert!(ds.problems.iter().all(|p| p.description.is_empty()));
+    let found = mechanism_errors(&[("tasks.csv", "key,matter,parent,", "key,matter,parnet,")]);
+    assert!(
+        found[0].starts_with(r#"tasks.csv:1: "parnet": unknown column"#),
+        "{found:?}"
+    );
+    assert_eq!(
+        mechanism_errors(&[(
+            "member_keys.csv",
+            ",created_at,retired_at\n",
+            ",created_at\n"
+        )])
+        .first()
+        .map(String::as_str),
+        Some("member_keys.csv:1: retired_at: missing column(s) in the header")
+    );
+}
+
+#[test]
+fn a_meetings_state_and_closing_day() {
+    assert_eq!(
+        mechanism_errors(&[(
+            "meetings.toml",
+            r#"state = "scheduled""#,
+            r#"state = "postponed""#
+        )]),
+        ["meetings.toml:45: state: unknown value `postponed`, expected `scheduled` or `closed`"]
+    );
+    assert_eq!(
+        mechanism_errors(&[(
+            "meetings.toml",
+            "state = \"scheduled\"\n",
+            "state = \"scheduled\"\nclosed_on = \"2026-06-06\"\n"
+        )]),
+        [
+            "meetings.toml:46: closed_on: a scheduled meeting has not closed: leave closed_on out, or make it closed"
+        ]
+    );
+    assert_eq!(
+        mechanism_errors(&[(
+            "meetings.toml",
+            r#"closed_on = "2025-06-06""#,
+            r#"closed_on = "2025-06-04""#
+        )]),
+        ["meetings.toml:23: closed_on: 2025-06-04 is before start 2025-06-05"]
+    );
+    assert_eq!(
+        mechanism_errors(&[(
+            "meetings.toml",
+            r#"closed_on = "2025-06-06""#,
+            r#"closed_on = "2025-06""#
+        )]),
+        [
+            r#"meetings.toml:23: closed_on: "2025-06" is not a full date: YYYY-MM-DD is required here"#
+        ]
+    );
+}
+
+#[test]
+fn a_meetings_documents() {
+    assert_eq!(
+        mechanism_errors(&[(
+            "meetings.toml",
+            "https://example.org/programme.pdf",
+            "ftp://example.org/programme.pdf"
+        )]),
+        [
+            r#"meetings.toml:50: documents.url: "ftp://example.org/programme.pdf" is not a URL (http:// or https://)"#
+        ]
+    );
+    assert_eq!(
+        mechanism_errors(&[(
+            "meetings.toml",
+            r#"{ zh = "会议方案", en = "Programme" }"#,
+            r#"{ zh = "", en = "" }"#
+        )]),
+        ["meetings.toml:49: documents.title: required in at least one language"]
+    );
+    // Either language will do, as the store accepts it.
+    read_mechanism(&[(
+        "meetings.toml",
+        r#"{ zh = "会议方案", en = "Programme" }"#,
+        r#"{ en = "Programme" }"#,
+    )])
+    .unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn a_decisions_frozen_outcome() {
+    assert_eq!(
+        mechanism_errors(&[(
+            "meetings.toml",
+            r#"outcome = "adopted""#,
+            r#"outcome = "approved""#
+        )]),
+        [
+            "meetings.toml:31: decisions.outcome: unknown value `approved`, expected one of `pending`, `adopted`, \
+             `adopted_in_principle`, `blocked`"
+        ]
+    );
+    assert_eq!(
+        mechanism_errors(&[(
+            "meetings.toml",
+            "subject = { kind = \"other\" }\npositions = []",
+            "subject = { kind = \"other\" }\noutcome = \"pending\"\npositions = []"
+        )]),
+        [
+            r#"meetings.toml:56: decisions.outcome: meeting "symposium-2026" is scheduled: an outcome is frozen only when it closes"#
+        ]
+    );
+}
+
+#[test]
+fn a_decision_supersedes_a_closed_decision_of_its_body() {
+    let supersede = |key: &str| {
+        mechanism_errors(&[(
+            "meetings.toml",
+            r#"supersedes = "symposium-2024.plan""#,
+            &format!("supersedes = {key:?}"),
+        )])
+    };
+    assert_eq!(
+        supersede("symposium-2023.plan"),
+        [r#"meetings.toml:30: decisions.supersedes: unknown decision "symposium-2023.plan""#]
+    );
+    assert_eq!(
+        supersede("symposium-2025.1"),
+        ["meetings.toml:30: decisions.supersedes: a decision cannot supersede itself"]
+    );
+    assert_eq!(
+        supersede("symposium-2026.1"),
+        [
+            r#"meetings.toml:30: decisions.supersedes: "symposium-2026.1" belongs to meeting "symposium-2026", which is not closed"#
+        ]
+    );
+
+    // Built in code: a decision of the same meeting, and one of another body.
+    let mut ds = read_mechanism(&[]).unwrap();
+    let mut second = ds.decisions[1].clone();
+    second.key = "symposium-2025.2".into();
+    second.seq = 2;
+    second.supersedes = Some("symposium-2025.1".into());
+    ds.decisions.push(second);
+    let mut group = ds.bodies[0].clone();
+    group.key = "group".into();
+    ds.bodies.push(group);
+    ds.meetings
+        .iter_mut()
+        .find(|m| m.key == "symposium-2024")
+        .unwrap()
+        .body = "group".into();
+    let shown: Vec<String> = validate(&ds)
+        .unwrap_err()
+        .errors
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            r#"meetings.toml: symposium-2025.1: decisions.supersedes: "symposium-2024.plan" is a decision of body "group", not "symposium""#,
+            r#"meetings.toml: symposium-2025.2: decisions.supersedes: "symposium-2025.1" is a decision of the same meeting"#,
+        ]
+    );
+}
+
+#[test]
+fn a_carried_over_matter() {
+    assert_eq!(
+        mechanism_errors(&[(
+            "matters.toml",
+            r#"carried_from = "bridge""#,
+            r#"carried_from = "bridges""#
+        )]),
+        [r#"matters.toml:26: carried_from: unknown matter "bridges""#]
+    );
+    assert_eq!(
+        mechanism_errors(&[(
+            "matters.toml",
+            r#"carried_from = "bridge""#,
+            r#"carried_from = "bridge-2027""#
+        )]),
+        ["matters.toml:26: carried_from: a matter cannot carry itself over"]
+    );
+}
+
+#[test]
+fn a_sub_task_hangs_under_a_task_of_its_matter_and_member() {
+    let parent =
+        |row: &str| mechanism_errors(&[("tasks.csv", "rail.sh.1,rail,rail.sh,310000,", row)]);
+    assert_eq!(
+        parent("rail.sh.1,rail,rail.sx,310000,"),
+        [r#"tasks.csv:4: parent: unknown task "rail.sx""#]
+    );
+    assert_eq!(
+        parent("rail.sh.1,rail,rail.sh.1,310000,"),
+        ["tasks.csv:4: parent: a task cannot be its own sub-task"]
+    );
+    assert_eq!(
+        parent("rail.sh.1,rail,rail.sh,320000,"),
+        [r#"tasks.csv:4: parent: task "rail.sh" is 310000's, not 320000's"#]
+    );
+    assert_eq!(
+        parent("rail.sh.1,rail,bridge-2027.330000,310000,"),
+        [
+            r#"tasks.csv:4: parent: task "bridge-2027.330000" belongs to matter "bridge-2027", not "rail""#
+        ]
+    );
+    assert_eq!(
+        mechanism_errors(&[(
+            "tasks.csv",
+            "yrd:user:sh-coordinator\n",
+            "yrd:user:sh-coordinator\nrail.sh.1.1,rail,rail.sh.1,310000,上海市交通委,,细化,,,2025-06-30,yrd:user:sh-coordinator\n"
+        )]),
+        [
+            r#"tasks.csv:5: parent: task "rail.sh.1" is itself a sub-task (of "rail.sh"): sub-tasks are not split further"#
+        ]
+    );
+}
+
+#[test]
+fn only_a_returned_report_has_a_return_reason() {
+    assert_eq!(
+        mechanism_errors(&[(
+            "reports.csv",
+            "https://example.org/e1,,,",
+            "https://example.org/e1,,Not needed,"
+        )]),
+        ["reports.csv:2: return_reason: only a returned report has the reason it was returned for"]
+    );
+}
+
+#[test]
+fn a_problems_escalation_and_resolution() {
+    let problems = |from: &str, to: &str| mechanism_errors(&[("problems.csv", from, to)]);
+    assert_eq!(
+        problems("2025-01-10,,,,,", "2025-01-10,,2025-02-01,,,"),
+        [
+            "problems.csv:2: escalated_on: a problem at the execution tier, where problems are raised, was never escalated"
+        ]
+    );
+    assert_eq!(
+        problems("2025-11-30,2025-10-01,,", "2025-11-30,2025-06-01,,"),
+        ["problems.csv:3: escalated_on: 2025-06-01 is before raised_on 2025-07-01"]
+    );
+    assert_eq!(
+        problems("2025-11-30,2025-10-01,,", "2025-11-30,2025-10,,"),
+        [
+            r#"problems.csv:3: escalated_on: "2025-10" is not a full date: YYYY-MM-DD is required here"#
+        ]
+    );
+    assert_eq!(
+        problems("2025-10-01,2025-11-15,", "2025-10-01,2025-09-15,"),
+        ["problems.csv:4: resolved_on: 2025-09-15 is before escalated_on 2025-10-01"]
+    );
+    assert_eq!(
+        problems(
+            "2025-11-30,2025-10-01,,,",
+            "2025-11-30,2025-10-01,,coordination,"
+        ),
+        ["problems.csv:3: resolved_tier: only a resolved problem has the tier that resolved it"]
+    );
+    assert_eq!(
+        problems(",coordination,商定", ",decision,商定"),
+        [
+            "problems.csv:4: resolved_tier: decision is not the tier that holds the problem (coordination)"
+        ]
+    );
+    assert_eq!(
+        problems(",coordination,商定", ",top,商定"),
+        [
+            "problems.csv:4: resolved_tier: unknown value `top`, expected one of `decision`, `coordination`, `execution`"
+        ]
+    );
+}
+
+#[test]
+fn an_agreements_state_and_end() {
+    let edit = |from: &str, to: &str| mechanism_errors(&[("agreements.toml", from, to)]);
+    assert_eq!(
+        edit(r#"state = "terminated""#, r#"state = "void""#),
+        [
+            "agreements.toml:60: state: unknown value `void`, expected one of `draft`, `open`, `in_force`, `terminated`"
+        ]
+    );
+    assert_eq!(
+        edit(r#"state = "terminated""#, r#"state = "expired""#),
+        [
+            "agreements.toml:60: state: `expired` follows from expires_on and is not written: write the state it expired from, `in_force`"
+        ]
+    );
+    assert_eq!(
+        edit("ended_on = \"2026-02-28\"\n", ""),
+        ["agreements.toml:57: ended_on: required for a terminated agreement"]
+    );
+    assert_eq!(
+        edit(r#"state = "terminated""#, r#"state = "open""#),
+        [
+            "agreements.toml:61: ended_on: only a terminated agreement has ended",
+            "agreements.toml:62: ended_reason: only a terminated agreement has ended",
+        ]
+    );
+    assert_eq!(
+        edit(r#"expires_on = "2030-12-31""#, r#"expires_on = "2030-12""#),
+        [
+            r#"agreements.toml:20: expires_on: "2030-12" is not a full date: YYYY-MM-DD is required here"#
+        ]
+    );
+}
+
+#[test]
+fn an_agreements_text_and_its_hash() {
+    let (hash, old) = hashes();
+    let edit = |from: &str, to: &str| mechanism_errors(&[("agreements.toml", from, to)]);
+    assert_eq!(
+        edit(&format!("text_hash = \"{old}\"\nsource"), "source"),
+        ["agreements.toml:57: text_hash: required with a text: what its signatures bind"]
+    );
+    assert_eq!(
+        edit("text = { zh = \"旧文本\", en = \"Old text\" }\n", ""),
+        ["agreements.toml:63: text_hash: only an agreement with a text has its hash"]
+    );
+    assert_eq!(
+        edit(
+            &format!("text_hash = \"{old}\"\nsource"),
+            "text_hash = \"ABC\"\nsource"
+        ),
+        [r#"agreements.toml:64: text_hash: "ABC" is not 64 lowercase hex digits"#]
+    );
+    // A text changed by hand no longer matches the hash its signatures bind.
+    let changed = agreement_text_hash(&t("定稿", "Final text!"));
+    assert_eq!(
+        edit(r#"en = "Final text" }"#, r#"en = "Final text!" }"#),
+        [format!(
+            "agreements.toml:22: text_hash: {hash} is not the hash of the text, which is {changed}"
+        )]
+    );
+    assert_eq!(
+        edit(
+            "key = \"rail-framework\"\n",
+            "key = \"rail-framework\"\nstate = \"open\"\n"
+        ),
+        [
+            "agreements.toml:1: text: a draft or an agreement open for signature has the text its parties sign"
+        ]
+    );
+}
+
+#[test]
+fn an_agreements_signatures() {
+    let (hash, old) = hashes();
+    let edit = |from: &str, to: &str| mechanism_errors(&[("agreements.toml", from, to)]);
+    assert_eq!(
+        edit(
+            "expires_on = \"2030-12-31\"\n",
+            "expires_on = \"2030-12-31\"\nstate = \"draft\"\n"
+        ),
+        ["agreements.toml:34: signatures: a draft is not signed: it is opened first"]
+    );
+    assert_eq!(
+        edit(
+            "jurisdiction = \"320000\"\ntext_hash",
+            "jurisdiction = \"330000\"\ntext_hash"
+        ),
+        [
+            "agreements.toml:50: signatures.jurisdiction: 330000 is not a party to the agreement",
+            r#"agreements.toml:52: signatures.key_id: key "00000000000000b1" is 320000's, not 330000's"#,
+        ]
+    );
+    assert_eq!(
+        edit(
+            r#"key_id = "00000000000000b1""#,
+            r#"key_id = "00000000000000b2""#
+        ),
+        [r#"agreements.toml:52: signatures.key_id: unknown member key "00000000000000b2""#]
+    );
+    assert_eq!(
+        edit(r#"signed_by = "js-coordinator""#, r#"signed_by = """#),
+        ["agreements.toml:54: signatures.signed_by: required, but empty"]
+    );
+    assert_eq!(
+        edit("2026-03-02T10:00:00.5+08:00", "2026-03-02 10:00"),
+        [
+            r#"agreements.toml:55: signatures.signed_at: "2026-03-02 10:00" is not an RFC 3339 time such as "2025-06-05T08:30:00Z""#
+        ]
+    );
+    let signature = "ab".repeat(64);
+    assert_eq!(
+        mechanism_errors(&[(
+            "agreements.toml",
+            &format!("signature = \"{signature}\"\nsigned_by = \"js-coordinator\""),
+            "signature = \"abc\"\nsigned_by = \"js-coordinator\"",
+        )]),
+        [r#"agreements.toml:53: signatures.signature: "abc" is not 128 lowercase hex digits"#]
+    );
+    assert_eq!(
+        edit(
+            &format!("text_hash = \"{old}\"\nkey_id"),
+            &format!("text_hash = \"{hash}\"\nkey_id")
+        ),
+        ["agreements.toml:43: signatures.text_hash: 310000 signed this text twice"]
+    );
+}
+
+#[test]
+fn members_keys() {
+    let edit = |from: &str, to: &str| mechanism_errors(&[("member_keys.csv", from, to)]);
+    assert_eq!(
+        edit("00000000000000a0,", "00000000000000A0,"),
+        [r#"member_keys.csv:2: id: "00000000000000A0" is not 16 lowercase hex digits"#]
+    );
+    assert_eq!(
+        edit("00000000000000b1,", "00000000000000a1,"),
+        [
+            r#"agreements.toml:52: signatures.key_id: unknown member key "00000000000000b1""#,
+            r#"member_keys.csv:4: id: duplicate id "00000000000000a1""#,
+        ]
+    );
+    assert_eq!(
+        edit("00000000000000b1,320000,", "00000000000000b1,340000,"),
+        [
+            r#"agreements.toml:52: signatures.key_id: key "00000000000000b1" is 340000's, not 320000's"#,
+            "member_keys.csv:4: jurisdiction: unknown jurisdiction code 340000",
+        ]
+    );
+    let b1 = "b1".repeat(32);
+    assert_eq!(
+        edit(&b1, "b1"),
+        [r#"member_keys.csv:4: public_key: "b1" is not 64 lowercase hex digits"#]
+    );
+    assert_eq!(
+        edit(&b1, &"a1".repeat(32)),
+        [r#"member_keys.csv:4: public_key: the same public key as key "00000000000000a1""#]
+    );
+    assert_eq!(
+        edit("b1,2025-01-01T00:00:00Z", "b1,yesterday"),
+        [
+            r#"member_keys.csv:4: created_at: "yesterday" is not an RFC 3339 time such as "2025-06-05T08:30:00Z""#
+        ]
+    );
+    assert_eq!(
+        edit("Z,2026-01-15T00:00:00Z\n", "Z,\n"),
+        [
+            r#"member_keys.csv:3: retired_at: 310000 has another active key, "00000000000000a0": a member signs with one key at a time"#
+        ]
+    );
 }
