@@ -2,8 +2,9 @@
 //! sources, ranges, dates in order, every reference resolving within the dataset, and the
 //! mechanism's states consistent the way the store keeps them (a decision has an outcome only
 //! once its meeting closed, a sub-task hangs under a task of its own matter and member, a
-//! signature binds a known key of its party, an agreement's hash is its text's). A rule here
-//! never refuses a state the store can reach, or `yrd export` could not write it.
+//! signature binds a known key of its party, an agreement's hash is its text's). Those rules
+//! check only what the store guarantees, so that they refuse no state it can reach: `yrd
+//! export` validates what it writes.
 //!
 //! The rules look only at the domain records, so that they apply alike to a dataset read from
 //! files (where [`crate::read_dir`] places each finding on its line) and to one built in code
