@@ -167,10 +167,15 @@ impl Report<'_> {
         }
     }
 
-    /// A text whose Chinese is required.
+    /// A required text: in at least one language. The public record gives Chinese; a record
+    /// entered in yrd may have been written in English only, and readers then see that.
     fn text(&mut self, at: At, field: &str, text: &Text) {
-        if text.zh.trim().is_empty() {
-            self.add(at, format!("{field}.zh"), "required, but empty");
+        if text.zh.trim().is_empty() && text.en.trim().is_empty() {
+            self.add(
+                at,
+                format!("{field}.zh"),
+                "required (or its English), but both are empty",
+            );
         }
     }
 

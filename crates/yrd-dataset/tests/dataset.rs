@@ -260,15 +260,31 @@ fn a_partial_date_where_a_full_date_is_required() {
 }
 
 #[test]
-fn a_missing_chinese_name() {
+fn a_name_in_neither_language() {
     assert_eq!(
-        errors(&[("jurisdictions.csv", "温州市", "")]),
-        ["jurisdictions.csv:5: name_zh: required, but empty"]
+        errors(&[("jurisdictions.csv", "温州市,Wenzhou", ",")]),
+        ["jurisdictions.csv:5: name_zh: required (or its English), but both are empty"]
     );
     assert_eq!(
-        errors(&[("zones.toml", r#"{ zh = "长三角", en"#, r#"{ en"#)]),
-        ["zones.toml:3: name.zh: required, but empty"]
+        errors(&[(
+            "zones.toml",
+            r#"{ zh = "长三角", en = "Yangtze River Delta" }"#,
+            r#"{ zh = "", en = "" }"#
+        )]),
+        ["zones.toml:3: name.zh: required (or its English), but both are empty"]
     );
+}
+
+#[test]
+fn a_name_in_english_only_is_enough() {
+    let dataset = read_edited(&[("jurisdictions.csv", "温州市,Wenzhou", ",Wenzhou")])
+        .expect("a text in English only is valid");
+    let wenzhou = dataset
+        .jurisdictions
+        .iter()
+        .find(|j| j.code == code("330300"))
+        .expect("Wenzhou is read");
+    assert_eq!((wenzhou.name.zh.as_str(), wenzhou.name.en.as_str()), ("", "Wenzhou"));
 }
 
 #[test]
@@ -539,7 +555,7 @@ fn several_bad_rows_are_reported_together() {
     let found = errors(&[
         ("tasks.csv", "2025-12-31", "2023-02-30"),
         ("tasks.csv", "rail.js,rail,320000", "rail.js,rail,330000"),
-        ("jurisdictions.csv", "江苏省", ""),
+        ("jurisdictions.csv", "江苏省,Jiangsu", ","),
         ("meetings.toml", r#"host = "330300""#, r#"host = "330399""#),
         ("observations.csv", ",6300,", ",lots,"),
         ("observations.csv", "2024-06,II,", "2024-06,VI,"),
@@ -547,7 +563,7 @@ fn several_bad_rows_are_reported_together() {
     assert_eq!(
         found,
         [
-            "jurisdictions.csv:3: name_zh: required, but empty",
+            "jurisdictions.csv:3: name_zh: required (or its English), but both are empty",
             "meetings.toml:6: host: unknown jurisdiction code 330399",
             r#"observations.csv:2: value: "lots" is not a number"#,
             r#"observations.csv:4: value: "VI" is not a class of indicator "taipu" (one of I, II, III, IV, V)"#,
@@ -1124,13 +1140,14 @@ fn an_invalid_dataset_is_refused_and_nothing_written() {
     let mut ds = sample();
     ds.meetings[0].host = Some(code("330399"));
     ds.tasks[0].title.zh.clear();
+    ds.tasks[0].title.en.clear();
     let errors = validate(&ds).unwrap_err();
     let shown: Vec<String> = errors.errors.iter().map(ToString::to_string).collect();
     assert_eq!(
         shown,
         [
             "meetings.toml: symposium-2024: host: unknown jurisdiction code 330399",
-            "tasks.csv: rail.sh: title_zh: required, but empty",
+            "tasks.csv: rail.sh: title_zh: required (or its English), but both are empty",
         ]
     );
     let dir = tempfile::tempdir().unwrap();
