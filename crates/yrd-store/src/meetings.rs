@@ -12,7 +12,6 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use time::Date;
 use yrd_domain::rules::DecisionStatus;
@@ -26,24 +25,7 @@ use crate::journal::{Author, Change, JournalTx};
 use crate::write::entered_by;
 use crate::{Store, StoreError};
 
-/// Where a meeting is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MeetingState {
-    /// Scheduled in yrd: its agenda, documents and decision items may change, and members
-    /// state their positions.
-    Scheduled,
-    /// Held and closed: its decisions' outcomes are frozen.
-    Closed,
-}
-
-/// A draft document attached to a meeting.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Document {
-    pub title: Text,
-    /// An http(s) URL.
-    pub url: String,
-}
+pub use yrd_domain::{Document, MeetingState};
 
 /// What the organisers of a meeting set: everything but its body and key.
 #[derive(Clone, Debug, PartialEq)]
