@@ -284,7 +284,10 @@ fn a_name_in_english_only_is_enough() {
         .iter()
         .find(|j| j.code == code("330300"))
         .expect("Wenzhou is read");
-    assert_eq!((wenzhou.name.zh.as_str(), wenzhou.name.en.as_str()), ("", "Wenzhou"));
+    assert_eq!(
+        (wenzhou.name.zh.as_str(), wenzhou.name.en.as_str()),
+        ("", "Wenzhou")
+    );
 }
 
 #[test]
