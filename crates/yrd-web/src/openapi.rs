@@ -66,6 +66,7 @@ const UNLOCALIZED: &[&str] = &[
         (name = "agreements", description = "Multi-party cooperation agreements"),
         (name = "indicators", description = "Indicators of integration and their observations"),
         (name = "tasks", description = "Members' progress reports on their tasks"),
+        (name = "problems", description = "Problems raised on matters, escalated through the tiers and resolved"),
         (name = "history", description = "The hash-chained journal of every change"),
         (name = "accounts", description = "Accounts, roles and API tokens"),
         (name = "meta", description = "This document"),

@@ -420,7 +420,7 @@ fn import_with_bad_rows_names_each_and_writes_nothing() {
     let mut nameless = vec![String::new(); header.len()];
     nameless[column("code")] = "330398".into();
     nameless[column("parent")] = "330000".into();
-    nameless[column("name_en")] = "No Chinese name".into(); // name_zh left empty
+    // Neither name_zh nor name_en: a name in neither language.
     nameless[column("source")] = "seed:test".into();
     lines.push(nameless.join(","));
     std::fs::write(bad.join("jurisdictions.csv"), lines.join("\n") + "\n").unwrap();
@@ -457,7 +457,7 @@ fn import_with_bad_rows_names_each_and_writes_nothing() {
     );
     assert!(
         report.contains(&format!("jurisdictions.csv:{nameless_line}:")),
-        "missing zh name at its line: {report}"
+        "a name in neither language at its line: {report}"
     );
     assert!(
         report.contains("name_zh"),

@@ -497,7 +497,7 @@ fn answer(p: &ProblemRecord, lang: Lang) -> Response {
 #[utoipa::path(
     post,
     path = "/api/v1/matters/{key}/problems",
-    tag = "matters",
+    tag = "problems",
     params(("key" = String, Path, description = "The matter's key")),
     request_body = RaiseBody,
     responses(
@@ -537,7 +537,7 @@ pub async fn raise_problem(
 #[utoipa::path(
     get,
     path = "/api/v1/problems",
-    tag = "matters",
+    tag = "problems",
     params(ProblemListQuery),
     responses(
         (status = 200, description = "The problems", body = ProblemList),
@@ -559,7 +559,7 @@ pub async fn list_problems(
 #[utoipa::path(
     get,
     path = "/api/v1/problems/{key}",
-    tag = "matters",
+    tag = "problems",
     params(("key" = String, Path, description = "The problem's key"), AsOfQuery),
     responses(
         (status = 200, description = "The problem", body = ProblemDetail),
@@ -592,7 +592,7 @@ pub async fn get_problem(
 #[utoipa::path(
     post,
     path = "/api/v1/problems/{key}/escalate",
-    tag = "matters",
+    tag = "problems",
     params(("key" = String, Path, description = "The problem's key")),
     request_body = EscalateBody,
     responses(
@@ -646,7 +646,7 @@ pub async fn escalate_problem(
 #[utoipa::path(
     post,
     path = "/api/v1/problems/{key}/resolve",
-    tag = "matters",
+    tag = "problems",
     params(("key" = String, Path, description = "The problem's key")),
     request_body = ResolveBody,
     responses(
