@@ -853,6 +853,21 @@ impl Store {
                 ));
             }
         } else {
+            // A member's task is due within its matter, as when the matter was created.
+            let matter: Vec<(String, Option<Date>)> = tx
+                .fetch(
+                    "SELECT m.key, m.due_date FROM tasks t JOIN matters m ON m.key = t.matter WHERE t.key = $1",
+                    vec![key.into()],
+                )
+                .await?;
+            if let Some((matter, Some(matter_due))) = matter.into_iter().next()
+                && due > matter_due
+            {
+                return Err(StoreError::invalid(
+                    "due_date",
+                    format!("a task is due no later than its matter {matter:?} ({matter_due})"),
+                ));
+            }
             let rows: Vec<(String, Date)> = tx
                 .fetch(
                     "SELECT key, due_date FROM tasks WHERE parent = $1 AND due_date > $2 ORDER BY due_date DESC, key",

@@ -1100,6 +1100,8 @@ async fn task_edits_name_their_version_and_only_the_office_moves_a_due_date(
         (json!({"due_date": "2026-02-30"}), "due_date"),
         (json!({"start_date": "soon"}), "start_date"),
         (json!({"start_date": "2027-01-01"}), "start_date"),
+        // The matter is due at the end of 2026: its tasks are too.
+        (json!({"due_date": "2027-03-31"}), "due_date"),
         (json!({"colour": "red"}), "colour"),
     ] {
         send(
