@@ -182,17 +182,7 @@ pub struct AgreementFilter {
     pub drafts: bool,
 }
 
-/// A member's signing key, as registered.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct MemberKey {
-    pub id: String,
-    pub member: AdminCode,
-    /// 64 hex digits.
-    pub public_key: String,
-    /// RFC 3339, UTC.
-    pub created_at: String,
-    pub retired_at: Option<String>,
-}
+pub use yrd_domain::MemberKey;
 
 /// Why a key could not be made or retired.
 #[derive(Debug, thiserror::Error)]
@@ -321,7 +311,7 @@ struct KeyRow {
 impl KeyRow {
     fn into_key(self) -> Result<MemberKey, StoreError> {
         Ok(MemberKey {
-            member: code("key member", &self.jurisdiction)?,
+            jurisdiction: code("key member", &self.jurisdiction)?,
             id: self.id,
             public_key: self.public_key,
             created_at: self.created_at,
@@ -1060,7 +1050,7 @@ impl Store {
         let public = signing_key.verifying_key().to_bytes();
         let key = MemberKey {
             id: key_id(&public),
-            member,
+            jurisdiction: member,
             public_key: hex(&public),
             created_at: now(),
             retired_at: None,
@@ -1101,14 +1091,14 @@ impl Store {
         let active: Vec<(String,)> = tx
             .fetch(
                 "SELECT id FROM member_keys WHERE jurisdiction = $1 AND retired_at IS NULL",
-                vec![key.member.to_string().into()],
+                vec![key.jurisdiction.to_string().into()],
             )
             .await?;
         if let Some((old,)) = active.into_iter().next() {
             if !replace {
                 return Err(StoreError::Conflict(format!(
                     "{} already has an active key {old}: pass --replace to retire it and make a new one",
-                    key.member
+                    key.jurisdiction
                 )));
             }
             retire_key(&mut tx, &old, &key.created_at).await?;
@@ -1118,7 +1108,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, NULL)",
             vec![
                 key.id.clone().into(),
-                key.member.to_string().into(),
+                key.jurisdiction.to_string().into(),
                 key.public_key.clone().into(),
                 key.created_at.clone().into(),
             ],
@@ -1130,7 +1120,7 @@ impl Store {
             "register",
             None,
             Some(json!({
-                "member": key.member.to_string(),
+                "member": key.jurisdiction.to_string(),
                 "public_key": key.public_key,
                 "created_at": key.created_at,
             })),

@@ -1325,7 +1325,7 @@ fn member_keys_are_generated_listed_and_retired(s: &Scratch) {
         "{generated}"
     );
     assert_eq!(
-        yrd_store::key_file_public_key(&keys, first.member).unwrap(),
+        yrd_store::key_file_public_key(&keys, first.jurisdiction).unwrap(),
         first.public_key,
         "the file holds the registered key"
     );

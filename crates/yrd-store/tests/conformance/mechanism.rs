@@ -550,7 +550,7 @@ async fn spot_check(store: &Store, ran: &Ran) -> Result {
     let keys = store.member_keys().await?;
     let shanghai: Vec<bool> = keys
         .iter()
-        .filter(|k| k.member == code(A))
+        .filter(|k| k.jurisdiction == code(A))
         .map(|k| k.retired_at.is_some())
         .collect();
     ensure!(

@@ -72,7 +72,7 @@ fn file_status(dir: &Path, key: &MemberKey) -> String {
     if key.retired_at.is_some() {
         return "-".into();
     }
-    match key_file_public_key(dir, key.member) {
+    match key_file_public_key(dir, key.jurisdiction) {
         Ok(public) if public == key.public_key => "ok".into(),
         Ok(_) => "another key".into(),
         Err(reason) => reason,
@@ -113,7 +113,7 @@ pub async fn run(database: &Database, command: KeyCommand) -> anyhow::Result<Exi
                     println!(
                         "{:<16}  {:<6}  {:<30}  {:<30}  {:<11}  {}",
                         key.id,
-                        key.member.to_string(),
+                        key.jurisdiction.to_string(),
                         key.created_at,
                         key.retired_at.as_deref().unwrap_or("-"),
                         file_status(&keys, key),
