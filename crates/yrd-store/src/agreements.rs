@@ -678,7 +678,7 @@ impl Store {
         }
         let mut tx = JournalTx::begin(self, author).await?;
         let (state, version, old_text, old_hash) = lock_agreement(&mut tx, key).await?;
-        check_version(version, Some(expected))?;
+        StoreError::check_version("agreement", version, Some(expected))?;
         if !matches!(state, AgreementState::Draft | AgreementState::Open) {
             return Err(StoreError::Conflict(format!(
                 "the agreement is {}: only a draft or an agreement open for signature has its text changed",
@@ -743,7 +743,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = JournalTx::begin(self, author).await?;
         let (state, version, _, _) = lock_agreement(&mut tx, key).await?;
-        check_version(version, expected)?;
+        StoreError::check_version("agreement", version, expected)?;
         if state != AgreementState::Draft {
             return Err(StoreError::Conflict(format!(
                 "the agreement is {}: only a draft is opened for signature",
@@ -784,7 +784,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = JournalTx::begin(self, author).await?;
         let (state, version, _, _) = lock_agreement(&mut tx, key).await?;
-        check_version(version, expected)?;
+        StoreError::check_version("agreement", version, expected)?;
         let expires: Vec<(Option<Date>,)> = tx
             .fetch(
                 "SELECT expires_on FROM agreements WHERE key = $1",
@@ -1208,21 +1208,10 @@ async fn lock_agreement(
     ))
 }
 
-fn check_version(version: i64, expected: Option<i64>) -> Result<(), StoreError> {
-    match expected {
-        Some(expected) if expected != version => Err(stale()),
-        _ => Ok(()),
-    }
-}
-
-fn stale() -> StoreError {
-    StoreError::Conflict("the agreement changed since you read it: reload and try again".into())
-}
-
 /// Runs a compare-and-swap update of an agreement (`WHERE key = $1 AND version = $2`).
 async fn bump(tx: &mut JournalTx, sql: &'static str, args: Vec<Arg>) -> Result<(), StoreError> {
     if tx.execute(sql, args).await? == 0 {
-        return Err(stale());
+        return Err(StoreError::stale("agreement"));
     }
     Ok(())
 }

@@ -91,6 +91,27 @@ impl StoreError {
             reason: reason.into(),
         }
     }
+
+    /// A change made against a version of `record` (`task`, `meeting`, …) that is no longer
+    /// current: refused, so that no update is silently lost.
+    pub fn stale(record: &str) -> StoreError {
+        StoreError::Conflict(format!(
+            "the {record} changed since you read it: reload and try again"
+        ))
+    }
+
+    /// Refuses a step on a version of `record` other than the one the caller read, when the
+    /// caller names one.
+    pub fn check_version(
+        record: &str,
+        current: i64,
+        expected: Option<i64>,
+    ) -> Result<(), StoreError> {
+        match expected {
+            Some(expected) if expected != current => Err(StoreError::stale(record)),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Which engine a [`Store`] runs on.

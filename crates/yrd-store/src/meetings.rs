@@ -104,12 +104,6 @@ pub struct MeetingAccess {
 /// The reason every change to a closed meeting's decisions is refused with.
 pub const CLOSED_DECISIONS: &str = "the meeting is closed: its decisions can no longer change; a later decision can supersede them";
 
-fn stale(expected: i64, current: i64) -> StoreError {
-    StoreError::Conflict(format!(
-        "the meeting changed since you read it (version {expected}, now {current}): reload and try again"
-    ))
-}
-
 /// The host the rotation proposes for a meeting that sorts at `before` (start date as stored,
 /// then key) among the body's meetings: the rotation's next host after the hosts of the
 /// meetings before it, in date order. A host city counts for the member containing it (see
@@ -553,7 +547,7 @@ impl Store {
             ));
         }
         if stored.version != expected {
-            return Err(stale(expected, stored.version));
+            return Err(StoreError::stale("meeting"));
         }
         let (host, host_reason) = resolve_host(&mut tx, &stored.body, key, details).await?;
         let current = stored.details()?;
@@ -595,7 +589,7 @@ impl Store {
             )
             .await?;
         if updated == 0 {
-            return Err(stale(expected, stored.version));
+            return Err(StoreError::stale("meeting"));
         }
         before.insert("version".into(), json!(expected));
         after.insert("version".into(), json!(expected + 1));
@@ -637,7 +631,7 @@ impl Store {
         if let Some(expected) = expected
             && stored.version != expected
         {
-            return Err(stale(expected, stored.version));
+            return Err(StoreError::stale("meeting"));
         }
         let (kind, plan, host) = match &new.subject {
             DecisionSubject::AdoptPlan { plan } => {
@@ -773,7 +767,7 @@ impl Store {
         if let Some(expected) = expected
             && stored.version != expected
         {
-            return Err(stale(expected, stored.version));
+            return Err(StoreError::stale("meeting"));
         }
         let details = stored.details()?;
         if closed_on < details.start.first_day() {
@@ -901,7 +895,7 @@ impl Store {
             )
             .await?;
         if updated == 0 {
-            return Err(stale(expected.unwrap_or(stored.version), stored.version));
+            return Err(StoreError::stale("meeting"));
         }
         tx.record(Change::new(
             "meeting",

@@ -19,9 +19,6 @@ use crate::read::TaskState;
 use crate::write::entered_by;
 use crate::{Store, StoreError};
 
-/// What a task edit refuses when its `If-Match` names an older version.
-const STALE: &str = "changed since you read it: reload and try again";
-
 /// A priority area of a new plan.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewArea {
@@ -755,7 +752,7 @@ impl Store {
             return Err(StoreError::NotFound(format!("task {key:?}")));
         };
         if row.version != version {
-            return Err(StoreError::Conflict(format!("the task was {STALE}")));
+            return Err(StoreError::stale("task"));
         }
         let unit_before = Text::new(row.unit_zh, row.unit_en);
         let title_before = Text::new(row.title_zh, row.title_en);
@@ -816,7 +813,7 @@ impl Store {
             )
             .await?;
         if updated == 0 {
-            return Err(StoreError::Conflict(format!("the task was {STALE}")));
+            return Err(StoreError::stale("task"));
         }
         tx.record(Change::new(
             "task",

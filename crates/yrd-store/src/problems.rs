@@ -203,10 +203,6 @@ fn check_length(field: &'static str, text: &Text, max: usize) -> Result<(), Stor
     Ok(())
 }
 
-fn stale() -> StoreError {
-    StoreError::Conflict("the problem changed since you read it: reload and try again".to_owned())
-}
-
 /// The state of a problem as a step reads it under the journal's lock.
 #[derive(sqlx::FromRow)]
 struct Current {
@@ -229,14 +225,6 @@ async fn current(tx: &mut JournalTx, key: &str) -> Result<Current, StoreError> {
     rows.into_iter()
         .next()
         .ok_or_else(|| StoreError::NotFound(format!("problem {key:?}")))
-}
-
-/// Refuses a step on a version other than the one the caller read.
-fn check_version(current: &Current, expected: Option<i64>) -> Result<(), StoreError> {
-    match expected {
-        Some(expected) if expected != current.version => Err(stale()),
-        _ => Ok(()),
-    }
 }
 
 /// Moves a problem one tier up within `tx`; the caller has checked it is open and below the
@@ -271,7 +259,7 @@ async fn escalate_in(
         )
         .await?;
     if updated == 0 {
-        return Err(stale());
+        return Err(StoreError::stale("problem"));
     }
     let mut after = json!({
         "tier": enum_name(&above),
@@ -507,7 +495,7 @@ impl Store {
         }
         let mut tx = JournalTx::begin(self, author).await?;
         let current = current(&mut tx, key).await?;
-        check_version(&current, expected)?;
+        StoreError::check_version("problem", current.version, expected)?;
         if let Some(resolved_on) = current.resolved_on {
             return Err(StoreError::Conflict(format!(
                 "the problem was resolved on {resolved_on}: a resolved problem does not escalate"
@@ -549,7 +537,7 @@ impl Store {
         check_length("resolution", resolution, MAX_TEXT_CHARS)?;
         let mut tx = JournalTx::begin(self, author).await?;
         let current = current(&mut tx, key).await?;
-        check_version(&current, expected)?;
+        StoreError::check_version("problem", current.version, expected)?;
         if let Some(on) = current.resolved_on {
             return Err(StoreError::Conflict(format!(
                 "the problem was already resolved on {on}"
@@ -576,7 +564,7 @@ impl Store {
             )
             .await?;
         if updated == 0 {
-            return Err(stale());
+            return Err(StoreError::stale("problem"));
         }
         tx.record(Change::new(
             "problem",

@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use yrd_domain::access::{Action, decide};
 use yrd_domain::{Lang, ProgressReport, Text};
-use yrd_store::{NewReport, NewSubtask, TaskEdit, TaskState};
+use yrd_store::{NewReport, NewSubtask, StoreError, TaskEdit, TaskState};
 
 use crate::AppState;
 use crate::auth::{Principal, matter_target, task_target};
@@ -264,15 +264,6 @@ pub(crate) async fn edit(
     let version = version?;
     let body = body?;
     let author = principal.author()?;
-    let current = store
-        .task(key)
-        .await?
-        .ok_or_else(|| ApiError::not_found("task", key))?;
-    if current.state.version != version {
-        return Err(ApiError::Conflict(
-            "the task was changed since you read it: reload and try again".into(),
-        ));
-    }
     let mut errors = Vec::new();
     let mut date = |field: &str, value: &str| {
         extract::full_date(value)
@@ -288,8 +279,9 @@ pub(crate) async fn edit(
         return Err(ApiError::Unprocessable(errors));
     }
     // A due date binds the whole matter's schedule: the member may reorganise its share, the
-    // office alone moves its deadline.
-    if due.is_some_and(|d| d != current.state.task.due)
+    // office alone moves its deadline. Whether the date moves is judged on the version the
+    // caller read; the store checks that version again under its lock.
+    if let Some(due) = due
         && !decide(
             principal.actor().as_ref(),
             Action::Draft,
@@ -297,9 +289,16 @@ pub(crate) async fn edit(
         )
         .is_allowed()
     {
-        return Err(ApiError::Forbidden(
-            "only the office changes a due date".into(),
-        ));
+        let current = store
+            .task(key)
+            .await?
+            .ok_or_else(|| ApiError::not_found("task", key))?;
+        StoreError::check_version("task", current.state.version, Some(version))?;
+        if due != current.state.task.due {
+            return Err(ApiError::Forbidden(
+                "only the office changes a due date".into(),
+            ));
+        }
     }
     let edit = TaskEdit {
         unit: body.unit.as_ref().map(TextBody::to_text),
