@@ -10,14 +10,14 @@ use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::http::Uri;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use time::OffsetDateTime;
 use yrd_domain::access::{Action, Publication, Target, decide};
 use yrd_domain::{AdminCode, PlanKind, PlanStage};
 use yrd_store::{AgreementAccess, NewAgreement, NewParty};
 
-use super::forms::{FormFields, PageForm, failure};
+use super::forms::{FormFields, PageForm, form_page};
 use super::plans::KeyPath;
 use super::{Chrome, PageLang, render};
 use crate::AppState;
@@ -304,9 +304,6 @@ async fn new_agreement(
     uri: Uri,
 ) -> Response {
     let chrome = Chrome::new(lang, &uri, &principal);
-    if principal.0.is_none() {
-        return Redirect::to(&chrome.sign_in_href()).into_response();
-    }
     let page = async {
         principal.require(Action::Draft, &TO_BE_DRAFTED, "agreement")?;
         let members = state
@@ -320,12 +317,12 @@ async fn new_agreement(
                 name: text(&j.name, lang),
             })
             .collect();
-        render(&NewAgreementPage { chrome, members })
+        render(&NewAgreementPage {
+            chrome: Chrome::new(lang, &uri, &principal),
+            members,
+        })
     };
-    match page.await {
-        Ok(response) => response,
-        Err(error) => failure(lang, &principal, None, error),
-    }
+    form_page(lang, &principal, &chrome, page).await
 }
 
 /// The most parties a form post is read for.

@@ -11,7 +11,7 @@
 use askama::Template;
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use yrd_domain::{Lang, Text};
 
 use super::Chrome;
@@ -208,6 +208,23 @@ impl FormFields {
                 format!("must be between {} and {}", range.start(), range.end()),
             ))
         }
+    }
+}
+
+/// A form page for a signed-in user the policy allows: anonymous visitors are sent to sign
+/// in, everyone else who may not gets the failure page with the policy's reason.
+pub async fn form_page(
+    lang: Lang,
+    principal: &Principal,
+    chrome: &Chrome,
+    page: impl Future<Output = Result<Response, ApiError>>,
+) -> Response {
+    if principal.0.is_none() {
+        return Redirect::to(&chrome.sign_in_href()).into_response();
+    }
+    match page.await {
+        Ok(response) => response,
+        Err(error) => failure(lang, principal, None, error),
     }
 }
 

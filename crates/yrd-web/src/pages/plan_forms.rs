@@ -12,14 +12,13 @@ use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::http::Uri;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use time::OffsetDateTime;
-use yrd_domain::Lang;
 use yrd_domain::access::{Action, decide};
 
-use super::forms::{FormFields, PageForm, failure};
+use super::forms::{FormFields, PageForm, form_page};
 use super::plans::KeyPath;
 use super::{Chrome, PageLang, render};
 use crate::AppState;
@@ -91,23 +90,6 @@ fn checked<T>(value: T, errors: Vec<FieldError>) -> Result<T, ApiError> {
         Ok(value)
     } else {
         Err(ApiError::Unprocessable(errors))
-    }
-}
-
-/// A form page for a signed-in user the policy allows: anonymous visitors are sent to sign
-/// in, everyone else who may not gets the failure page with the policy's reason.
-async fn form_page(
-    lang: Lang,
-    principal: &Principal,
-    chrome: &Chrome,
-    page: impl Future<Output = Result<Response, ApiError>>,
-) -> Response {
-    if principal.0.is_none() {
-        return Redirect::to(&chrome.sign_in_href()).into_response();
-    }
-    match page.await {
-        Ok(response) => response,
-        Err(error) => failure(lang, principal, None, error),
     }
 }
 
