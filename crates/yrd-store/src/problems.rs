@@ -322,6 +322,20 @@ impl Store {
         }))
     }
 
+    /// The tier of a body, or None if there is no such body.
+    pub async fn body_tier(&self, body: &str) -> Result<Option<Tier>, StoreError> {
+        let rows: Vec<(String,)> = self
+            .fetch(
+                "SELECT tier FROM bodies WHERE key = $1".into(),
+                vec![body.into()],
+            )
+            .await?;
+        rows.into_iter()
+            .next()
+            .map(|(tier,)| parse_enum("body tier", &tier))
+            .transpose()
+    }
+
     /// The keys of the bodies of a tier, sorted.
     pub async fn tier_bodies(&self, tier: Tier) -> Result<Vec<String>, StoreError> {
         let rows: Vec<(String,)> = self

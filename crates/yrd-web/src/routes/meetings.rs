@@ -470,13 +470,7 @@ pub(crate) async fn meeting_response(
     let names = Names::load(store, lang).await?;
     let mut response = meeting(&found, &names, lang);
     if found.record.state == yrd_store::MeetingState::Scheduled {
-        let tier = store
-            .bodies()
-            .await?
-            .into_iter()
-            .find(|b| b.body.key == found.meeting.body)
-            .map(|b| b.body.tier);
-        if let Some(tier) = tier {
+        if let Some(tier) = store.body_tier(&found.meeting.body).await? {
             response.problems = store
                 .open_problems_at(tier)
                 .await?
