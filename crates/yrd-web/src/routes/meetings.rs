@@ -469,25 +469,25 @@ pub(crate) async fn meeting_response(
         .ok_or_else(|| ApiError::not_found("meeting", key))?;
     let names = Names::load(store, lang).await?;
     let mut response = meeting(&found, &names, lang);
-    if found.record.state == yrd_store::MeetingState::Scheduled {
-        if let Some(tier) = store.body_tier(&found.meeting.body).await? {
-            response.problems = store
-                .open_problems_at(tier)
-                .await?
-                .into_iter()
-                .map(|p| AgendaProblem {
-                    key: p.key,
-                    title: text(&p.title, lang),
-                    matter: KeyRef {
-                        key: p.matter,
-                        name: text(&p.matter_title, lang),
-                    },
-                    raised_on: crate::dto::date(p.raised_on),
-                    escalated_on: p.escalated_on.map(crate::dto::date),
-                    due_date: p.due.map(crate::dto::date),
-                })
-                .collect();
-        }
+    if found.record.state == yrd_store::MeetingState::Scheduled
+        && let Some(tier) = store.body_tier(&found.meeting.body).await?
+    {
+        response.problems = store
+            .open_problems_at(tier)
+            .await?
+            .into_iter()
+            .map(|p| AgendaProblem {
+                key: p.key,
+                title: text(&p.title, lang),
+                matter: KeyRef {
+                    key: p.matter,
+                    name: text(&p.matter_title, lang),
+                },
+                raised_on: crate::dto::date(p.raised_on),
+                escalated_on: p.escalated_on.map(crate::dto::date),
+                due_date: p.due.map(crate::dto::date),
+            })
+            .collect();
     }
     Ok((response, found.record.version))
 }
