@@ -116,8 +116,8 @@ pub struct TaskDetail {
     pub matter_title: Text,
     /// Its sub-tasks, by key (none for a sub-task).
     pub subtasks: Vec<TaskState>,
-    /// Every report on it, oldest first, with the reason it was returned (empty unless it was).
-    pub reports: Vec<(ProgressReport, Text)>,
+    /// Every report on it, oldest first.
+    pub reports: Vec<ProgressReport>,
 }
 
 fn required_text(field: &'static str, text: &Text) -> Result<(), StoreError> {
@@ -714,7 +714,7 @@ impl Store {
             .map(|(zh, en)| Text::new(zh, en))
             .unwrap_or_default();
         let reports = self
-            .load_reports_with_reasons("WHERE task = $1 ORDER BY as_of, key", vec![key.into()])
+            .load_reports("WHERE task = $1 ORDER BY as_of, key", vec![key.into()])
             .await?;
         Ok(Some(TaskDetail {
             state,

@@ -116,8 +116,6 @@ pub struct MatterDetail {
     pub problems: Vec<Problem>,
     /// The most recent reports on the matter's tasks, newest first.
     pub recent_reports: Vec<ProgressReport>,
-    /// Why the Office returned those of `recent_reports` it returned, by report key.
-    pub return_reasons: HashMap<String, Text>,
 }
 
 /// Filters of the matter list.
@@ -1300,26 +1298,16 @@ impl Store {
         let problems = self
             .load_problems("WHERE matter = $1", vec![key.into()])
             .await?;
-        let (recent_reports, return_reasons) = self
-            .load_reports_with_reasons(
+        let recent_reports = self
+            .load_reports(
                 "WHERE task IN (SELECT key FROM tasks WHERE matter = $1) ORDER BY as_of DESC, key DESC LIMIT 200",
                 vec![key.into()],
             )
-            .await?
-            .into_iter()
-            .map(|(report, reason)| {
-                let key = report.key.clone();
-                (report, (key, reason))
-            })
-            .unzip::<_, _, Vec<_>, Vec<_>>();
+            .await?;
         Ok(Some(MatterDetail {
             state,
             problems,
             recent_reports,
-            return_reasons: return_reasons
-                .into_iter()
-                .filter(|(_, reason)| !reason.is_empty())
-                .collect(),
         }))
     }
 
@@ -1560,21 +1548,6 @@ impl Store {
         filter: &str,
         args: Vec<Arg>,
     ) -> Result<Vec<ProgressReport>, StoreError> {
-        Ok(self
-            .load_reports_with_reasons(filter, args)
-            .await?
-            .into_iter()
-            .map(|(report, _)| report)
-            .collect())
-    }
-
-    /// Reports with the reason each was returned for (empty unless returned). `filter`
-    /// includes the ORDER BY.
-    pub(crate) async fn load_reports_with_reasons(
-        &self,
-        filter: &str,
-        args: Vec<Arg>,
-    ) -> Result<Vec<(ProgressReport, Text)>, StoreError> {
         let rows: Vec<ReportRow> = self
             .fetch(
                 format!("SELECT {REPORT_COLUMNS} FROM reports {filter}"),
@@ -1583,7 +1556,7 @@ impl Store {
             .await?;
         rows.into_iter()
             .map(|r| {
-                let report = ProgressReport {
+                Ok(ProgressReport {
                     percent: percent("report percent", Some(r.percent))?.unwrap_or_default(),
                     state: parse_enum("report state", &r.state)?,
                     evidence: from_json("report evidence", &r.evidence)?,
@@ -1593,9 +1566,7 @@ impl Store {
                     narrative: Text::new(r.narrative_zh, r.narrative_en),
                     return_reason: Text::new(r.return_reason_zh, r.return_reason_en),
                     source: r.source,
-                };
-                let reason = report.return_reason.clone();
-                Ok((report, reason))
+                })
             })
             .collect()
     }

@@ -390,18 +390,6 @@ impl Store {
             .next())
     }
 
-    /// One progress report with the reason the Office returned it (empty unless returned).
-    pub async fn report_with_reason(
-        &self,
-        key: &str,
-    ) -> Result<Option<(ProgressReport, Text)>, StoreError> {
-        Ok(self
-            .load_reports_with_reasons("WHERE key = $1", vec![key.into()])
-            .await?
-            .into_iter()
-            .next())
-    }
-
     /// The access facts of a report, or None if there is no such report.
     pub async fn report_access(&self, key: &str) -> Result<Option<ReportAccess>, StoreError> {
         let rows: Vec<(String, String, String)> = self

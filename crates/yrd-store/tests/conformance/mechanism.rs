@@ -499,10 +499,10 @@ async fn spot_check(store: &Store, ran: &Ran) -> Result {
         "carried over from m-2: {:?}",
         carried.state.matter
     );
-    let (report, reason) = store.report_with_reason("r-2").await?.ok_or("r-2")?;
+    let report = store.report("r-2").await?.ok_or("r-2")?;
     ensure!(
-        report.state == ReportState::Returned && reason.en == "Evidence missing",
-        "r-2 returned with its reason: {report:?} {reason:?}"
+        report.state == ReportState::Returned && report.return_reason.en == "Evidence missing",
+        "r-2 returned with its reason: {report:?}"
     );
     let escalated = store
         .problem(&ran.escalated)

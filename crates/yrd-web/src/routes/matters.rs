@@ -530,10 +530,7 @@ pub(crate) async fn matter_detail(
                 state: r.state.into(),
                 narrative: opt_text(&r.narrative, lang),
                 evidence: r.evidence.clone(),
-                return_reason: detail
-                    .return_reasons
-                    .get(&r.key)
-                    .and_then(|reason| opt_text(reason, lang)),
+                return_reason: opt_text(&r.return_reason, lang),
                 submitted_by: entered_by_user(&r.source),
                 source: r.source.clone(),
             })

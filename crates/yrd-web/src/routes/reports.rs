@@ -107,9 +107,9 @@ pub async fn get_report(
         &report_target(&facts),
         &format!("report {key:?}"),
     )?;
-    let (reports, reason) = state
+    let reports = state
         .store()
-        .report_with_reason(&key)
+        .report(&key)
         .await?
         .ok_or_else(|| ApiError::not_found("report", &key))?;
     let body = ReportDetail {
@@ -121,7 +121,7 @@ pub async fn get_report(
         narrative: opt_text(&reports.narrative, lang),
         evidence: reports.evidence.clone(),
         submitted_by: facts.submitted_by.clone(),
-        return_reason: opt_text(&reason, lang),
+        return_reason: opt_text(&reports.return_reason, lang),
         source: reports.source.clone(),
     };
     let mut response = json_response(&body, Some(lang));

@@ -184,12 +184,12 @@ pub(crate) async fn task_detail(
         reports: detail
             .reports
             .iter()
-            .map(|(r, reason)| TaskReportResponse {
+            .map(|r| TaskReportResponse {
                 key: r.key.clone(),
                 as_of: dto::date(r.as_of),
                 percent: r.percent,
                 state: r.state.into(),
-                return_reason: opt_text(reason, lang),
+                return_reason: opt_text(&r.return_reason, lang),
             })
             .collect(),
     })
