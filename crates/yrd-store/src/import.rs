@@ -14,9 +14,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Serialize;
 use yrd_domain::*;
 
-use crate::codec::{enum_name, json};
+use crate::codec::enum_name;
 use crate::exec::{Arg, Stmt};
 use crate::journal::{Author, Change, JournalTx};
+use crate::rows::{self, seq};
 use crate::{Store, StoreError};
 
 /// What an import did, per record kind.
@@ -97,9 +98,6 @@ fn opt_text<T: ToString>(v: Option<T>) -> Arg {
     Arg::Text(v.map(|v| v.to_string()))
 }
 
-fn seq(i: usize) -> Arg {
-    Arg::Int(Some(i as i64 + 1))
-}
 
 impl Store {
     /// Imports a validated dataset (see `yrd_dataset::read_dir`), writing only what differs.
@@ -335,24 +333,7 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                  issued_on = excluded.issued_on, issuer_zh = excluded.issuer_zh, issuer_en = excluded.issuer_en, \
                  summary_zh = excluded.summary_zh, summary_en = excluded.summary_en, source = excluded.source, \
                  published = excluded.published",
-                vec![
-                    p.key.clone().into(),
-                    enum_name(&p.kind).into(),
-                    p.title.zh.clone().into(),
-                    p.title.en.clone().into(),
-                    p.parent.clone().into(),
-                    i64::from(p.period_start).into(),
-                    i64::from(p.period_end).into(),
-                    enum_name(&p.stage).into(),
-                    opt_text(p.adopted_on),
-                    opt_text(p.issued_on),
-                    p.issuer.zh.clone().into(),
-                    p.issuer.en.clone().into(),
-                    p.summary.zh.clone().into(),
-                    p.summary.en.clone().into(),
-                    p.source.clone().into(),
-                    p.published.into(),
-                ],
+                rows::plan(p),
             ));
         // Areas are upserted rather than replaced: matters reference them.
         for (i, a) in p.areas.iter().enumerate() {
@@ -361,14 +342,7 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (plan, key) DO UPDATE SET seq = excluded.seq, \
                      name_zh = excluded.name_zh, name_en = excluded.name_en, \
                      stated_task_count = excluded.stated_task_count",
-                    vec![
-                        p.key.clone().into(),
-                        a.key.clone().into(),
-                        seq(i),
-                        a.name.zh.clone().into(),
-                        a.name.en.clone().into(),
-                        a.stated_task_count.map(i64::from).into(),
-                    ],
+                    rows::area(&p.key, i, a),
                 ));
         }
     }
@@ -393,26 +367,7 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                  source = excluded.source, state = excluded.state, host_reason_zh = excluded.host_reason_zh, \
                  host_reason_en = excluded.host_reason_en, documents = excluded.documents, \
                  closed_on = excluded.closed_on, version = meetings.version + 1",
-                vec![
-                    m.key.clone().into(),
-                    m.body.clone().into(),
-                    m.title.zh.clone().into(),
-                    m.title.en.clone().into(),
-                    m.start.to_string().into(),
-                    opt_text(m.end),
-                    opt_text(m.host),
-                    m.theme.zh.clone().into(),
-                    m.theme.en.clone().into(),
-                    json(&m.attendees).into(),
-                    json(&m.agenda).into(),
-                    json(&m.outcomes).into(),
-                    m.source.clone().into(),
-                    enum_name(&m.state).into(),
-                    m.host_reason.zh.clone().into(),
-                    m.host_reason.en.clone().into(),
-                    json(&m.documents).into(),
-                    m.closed_on.into(),
-                ],
+                rows::meeting(m),
             ));
     }
 
@@ -442,11 +397,6 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
         |d| d.supersedes.as_deref(),
     );
     for d in decisions {
-        let (kind, plan, host) = match &d.subject {
-            DecisionSubject::AdoptPlan { plan } => ("adopt_plan", Some(plan.clone()), None),
-            DecisionSubject::NextHost { host } => ("next_host", None, Some(host.to_string())),
-            DecisionSubject::Other => ("other", None, None),
-        };
         out.push(stmt(
                 "INSERT INTO decisions (key, meeting, seq, title_zh, title_en, subject_kind, subject_plan, \
                  subject_host, source, outcome, supersedes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
@@ -455,19 +405,7 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                  title_en = excluded.title_en, subject_kind = excluded.subject_kind, \
                  subject_plan = excluded.subject_plan, subject_host = excluded.subject_host, source = excluded.source, \
                  outcome = excluded.outcome, supersedes = excluded.supersedes",
-                vec![
-                    d.key.clone().into(),
-                    d.meeting.clone().into(),
-                    i64::from(d.seq).into(),
-                    d.title.zh.clone().into(),
-                    d.title.en.clone().into(),
-                    kind.into(),
-                    plan.into(),
-                    host.into(),
-                    d.source.clone().into(),
-                    d.outcome.as_ref().map(enum_name).into(),
-                    d.supersedes.clone().into(),
-                ],
+                rows::decision(d),
             ));
         out.push(stmt(
             "DELETE FROM positions WHERE decision = $1",
@@ -477,14 +415,7 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
             out.push(stmt(
                     "INSERT INTO positions (decision, jurisdiction, seq, stance, comment_zh, comment_en) \
                      VALUES ($1, $2, $3, $4, $5, $6)",
-                    vec![
-                        d.key.clone().into(),
-                        p.jurisdiction.to_string().into(),
-                        seq(i),
-                        enum_name(&p.stance).into(),
-                        p.comment.zh.clone().into(),
-                        p.comment.en.clone().into(),
-                    ],
+                    rows::position(&d.key, i, p),
                 ));
         }
     }
@@ -502,11 +433,6 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
         &incoming.indicators,
         |i| i.key.clone(),
     ) {
-        let (scope_kind, scope_id) = match &i.scope {
-            Scope::Jurisdiction(c) => ("jurisdiction", c.to_string()),
-            Scope::Zone(z) => ("zone", z.clone()),
-            Scope::Site(s) => ("site", s.clone()),
-        };
         out.push(stmt(
                 "INSERT INTO indicators (key, name_zh, name_en, description_zh, description_en, unit_zh, unit_en, \
                  classes, direction, scope_kind, scope_id, baseline, targets, source) \
@@ -516,22 +442,7 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                  classes = excluded.classes, direction = excluded.direction, scope_kind = excluded.scope_kind, \
                  scope_id = excluded.scope_id, baseline = excluded.baseline, targets = excluded.targets, \
                  source = excluded.source",
-                vec![
-                    i.key.clone().into(),
-                    i.name.zh.clone().into(),
-                    i.name.en.clone().into(),
-                    i.description.zh.clone().into(),
-                    i.description.en.clone().into(),
-                    i.unit.zh.clone().into(),
-                    i.unit.en.clone().into(),
-                    json(&i.classes).into(),
-                    enum_name(&i.direction).into(),
-                    scope_kind.into(),
-                    scope_id.into(),
-                    i.baseline.as_ref().map(json).into(),
-                    json(&i.targets).into(),
-                    i.source.clone().into(),
-                ],
+                rows::indicator(i),
             ));
     }
 
@@ -645,21 +556,7 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                  objective_en = excluded.objective_en, start_date = excluded.start_date, \
                  due_date = excluded.due_date, source = excluded.source, body = excluded.body, \
                  published = excluded.published, carried_from = excluded.carried_from",
-                vec![
-                    key.clone(),
-                    m.plan.clone().into(),
-                    m.area.clone().into(),
-                    m.title.zh.clone().into(),
-                    m.title.en.clone().into(),
-                    m.objective.zh.clone().into(),
-                    m.objective.en.clone().into(),
-                    m.start.into(),
-                    m.due.into(),
-                    m.source.clone().into(),
-                    m.body.clone().into(),
-                    m.published.into(),
-                    m.carried_from.clone().into(),
-                ],
+                rows::matter(m),
             ));
         for table in [
             "DELETE FROM matter_members WHERE matter = $1",
@@ -669,29 +566,17 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
         ] {
             out.push(stmt(table, vec![key.clone()]));
         }
-        let members = m
-            .leads
-            .iter()
-            .map(|c| (c, "lead"))
-            .chain(m.participants.iter().map(|c| (c, "participant")));
-        for (i, (code, role)) in members.enumerate() {
+        for args in rows::matter_members(m) {
             out.push(stmt(
-                    "INSERT INTO matter_members (matter, jurisdiction, role, seq) VALUES ($1, $2, $3, $4)",
-                    vec![key.clone(), code.to_string().into(), role.into(), seq(i)],
-                ));
+                "INSERT INTO matter_members (matter, jurisdiction, role, seq) VALUES ($1, $2, $3, $4)",
+                args,
+            ));
         }
         for (i, ms) in m.milestones.iter().enumerate() {
             out.push(stmt(
                 "INSERT INTO milestones (matter, seq, title_zh, title_en, due_date, done_on) \
                      VALUES ($1, $2, $3, $4, $5, $6)",
-                vec![
-                    key.clone(),
-                    seq(i),
-                    ms.title.zh.clone().into(),
-                    ms.title.en.clone().into(),
-                    ms.due.into(),
-                    ms.done_on.into(),
-                ],
+                rows::milestone(&m.key, i, ms),
             ));
         }
         for indicator in &m.indicators {
@@ -720,19 +605,7 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                  unit_en = excluded.unit_en, title_zh = excluded.title_zh, title_en = excluded.title_en, \
                  start_date = excluded.start_date, due_date = excluded.due_date, source = excluded.source, \
                  parent = excluded.parent, version = tasks.version + 1",
-                vec![
-                    t.key.clone().into(),
-                    t.matter.clone().into(),
-                    t.jurisdiction.to_string().into(),
-                    t.unit.zh.clone().into(),
-                    t.unit.en.clone().into(),
-                    t.title.zh.clone().into(),
-                    t.title.en.clone().into(),
-                    t.start.into(),
-                    t.due.into(),
-                    t.source.clone().into(),
-                    t.parent.clone().into(),
-                ],
+                rows::task(t),
             ));
     }
 
@@ -762,19 +635,7 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                  narrative_zh = excluded.narrative_zh, narrative_en = excluded.narrative_en, \
                  evidence = excluded.evidence, source = excluded.source, \
                  return_reason_zh = excluded.return_reason_zh, return_reason_en = excluded.return_reason_en",
-                vec![
-                    r.key.clone().into(),
-                    r.task.clone().into(),
-                    r.as_of.into(),
-                    i64::from(r.percent).into(),
-                    enum_name(&r.state).into(),
-                    r.narrative.zh.clone().into(),
-                    r.narrative.en.clone().into(),
-                    json(&r.evidence).into(),
-                    r.source.clone().into(),
-                    r.return_reason.zh.clone().into(),
-                    r.return_reason.en.clone().into(),
-                ],
+                rows::report(r),
             ));
     }
     for task in refreshed_tasks {
@@ -799,24 +660,7 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                  source = excluded.source, description_zh = excluded.description_zh, \
                  description_en = excluded.description_en, escalated_on = excluded.escalated_on, \
                  resolved_tier = excluded.resolved_tier, version = problems.version + 1",
-                vec![
-                    p.key.clone().into(),
-                    p.matter.clone().into(),
-                    p.task.clone().into(),
-                    p.title.zh.clone().into(),
-                    p.title.en.clone().into(),
-                    enum_name(&p.tier).into(),
-                    p.raised_on.into(),
-                    p.due.into(),
-                    p.resolved_on.into(),
-                    p.resolution.zh.clone().into(),
-                    p.resolution.en.clone().into(),
-                    p.source.clone().into(),
-                    p.description.zh.clone().into(),
-                    p.description.en.clone().into(),
-                    p.escalated_on.into(),
-                    p.resolved_tier.as_ref().map(enum_name).into(),
-                ],
+                rows::problem(p),
             ));
     }
 
@@ -827,10 +671,6 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
         &incoming.observations,
         |o| o.key.clone(),
     ) {
-        let (number, class) = match &o.value {
-            Value::Number(n) => (Some(*n), None),
-            Value::Class(c) => (None, Some(c.clone())),
-        };
         out.push(stmt(
                 "INSERT INTO observations (key, indicator, obs_date, value_number, value_class, jurisdiction, site, \
                  qualifier, note_zh, note_en, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
@@ -838,19 +678,7 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
                  value_number = excluded.value_number, value_class = excluded.value_class, \
                  jurisdiction = excluded.jurisdiction, site = excluded.site, qualifier = excluded.qualifier, \
                  note_zh = excluded.note_zh, note_en = excluded.note_en, source = excluded.source",
-                vec![
-                    o.key.clone().into(),
-                    o.indicator.clone().into(),
-                    o.date.to_string().into(),
-                    number.into(),
-                    class.into(),
-                    opt_text(o.jurisdiction),
-                    o.site.clone().into(),
-                    enum_name(&o.qualifier).into(),
-                    o.note.zh.clone().into(),
-                    o.note.en.clone().into(),
-                    o.source.clone().into(),
-                ],
+                rows::observation(o),
             ));
     }
 

@@ -217,6 +217,39 @@ impl Tx {
         Ok(affected)
     }
 
+    /// Inserts `rows` (values in the order of `columns`) with as many rows per statement as the
+    /// engines' limit on bound parameters allows.
+    pub(crate) async fn insert_rows(
+        &mut self,
+        table: &str,
+        columns: &str,
+        rows: Vec<Vec<Arg>>,
+    ) -> Result<(), StoreError> {
+        let width = columns.split(',').count();
+        let per_statement = (MAX_PARAMETERS / width).clamp(1, MAX_ROWS_PER_STATEMENT);
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<Vec<Arg>> = rows.by_ref().take(per_statement).collect();
+            let mut sql = format!("INSERT INTO {table} ({columns}) VALUES ");
+            let mut n = 0;
+            for (i, row) in chunk.iter().enumerate() {
+                debug_assert_eq!(row.len(), width, "{table}: a row of {} values", row.len());
+                sql.push_str(if i == 0 { "(" } else { ", (" });
+                for j in 0..row.len() {
+                    n += 1;
+                    sql.push_str(&format!("{}${n}", if j == 0 { "" } else { ", " }));
+                }
+                sql.push(')');
+            }
+            let args: Vec<Arg> = chunk.into_iter().flatten().collect();
+            let sql = AssertSqlSafe(sql);
+            on_tx!(self, tx => {
+                bind_args!(sqlx::query(sql), args).execute(&mut **tx).await?;
+            });
+        }
+        Ok(())
+    }
+
     async fn commit(self) -> Result<(), StoreError> {
         on_tx!(self, tx => tx.commit().await?);
         Ok(())
@@ -279,6 +312,15 @@ impl JournalTx {
         self.tx.execute(sql, args).await
     }
 
+    pub(crate) async fn insert_rows(
+        &mut self,
+        table: &str,
+        columns: &str,
+        rows: Vec<Vec<Arg>>,
+    ) -> Result<(), StoreError> {
+        self.tx.insert_rows(table, columns, rows).await
+    }
+
     /// Records a change to be journalled at commit.
     pub(crate) fn record(&mut self, change: Change) {
         self.changes.push(change);
@@ -306,26 +348,27 @@ impl JournalTx {
             };
             entry.hash = entry.expected_hash();
             prev_hash = entry.hash.clone();
-            self.tx
-                .execute(
-                    "INSERT INTO journal (seq, at, actor, record_kind, record_key, action, before, after, \
-                     prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                    vec![
-                        entry.seq.into(),
-                        entry.at.clone().into(),
-                        entry.actor.clone().into(),
-                        entry.record_kind.clone().into(),
-                        entry.record_key.clone().into(),
-                        entry.action.clone().into(),
-                        entry.before.clone().into(),
-                        entry.after.clone().into(),
-                        entry.prev_hash.clone().into(),
-                        entry.hash.clone().into(),
-                    ],
-                )
-                .await?;
             entries.push(entry);
         }
+        // Many rows per statement: a bulk load appends millions of entries.
+        let rows = entries
+            .iter()
+            .map(|e| {
+                vec![
+                    e.seq.into(),
+                    e.at.clone().into(),
+                    e.actor.clone().into(),
+                    e.record_kind.clone().into(),
+                    e.record_key.clone().into(),
+                    e.action.clone().into(),
+                    e.before.clone().into(),
+                    e.after.clone().into(),
+                    e.prev_hash.clone().into(),
+                    e.hash.clone().into(),
+                ]
+            })
+            .collect();
+        self.tx.insert_rows("journal", ENTRY_COLUMNS, rows).await?;
         if let Some(last) = entries.last() {
             self.tx
                 .execute(
@@ -341,6 +384,12 @@ impl JournalTx {
 
 const ENTRY_COLUMNS: &str =
     "seq, at, actor, record_kind, record_key, action, before, after, prev_hash, hash";
+
+/// Bound parameters per statement: under SQLite's limit (32,766) and PostgreSQL's (65,535).
+const MAX_PARAMETERS: usize = 30_000;
+
+/// Rows per multi-row insert, whatever their width: longer statements gain nothing.
+const MAX_ROWS_PER_STATEMENT: usize = 1_000;
 
 /// Entries read per query while walking the chain.
 const VERIFY_BATCH: i64 = 5_000;

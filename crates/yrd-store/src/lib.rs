@@ -10,6 +10,7 @@
 
 mod accounts;
 mod agreements;
+mod bulk;
 mod codec;
 mod exec;
 mod import;
@@ -18,6 +19,7 @@ mod meetings;
 mod plans;
 mod problems;
 mod read;
+mod rows;
 mod search;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -38,6 +40,7 @@ pub use agreements::{
     KeyError, MemberKey, NewAgreement, NewParty, Obligation, SIGNATURE_CONTEXT, is_text_hash,
     key_file, key_file_public_key, key_id, signed_message, text_hash, verifies,
 };
+pub use bulk::BulkBatch;
 pub use import::ImportSummary;
 pub use journal::{Author, BrokenLink, Change, GENESIS_HASH, JournalEntry, Verification};
 pub use meetings::{
