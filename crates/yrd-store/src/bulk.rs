@@ -73,8 +73,8 @@ impl Store {
     /// of journal entries appended.
     ///
     /// Each record is journalled as created. A report is journalled as submitted, then with
-    /// each review step that brought it to its state (approved, verified or returned), as
-    /// the write path journals those steps.
+    /// the review step that brought it to its state (approved, verified or returned), as
+    /// the write path journals it.
     pub async fn bulk_insert(&self, author: &Author, batch: &BulkBatch) -> Result<u64, StoreError> {
         let batch_tasks: HashSet<&str> = batch.tasks.iter().map(|t| t.key.as_str()).collect();
         let mut latest: HashMap<&str, Latest> = HashMap::new();
@@ -157,7 +157,11 @@ impl Store {
         tx.insert_rows(
             "matter_members",
             rows::MATTER_MEMBER_COLUMNS,
-            batch.matters.iter().flat_map(rows::matter_members).collect(),
+            batch
+                .matters
+                .iter()
+                .flat_map(rows::matter_members)
+                .collect(),
         )
         .await?;
         let milestones = batch
@@ -285,10 +289,8 @@ fn record_report(tx: &mut JournalTx, r: &ProgressReport) {
     let steps: &[(&str, ReportState)] = match r.state {
         ReportState::Submitted => &[],
         ReportState::Approved => &[("approve", ReportState::Approved)],
-        ReportState::Verified => &[
-            ("approve", ReportState::Approved),
-            ("verify", ReportState::Verified),
-        ],
+        // The office verifies a submitted report directly, as it may.
+        ReportState::Verified => &[("verify", ReportState::Verified)],
         ReportState::Returned => &[("return", ReportState::Returned)],
     };
     let mut state = ReportState::Submitted;

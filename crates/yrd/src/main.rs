@@ -5,6 +5,7 @@
 
 mod builtin;
 mod commands;
+mod generate;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -97,6 +98,24 @@ enum Command {
     /// Compare the head hash with an earlier run or another copy to see that nothing before it
     /// changed.
     VerifyHistory,
+    /// Measure the server under a realistic load: throughput, latency percentiles, memory.
+    ///
+    /// Starts `yrd serve` on the database, drives a mix of portal pages, API reads, a
+    /// signed-in page and writes (progress reports, members' positions) with --connections
+    /// concurrent workers over loopback for --warmup and then --duration, and prints one row
+    /// per request type (count, errors, requests per second, p50/p90/p99/max latency) with
+    /// the server's peak memory; --json writes the same as JSON. Exits 1 if any request
+    /// failed. It writes into the database (bench accounts, reports, positions, perhaps a
+    /// scheduled meeting): run it on a copy or on a region made with `yrd generate`.
+    Bench(commands::bench::BenchArgs),
+    /// Grow a large synthetic region in the database, for measuring yrd at scale.
+    ///
+    /// On top of the YRD dataset (loaded first into an empty database): yearly lists of key
+    /// cooperation matters split into members' tasks and sub-tasks, their progress reports
+    /// through review, meetings with decisions, indicators with weekly observations, and the
+    /// journal entries all of it implies. The same seed, sizes and --as-of give the same
+    /// region. Written through the bulk path, one transaction per batch.
+    Generate(commands::generate::GenerateArgs),
 }
 
 fn main() -> ExitCode {

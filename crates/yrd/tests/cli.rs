@@ -75,6 +75,10 @@ const PER_ENGINE: &[(&str, EngineCase)] = &[
         "problems_escalate_overdue_moves_the_late_ones_and_journals_each",
         problems_escalate_overdue_moves_the_late_ones_and_journals_each,
     ),
+    (
+        "bench_drives_every_request_type_without_errors",
+        bench_drives_every_request_type_without_errors,
+    ),
 ];
 
 fn main() {
@@ -1438,5 +1442,87 @@ fn member_keys_are_generated_listed_and_retired(s: &Scratch) {
             .is_some_and(|(a, who)| a == "retire" && who.starts_with("cli:key retire:")),
         "{second_history:?}"
     );
+    intact(&s.yrd(&["verify-history"]));
+}
+
+/// The CI smoke check of the load harness: a few seconds on the YRD dataset, where every
+/// request type runs and none fails, the server's memory is measured, and the bench's
+/// credentials end with the run.
+fn bench_drives_every_request_type_without_errors(s: &Scratch) {
+    let data = yrd_data();
+    succeeded(&s.yrd(&["import", data.to_str().unwrap()]), "import");
+    let json = s.dir.path().join("bench.json");
+    let table = succeeded(
+        &s.yrd(&[
+            "bench",
+            "--duration",
+            "3s",
+            "--warmup",
+            "1s",
+            "--connections",
+            "4",
+            "--json",
+            json.to_str().unwrap(),
+        ]),
+        "bench",
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let engine = match s.engine() {
+        Engine::Sqlite => "sqlite",
+        Engine::Postgres => "postgres",
+    };
+    assert_eq!(report["database"], engine, "{report:#}");
+    assert_eq!(report["settings"]["connections"], 4, "{report:#}");
+    let types = report["requests"].as_array().unwrap();
+    let names: Vec<&str> = types.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    for expected in [
+        "page:home",
+        "page:plan",
+        "page:plan-filtered",
+        "page:matter",
+        "page:indicator",
+        "page:meetings",
+        "page:workspace",
+        "api:matters",
+        "api:matters-filtered",
+        "api:matter",
+        "api:task",
+        "api:plan",
+        "api:meetings",
+        "api:problems",
+        "api:indicator",
+        "write:report",
+        "write:position",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} is in the mix: {names:?}"
+        );
+    }
+    for kind in types {
+        let name = &kind["name"];
+        assert!(kind["count"].as_u64().unwrap() >= 1, "{name} ran: {kind:#}");
+        assert_eq!(kind["errors"], 0, "{name} had no errors: {kind:#}");
+        let p99 = kind["latency_ms"]["p99"].as_f64().unwrap();
+        assert!(p99 > 0.0 && p99 <= kind["latency_ms"]["max"].as_f64().unwrap());
+        assert!(table.contains(name.as_str().unwrap()), "{table}");
+    }
+    assert_eq!(report["total"]["errors"], 0, "{report:#}");
+    let peak = report["server"]["peak_memory_mib"].as_f64();
+    assert!(peak.is_some_and(|mib| mib > 0.0), "{report:#}");
+    assert!(table.contains("server peak memory"), "{table}");
+
+    // The run's tokens are revoked when it ends; the accounts stay for the next run.
+    for member in ["310000", "320000", "330000", "340000"] {
+        let tokens = s
+            .runtime
+            .block_on(s.store().tokens(&format!("bench-coordinator-{member}")))
+            .unwrap();
+        assert!(
+            !tokens.is_empty() && tokens.iter().all(|t| t.revoked_at.is_some()),
+            "{tokens:?}"
+        );
+    }
     intact(&s.yrd(&["verify-history"]));
 }

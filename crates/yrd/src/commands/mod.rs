@@ -1,6 +1,8 @@
 //! The subcommands, and how they find the database.
 
+pub mod bench;
 mod export;
+pub mod generate;
 mod import;
 pub mod key;
 mod migrate;
@@ -116,6 +118,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Key(command) => key::run(&database, command).await,
         Command::Problems(command) => problems::run(&database, command).await,
         Command::VerifyHistory => verify::run(&database).await,
+        Command::Bench(args) => bench::run(&database, args).await,
+        Command::Generate(args) => generate::run(&database, args).await,
     }
 }
 
