@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use time::Date;
 use yrd_domain::access::DraftVisibility;
+use yrd_domain::rules::matter::DONE_PERCENT;
 use yrd_domain::rules::{MatterStatus, TaskProgress, matter_status};
 use yrd_domain::*;
 
@@ -617,8 +618,28 @@ fn matter_page_query(
     filter: &MatterFilter,
     after: Option<&str>,
     limit: usize,
+    today: Date,
+    basis: ProgressBasis,
 ) -> (String, Vec<Arg>) {
     let mut conditions = Conditions::default();
+    if filter.status == Some(MatterStatus::Overdue) {
+        // Only matters that can be overdue: a members' task unfinished past its due date or
+        // an open milestone past due. A task whose latest figure postdates `today` might have
+        // been unfinished then, so it stays a candidate; the derived status decides.
+        let (percent, as_of) = match basis {
+            ProgressBasis::Reported => ("reported_percent", "reported_as_of"),
+            ProgressBasis::Verified => ("verified_percent", "verified_as_of"),
+        };
+        conditions.add(
+            &format!(
+                "(EXISTS (SELECT 1 FROM tasks t WHERE t.matter = matters.key AND t.parent IS NULL \
+                 AND t.due_date < ? AND (t.{percent} IS NULL OR t.{percent} < {DONE_PERCENT} OR t.{as_of} > ?)) \
+                 OR EXISTS (SELECT 1 FROM milestones ms WHERE ms.matter = matters.key AND ms.due_date < ? \
+                 AND (ms.done_on IS NULL OR ms.done_on > ?)))"
+            ),
+            vec![today.into(), today.into(), today.into(), today.into()],
+        );
+    }
     if let Some(plan) = &filter.plan {
         conditions.add("plan = ?", vec![plan.clone().into()]);
     }
@@ -1256,7 +1277,7 @@ impl Store {
         };
         let mut items = Vec::new();
         loop {
-            let (page, args) = matter_page_query(filter, after.as_deref(), batch);
+            let (page, args) = matter_page_query(filter, after.as_deref(), batch, today, basis);
             let fetched = self
                 .load_matter_states(&format!("WHERE key IN ({page})"), args, today, basis)
                 .await?;
@@ -1744,6 +1765,73 @@ impl Store {
         }))
     }
 
+    /// The headline figures: up to `limit` indicators, each with its latest observation.
+    /// Those of `zone` (the region's own) come first, the most tracked (most observations)
+    /// first; when they are fewer than `limit`, others follow in key order. Indicators
+    /// without observations have no figure to show and are left out.
+    ///
+    /// Only the region's indicators are counted: counting every indicator's observations
+    /// would read them all, and a large region has millions.
+    pub async fn headline_indicators(
+        &self,
+        zone: &str,
+        limit: u32,
+    ) -> Result<Vec<(Indicator, Observation)>, StoreError> {
+        let observed = "EXISTS (SELECT 1 FROM observations o WHERE o.indicator = i.key)";
+        let mut keys: Vec<(String,)> = self
+            .fetch(
+                format!(
+                    "SELECT i.key FROM indicators i WHERE i.scope_kind = 'zone' AND i.scope_id = $1 AND {observed} \
+                     ORDER BY (SELECT COUNT(*) FROM observations o WHERE o.indicator = i.key) DESC, i.key LIMIT {limit}"
+                ),
+                vec![zone.into()],
+            )
+            .await?;
+        if keys.len() < limit as usize {
+            let rest = limit as usize - keys.len();
+            keys.extend(
+                self.fetch::<(String,)>(
+                    format!(
+                        "SELECT i.key FROM indicators i WHERE NOT (i.scope_kind = 'zone' AND i.scope_id = $1) \
+                         AND {observed} ORDER BY i.key LIMIT {rest}"
+                    ),
+                    vec![zone.into()],
+                )
+                .await?,
+            );
+        }
+        if keys.is_empty() {
+            return Ok(vec![]);
+        }
+        let marks: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+        let marks = marks.join(", ");
+        let args: Vec<Arg> = keys.iter().map(|(k,)| Arg::from(k.as_str())).collect();
+        let mut indicators: HashMap<String, Indicator> = self
+            .load_indicators(&format!("WHERE key IN ({marks})"), args.clone())
+            .await?
+            .into_iter()
+            .map(|i| (i.key.clone(), i))
+            .collect();
+        let latest = self
+            .load_observations(
+                &format!(
+                    "WHERE key IN (SELECT (SELECT o.key FROM observations o WHERE o.indicator = i.key \
+                     ORDER BY o.obs_date DESC, o.key DESC LIMIT 1) FROM indicators i WHERE i.key IN ({marks})) \
+                     ORDER BY key"
+                ),
+                args,
+            )
+            .await?;
+        let mut latest: HashMap<String, Observation> = latest
+            .into_iter()
+            .map(|o| (o.indicator.clone(), o))
+            .collect();
+        Ok(keys
+            .into_iter()
+            .filter_map(|(key,)| Some((indicators.remove(&key)?, latest.remove(&key)?)))
+            .collect())
+    }
+
     /// Every indicator with all its observations (two queries in all).
     pub async fn indicators_with_observations(
         &self,
@@ -1945,10 +2033,20 @@ mod tests {
                 drafts: DraftVisibility::All,
                 ..Default::default()
             },
+            MatterFilter {
+                status: Some(MatterStatus::Overdue),
+                ..Default::default()
+            },
         ];
         for filter in &filters {
             for after in [None, Some("m-1")] {
-                let (sql, args) = matter_page_query(filter, after, 50);
+                let (sql, args) = matter_page_query(
+                    filter,
+                    after,
+                    50,
+                    time::macros::date!(2026 - 06 - 01),
+                    ProgressBasis::Verified,
+                );
                 let steps = plan(&scratch.store, &sql, args).await;
                 assert!(
                     !scans_whole_table(&steps),

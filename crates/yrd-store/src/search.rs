@@ -170,14 +170,15 @@ impl Store {
             .await?
         } else {
             // The draft condition's placeholders are numbered from 1; shift them past the
-            // member's.
+            // member's. A correlated test keeps the walk along (jurisdiction, due date) that
+            // stops at the limit, instead of collecting every visible matter first.
             let shifted = shift_placeholders(&visible_clause["WHERE ".len()..], 1);
             let mut args = conditions.args;
             args.extend(visible.args);
             self.load_tasks(
                 &format!(
-                    "WHERE jurisdiction = $1 AND matter IN (SELECT key FROM matters WHERE {shifted}) \
-                     ORDER BY due_date, key LIMIT {limit}"
+                    "WHERE jurisdiction = $1 AND EXISTS (SELECT 1 FROM matters \
+                     WHERE matters.key = tasks.matter AND {shifted}) ORDER BY due_date, key LIMIT {limit}"
                 ),
                 args,
             )
