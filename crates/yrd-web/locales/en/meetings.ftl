@@ -55,3 +55,9 @@ meeting-agenda-problems = Problems before this meeting
 meeting-agenda-problems-note = These problems have climbed to this meeting's tier and await its resolution.
 problem-raised-on-label = raised
 problem-escalated-on-label = escalated
+
+# The timeline, page by page.
+mt-per-page = Newest first, { $size } per page.
+mt-pages = Pages of the timeline
+mt-newest = Newest meetings
+mt-older = Older meetings

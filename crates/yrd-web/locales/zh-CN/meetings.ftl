@@ -55,3 +55,9 @@ meeting-agenda-problems = 提交本次会议的问题
 meeting-agenda-problems-note = 以下问题已逐级上报至本会议所在层级，尚待解决。
 problem-raised-on-label = 提出于
 problem-escalated-on-label = 上报于
+
+# 会议时间线分页。
+mt-per-page = 按时间倒序，每页 { $size } 次会议。
+mt-pages = 会议时间线分页
+mt-newest = 最新会议
+mt-older = 更早的会议

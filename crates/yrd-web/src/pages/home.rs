@@ -20,7 +20,9 @@ use crate::svg::{MapPoint, PointKind, map};
 use yrd_domain::code::Level;
 
 /// How many headline figures the home page shows.
-const HEADLINES: usize = 8;
+const HEADLINES: u32 = 8;
+/// The zone that is the whole region: its indicators are the headline figures.
+const REGION_ZONE: &str = "yrd";
 
 /// A place on the map, for the table that gives the map's content in text.
 pub struct Place {
@@ -110,23 +112,6 @@ async fn map_of_members(
     Ok((svg, places))
 }
 
-/// The headline figures first: indicators of the whole region (the `yrd` zone), the most
-/// tracked (most observations) first, then the rest.
-fn headline_order(
-    mut all: Vec<yrd_store::IndicatorWithObservations>,
-) -> Vec<yrd_store::IndicatorWithObservations> {
-    let regional = |i: &yrd_store::IndicatorWithObservations| {
-        i.indicator.scope == yrd_domain::Scope::Zone("yrd".into())
-    };
-    all.sort_by(|a, b| {
-        regional(b)
-            .cmp(&regional(a))
-            .then_with(|| b.observations.len().cmp(&a.observations.len()))
-            .then_with(|| a.indicator.key.cmp(&b.indicator.key))
-    });
-    all
-}
-
 /// A headline figure: an indicator's latest observation.
 pub struct Headline {
     pub name: String,
@@ -159,25 +144,26 @@ pub async fn page(
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let chrome = Chrome::new(lang, &uri, &principal);
-    // The region in numbers: each indicator's latest observation, in the dataset's order.
-    let headlines = state.store().indicators_with_observations().await?;
-    let headlines = headline_order(headlines)
+    // The region in numbers: the region's own indicators first, the most tracked first,
+    // each with its latest observation.
+    let headlines = state
+        .store()
+        .headline_indicators(REGION_ZONE, HEADLINES)
+        .await?
         .into_iter()
-        .filter_map(|i| {
-            let latest = i.observations.last()?;
+        .map(|(indicator, latest)| {
             let value = match &latest.value {
                 yrd_domain::Value::Number(n) => chrome.number(*n),
                 yrd_domain::Value::Class(c) => c.clone(),
             };
-            Some(Headline {
-                name: text(&i.indicator.name, lang),
+            Headline {
+                name: text(&indicator.name, lang),
                 value,
-                unit: text(&i.indicator.unit, lang),
+                unit: text(&indicator.unit, lang),
                 observed_on: chrome.date(latest.date.to_string()),
                 source: latest.source.clone(),
-            })
+            }
         })
-        .take(HEADLINES)
         .collect();
 
     // The current action plan: the latest in force, else the latest of any stage.

@@ -17,17 +17,47 @@ use crate::error::ApiError;
 use crate::extract::{Language, PageQuery, Path, Query};
 use crate::routes::meetings::{self, MeetingListQuery, MeetingResponse};
 
+/// Where a page of a list starts: the API's cursor.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct CursorQuery {
+    pub cursor: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "meetings.html")]
 struct MeetingsPage {
     chrome: Chrome,
     meetings: Vec<MeetingResponse>,
+    /// The link to the next (older) page, if there is one.
+    older: Option<String>,
+    /// Whether this is a later page (so the newest are a link away).
+    later_page: bool,
+    page_size: String,
     /// The bodies whose meetings the user schedules: key and name.
     schedule: Vec<Choice>,
 }
 
-/// Every meeting, newest first, page by page from the API's list: a mechanism holds a few
-/// dozen a year.
+/// The newest `limit` meetings (at most a page of the API's list), newest first.
+pub async fn newest_meetings(
+    state: &AppState,
+    lang: yrd_domain::Lang,
+    limit: u32,
+) -> Result<Vec<MeetingResponse>, ApiError> {
+    Ok(meetings::list_meetings(
+        State(state.clone()),
+        Language(lang),
+        Query(MeetingListQuery { body: None }),
+        Query(PageQuery {
+            cursor: None,
+            limit: Some(limit.to_string()),
+        }),
+    )
+    .await?
+    .body
+    .items)
+}
+
+/// Every meeting, newest first, page by page from the API's list (for the full CSV).
 pub async fn all_meetings(
     state: &AppState,
     lang: yrd_domain::Lang,
@@ -54,14 +84,37 @@ pub async fn all_meetings(
     }
 }
 
-/// `/{lang}/meetings`: every meeting, newest first.
+/// Meetings shown per page of the timeline: a large region holds thousands.
+const MEETINGS_PER_PAGE: u32 = 50;
+
+/// `/{lang}/meetings`: the meetings, newest first, a page at a time (`?cursor=` continues).
 pub async fn list(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
     principal: Principal,
+    Query(page): Query<CursorQuery>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let items = all_meetings(&state, lang).await?;
+    let later_page = page.cursor.is_some();
+    let listed = meetings::list_meetings(
+        State(state.clone()),
+        Language(lang),
+        Query(MeetingListQuery { body: None }),
+        Query(PageQuery {
+            cursor: page.cursor,
+            limit: Some(MEETINGS_PER_PAGE.to_string()),
+        }),
+    )
+    .await?
+    .body;
+    let items = listed.items;
+    let older = listed.next_cursor.map(|cursor| {
+        format!(
+            "/{}/meetings?cursor={}",
+            lang.code(),
+            form_urlencoded::byte_serialize(cursor.as_bytes()).collect::<String>()
+        )
+    });
     let chrome = Chrome::new(lang, &uri, &principal)
         .with_json(format!("/api/v1/meetings?lang={}", lang.code()))
         .with_csv(format!("/{}/meetings.csv", lang.code()));
@@ -91,6 +144,9 @@ pub async fn list(
     render(&MeetingsPage {
         chrome,
         meetings: items,
+        older,
+        later_page,
+        page_size: MEETINGS_PER_PAGE.to_string(),
         schedule,
     })
 }

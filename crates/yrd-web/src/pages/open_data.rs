@@ -266,8 +266,13 @@ fn atom_date(date: &str) -> String {
     format!("{year}-{month}-{day}T00:00:00Z")
 }
 
-/// `/{lang}/feed.atom`: the decisions of every closed meeting and every agreement the public
-/// sees, newest first.
+/// The newest meetings whose decisions the feed reads, and the entries it keeps: a feed is
+/// news, and a large region has thousands of meetings.
+const FEED_MEETINGS: u32 = 200;
+const FEED_ENTRIES: usize = 200;
+
+/// `/{lang}/feed.atom`: the decisions of the newest closed meetings and the agreements the
+/// public sees, newest first.
 pub async fn feed(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
@@ -275,7 +280,7 @@ pub async fn feed(
     let origin = "tag:yrd,2024:";
     let mut entries: Vec<(String, String, String, String)> = Vec::new();
     // Decisions are news once taken: a scheduled meeting's items are still proposals.
-    for m in super::meetings::all_meetings(&state, lang).await? {
+    for m in super::meetings::newest_meetings(&state, lang, FEED_MEETINGS).await? {
         if m.state != crate::routes::meetings::MeetingState::Closed {
             continue;
         }
@@ -305,6 +310,7 @@ pub async fn feed(
         ));
     }
     entries.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    entries.truncate(FEED_ENTRIES);
     let updated = entries
         .first()
         .map_or_else(|| atom_date("1970"), |e| e.0.clone());
