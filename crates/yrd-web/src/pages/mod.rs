@@ -380,6 +380,21 @@ pub async fn matters_where(
     filter: crate::routes::matters::MatterListQuery,
     limit: u32,
 ) -> Result<Vec<crate::routes::matters::MatterResponse>, ApiError> {
+    Ok(matters_page(state, principal, lang, filter, None, limit)
+        .await?
+        .items)
+}
+
+/// One page of [`matters_where`]: the page that `cursor` (the API's opaque cursor, validated
+/// as the API does) starts, with the cursor of the next page if there is one.
+pub async fn matters_page(
+    state: &AppState,
+    principal: &Principal,
+    lang: Lang,
+    filter: crate::routes::matters::MatterListQuery,
+    cursor: Option<String>,
+    limit: u32,
+) -> Result<crate::routes::matters::MatterPage, ApiError> {
     use crate::extract::{Language, PageQuery};
     use crate::routes::matters::{self, StatusQuery};
     Ok(matters::list_matters(
@@ -392,13 +407,12 @@ pub async fn matters_where(
             as_of: None,
         }),
         Query(PageQuery {
-            cursor: None,
+            cursor,
             limit: Some(limit.to_string()),
         }),
     )
     .await?
-    .body
-    .items)
+    .body)
 }
 
 /// The other language.

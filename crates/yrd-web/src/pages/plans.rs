@@ -1,6 +1,6 @@
-//! The cascade of plans, a plan with its progress by area × member, and a matter with its
-//! tasks, sub-tasks and reports. Each page offers the forms of `plan_forms` to those the
-//! policy lets use them.
+//! The cascade of plans, a plan with its progress by area × member and its matters a page at
+//! a time (filtered by member and area), and a matter with its tasks, sub-tasks and reports.
+//! Each page offers the forms of `plan_forms` to those the policy lets use them.
 
 use std::collections::HashMap;
 
@@ -94,9 +94,18 @@ struct PlanPage {
     members: Vec<String>,
     rows: Vec<ProgressRow>,
     heatmap: String,
-    /// Each matter with the mean reported and the mean verified progress of its tasks (`None`
-    /// when none has a figure on that basis).
+    /// One page of the matters the filters let through, each with the mean reported and the
+    /// mean verified progress of its tasks (`None` when none has a figure on that basis).
     matters: Vec<(MatterResponse, Option<u8>, Option<u8>)>,
+    /// The filter form's options, "all" first: the members and the areas.
+    member_choices: Vec<Choice>,
+    area_choices: Vec<Choice>,
+    /// How many matters the page shows, as a sentence with the page size.
+    shown: String,
+    /// The next page of matters with the same filters, if there is one.
+    next_href: Option<String>,
+    /// The first page with the same filters, when this page is a later one.
+    first_href: Option<String>,
     /// Whether the reader creates matters in the plan (the office).
     can_draft: bool,
     /// Whether the reader publishes or withdraws the plan.
@@ -175,14 +184,70 @@ pub fn progress_rows(
     (members, rows)
 }
 
-/// `/{lang}/plans/{key}`: a plan, its progress by area × member, and its matters.
+/// How many matters the plan page lists at once: enough to scan, few enough that the page
+/// stays fast however many matters the plan has (the roll-up above covers all of them).
+const MATTERS_PER_PAGE: u32 = 50;
+
+/// The plan page's filters of its matter list, as the matter list of the API takes them. An
+/// empty value is no filter: the form's "all" options send one.
+#[derive(Deserialize)]
+pub struct PlanPageQuery {
+    /// Only matters this member leads or takes part in (six-digit code).
+    pub member: Option<String>,
+    /// Only matters of this area of the plan.
+    pub area: Option<String>,
+    /// Where the page starts: the API's opaque cursor, from the previous page's next link.
+    pub cursor: Option<String>,
+}
+
+/// One option of a filter of the plan page, selected when the list is filtered by it; the
+/// option "all" has the empty value, selected when the filter is not given.
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+impl Choice {
+    fn new(value: &str, label: &str, given: Option<&str>) -> Choice {
+        Choice {
+            selected: given.unwrap_or_default() == value,
+            value: value.to_owned(),
+            label: label.to_owned(),
+        }
+    }
+}
+
+/// The plan page's address with `filters` (name, value) in its query, leaving out those not
+/// given.
+fn plan_href(chrome: &Chrome, key: &str, filters: &[(&str, Option<&str>)]) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in filters {
+        if let Some(value) = value {
+            query.append_pair(name, value);
+        }
+    }
+    let query = query.finish();
+    let path = chrome.href(&format!("/plans/{key}"));
+    if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+/// `/{lang}/plans/{key}`: a plan, its progress by area × member, and its matters a page at a
+/// time, filtered by member and area (`?member=&area=&cursor=`, as the API's matter list).
 pub async fn detail(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
     principal: Principal,
     Path(KeyPath { key }): Path<KeyPath>,
+    Query(query): Query<PlanPageQuery>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
+    let given = |value: Option<String>| value.filter(|v| !v.is_empty());
+    let (member, area, cursor) = (given(query.member), given(query.area), given(query.cursor));
     let plan = plans::get_plan(
         State(state.clone()),
         principal.clone(),
@@ -191,25 +256,83 @@ pub async fn detail(
     )
     .await?
     .body;
-    let matters = super::matters_where(
+    // The API would list nothing for an area of another plan; the page names the mistake,
+    // since its form offers only the plan's own areas.
+    if let Some(area) = &area
+        && !plan.plan.areas.iter().any(|a| &a.key == area)
+    {
+        return Err(ApiError::invalid(
+            "area",
+            format!("{area:?} is not an area of the plan {key:?}"),
+        ));
+    }
+    let page = super::matters_page(
         &state,
         &principal,
         lang,
         MatterListQuery {
             plan: Some(key.clone()),
-            area: None,
-            member: None,
+            area: area.clone(),
+            member: member.clone(),
             status: None,
         },
-        500,
+        cursor.clone(),
+        MATTERS_PER_PAGE,
     )
     .await?;
     let chrome = Chrome::new(lang, &uri, &principal)
         .with_json(format!("/api/v1/plans/{key}?lang={}", lang.code()))
         .with_csv(format!("/{}/plans/{key}/matters.csv", lang.code()));
+    // The roll-up stays the whole plan's: the filters narrow only the list of matters.
     let (members, rows) = progress_rows(&plan, &chrome);
     let heatmap = progress_heatmap(&chrome, &members, &rows);
-    let matters = matters
+
+    // The members are the roll-up's columns: those with tasks in the plan.
+    let mut member_choices: Vec<Choice> = plan
+        .rollup
+        .members
+        .iter()
+        .map(|m| Choice::new(&m.code, &m.name, member.as_deref()))
+        .collect();
+    // A member may lead or take part in matters without a task of its own in the plan, so be
+    // missing from the columns: the form still shows the filter in force.
+    if let Some(code) = &member
+        && !member_choices.iter().any(|c| c.selected)
+    {
+        let name = page
+            .items
+            .iter()
+            .flat_map(|m| m.leads.iter().chain(&m.participants))
+            .find(|j| &j.code == code)
+            .map_or(code.as_str(), |j| j.name.as_str());
+        member_choices.push(Choice::new(code, name, Some(code)));
+    }
+    member_choices.insert(
+        0,
+        Choice::new("", &chrome.t("pl-all-members"), member.as_deref()),
+    );
+    let area_choices = std::iter::once(Choice::new("", &chrome.t("pl-all-areas"), area.as_deref()))
+        .chain(
+            plan.plan
+                .areas
+                .iter()
+                .map(|a| Choice::new(&a.key, &a.name, area.as_deref())),
+        )
+        .collect();
+    let filters = [("member", member.as_deref()), ("area", area.as_deref())];
+    let next_href = page.next_cursor.as_deref().map(|next| {
+        let mut query = filters.to_vec();
+        query.push(("cursor", Some(next)));
+        plan_href(&chrome, &key, &query)
+    });
+    let first_href = cursor.is_some().then(|| plan_href(&chrome, &key, &filters));
+    let shown = format!(
+        "{} · {}",
+        chrome.t1("pl-matters-shown", "count", page.items.len().to_string()),
+        chrome.t1("pl-matters-per-page", "size", MATTERS_PER_PAGE.to_string()),
+    );
+    let matters = page
+        .items
         .into_iter()
         .map(|m| {
             let (reported, verified) = (mean_progress(&m, false), mean_progress(&m, true));
@@ -226,6 +349,11 @@ pub async fn detail(
         rows,
         heatmap,
         matters,
+        member_choices,
+        area_choices,
+        shown,
+        next_href,
+        first_href,
     })
 }
 

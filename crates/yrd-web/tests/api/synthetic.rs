@@ -18,6 +18,7 @@ cases!(
     pages_mark_a_missing_english_text_visibly,
     reminders_list_what_is_overdue_or_due_soon_and_not_done,
     indicator_status_compares_the_latest_observation_with_the_path,
+    the_plan_page_lists_matters_by_member_and_area_a_page_at_a_time,
 );
 
 /// The expected statistics of one basis: tasks, reported, mean, done.
@@ -589,5 +590,210 @@ async fn reminders_list_what_is_overdue_or_due_soon_and_not_done(
     app.get("/api/v1/reminders?member=320000&within=1000")
         .await?
         .expect_problem(400, Some("within"))?;
+    Ok(())
+}
+
+/// A page's HTML, expecting 200.
+async fn page_html(app: &TestApp, path: &str) -> Result<String, Failed> {
+    let reply = app.get(path).await?;
+    let body = String::from_utf8_lossy(&reply.body).into_owned();
+    ensure_eq!(reply.status, 200, "GET {path}: {body}");
+    Ok(body)
+}
+
+/// The matters a plan page lists, in order: the keys its links to matter pages name.
+fn listed_matters(html: &str) -> Vec<String> {
+    html.split("href=\"/en/matters/")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('"'))
+        .map(|(key, _)| key.to_owned())
+        .collect()
+}
+
+/// Where the page's link with `rel` leads, with the entities of the attribute put back.
+fn rel_link(html: &str, rel: &str) -> Option<String> {
+    let end = html.find(&format!("\" rel=\"{rel}\""))?;
+    let start = html[..end].rfind("href=\"")? + "href=\"".len();
+    Some(html[start..end].replace("&#38;", "&").replace("&amp;", "&"))
+}
+
+/// The page's progress section (heat map and table).
+fn progress_section(html: &str) -> Option<&str> {
+    let start = html.find("<section aria-labelledby=\"progress-heading\">")?;
+    let length = html[start..].find("</section>")?;
+    Some(&html[start..start + length])
+}
+
+async fn the_plan_page_lists_matters_by_member_and_area_a_page_at_a_time(
+    app: TestApp,
+) -> Result<(), Failed> {
+    let all = page_html(&app, "/en/plans/plan-a").await?;
+    ensure_eq!(
+        listed_matters(&all),
+        ["m-green", "m-late", "m-new", "m-tech", "m-track"],
+        "every matter, by key"
+    );
+    ensure!(
+        all.contains("<form method=\"get\" action=\"/en/plans/plan-a\" class=\"filters\">")
+            && all.contains("<label for=\"matters-member\">")
+            && all.contains("<label for=\"matters-area\">"),
+        "a GET form with labelled filters"
+    );
+    ensure!(
+        all.contains("<option value=\"\" selected>All members</option>")
+            && all.contains("<option value=\"\" selected>All areas</option>")
+            && all.contains("<option value=\"320000\">Jiangsu</option>")
+            && all.contains("<option value=\"green\">Ecology</option>"),
+        "no filter chosen; the plan's members and areas offered"
+    );
+    ensure!(
+        all.contains("Matters on this page: 5 · at most 50 per page"),
+        "how many are shown"
+    );
+    ensure!(
+        rel_link(&all, "next").is_none() && rel_link(&all, "first").is_none(),
+        "one page: no page links"
+    );
+
+    // Jiangsu leads m-late and takes part in m-tech.
+    let jiangsu = page_html(&app, "/en/plans/plan-a?member=320000").await?;
+    ensure_eq!(
+        listed_matters(&jiangsu),
+        ["m-late", "m-tech"],
+        "led or taken part in"
+    );
+    ensure!(
+        jiangsu.contains("<option value=\"320000\" selected>Jiangsu</option>")
+            && jiangsu.contains("<option value=\"\" selected>All areas</option>"),
+        "the filter in force is selected"
+    );
+    ensure!(
+        jiangsu.contains("class=\"lang-switch\" href=\"/zh/plans/plan-a?member=320000\""),
+        "the language switch keeps the filter"
+    );
+    ensure!(
+        progress_section(&all).is_some() && progress_section(&jiangsu) == progress_section(&all),
+        "the roll-up stays the whole plan's"
+    );
+    let tech = page_html(&app, "/en/plans/plan-a?area=tech").await?;
+    ensure_eq!(listed_matters(&tech), ["m-new", "m-tech"], "the tech area");
+    ensure!(
+        tech.contains("<option value=\"tech\" selected>Technology</option>"),
+        "the area selected"
+    );
+    let both = page_html(&app, "/en/plans/plan-a?member=320000&area=tech").await?;
+    ensure_eq!(listed_matters(&both), ["m-tech"], "Jiangsu in tech");
+    // The form's "all" options send empty values: no filter.
+    let unfiltered = page_html(&app, "/en/plans/plan-a?member=&area=&cursor=").await?;
+    ensure_eq!(
+        listed_matters(&unfiltered),
+        listed_matters(&all),
+        "empty filters"
+    );
+    let none = page_html(&app, "/en/plans/plan-a?member=340000&area=tech").await?;
+    ensure!(
+        listed_matters(&none).is_empty() && none.contains("<p>None</p>"),
+        "nothing matches: said so"
+    );
+
+    // Bad values answer as the API's matter list does, naming the parameter.
+    app.get("/api/v1/matters?plan=plan-a&member=32")
+        .await?
+        .expect_problem(400, Some("member"))?;
+    app.get("/en/plans/plan-a?member=32")
+        .await?
+        .expect_problem(400, Some("member"))?;
+    app.get("/en/plans/plan-a?cursor=meetings.00")
+        .await?
+        .expect_problem(400, Some("cursor"))?;
+    // An area of no plan, or of another one, can match nothing: the page says so.
+    for area in ["Tech!", "nowhere"] {
+        app.get(&format!("/en/plans/plan-a?area={area}"))
+            .await?
+            .expect_problem(400, Some("area"))?;
+    }
+
+    // More than a page: fifty more matters, led by Zhejiang, in ecology.
+    let author = crate::people::setup_author();
+    for n in 0..50 {
+        app.store
+            .create_matter(
+                &author,
+                "plan-a",
+                &yrd_store::NewMatter {
+                    key: Some(format!("m-page-{n:02}")),
+                    area: Some("green".into()),
+                    title: yrd_domain::Text::new("分页事项", "Paged matter"),
+                    objective: yrd_domain::Text::default(),
+                    body: None,
+                    leads: vec![crate::fixtures::code(ZJ)],
+                    participants: vec![],
+                    start: None,
+                    due: time::macros::date!(2026 - 12 - 31),
+                    milestones: vec![],
+                    indicators: vec![],
+                    agreements: vec![],
+                    tasks: vec![],
+                    published: true,
+                },
+            )
+            .await
+            .map_err(|e| crate::fail("a matter", e))?;
+    }
+    let every: Vec<String> = app.json("/api/v1/matters?plan=plan-a&limit=500").await?["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["key"].as_str().map(str::to_owned))
+        .collect();
+    ensure_eq!(every.len(), 55, "the plan's matters");
+    let first = page_html(&app, "/en/plans/plan-a").await?;
+    ensure_eq!(
+        listed_matters(&first),
+        every[..50].to_vec(),
+        "the first fifty"
+    );
+    ensure!(rel_link(&first, "first").is_none(), "the first page");
+    let next = rel_link(&first, "next").ok_or("a link to the next page")?;
+    ensure!(
+        next.starts_with("/en/plans/plan-a?cursor=matters."),
+        "the next page: {next}"
+    );
+    let second = page_html(&app, &next).await?;
+    ensure_eq!(listed_matters(&second), every[50..].to_vec(), "the rest");
+    ensure!(
+        second.contains("Matters on this page: 5 · at most 50 per page"),
+        "how many are shown"
+    );
+    ensure!(rel_link(&second, "next").is_none(), "the last page");
+    ensure_eq!(
+        rel_link(&second, "first"),
+        Some("/en/plans/plan-a".to_owned()),
+        "back to the first page"
+    );
+
+    // The filters go with the pages: Zhejiang leads m-new and the fifty.
+    let zhejiang = page_html(&app, "/en/plans/plan-a?member=330000").await?;
+    let mut keys = listed_matters(&zhejiang);
+    ensure_eq!(keys.len(), 50, "a full page");
+    let next = rel_link(&zhejiang, "next").ok_or("a link to Zhejiang's next page")?;
+    ensure!(
+        next.starts_with("/en/plans/plan-a?member=330000&cursor=matters."),
+        "the next page keeps the filter: {next}"
+    );
+    let rest = page_html(&app, &next).await?;
+    ensure!(
+        rest.contains("<option value=\"330000\" selected>Zhejiang</option>"),
+        "the later page keeps the filter selected"
+    );
+    ensure_eq!(
+        rel_link(&rest, "first"),
+        Some("/en/plans/plan-a?member=330000".to_owned()),
+        "back to the first page, filtered"
+    );
+    keys.extend(listed_matters(&rest));
+    let mut expected = vec!["m-new".to_owned()];
+    expected.extend((0..50).map(|n| format!("m-page-{n:02}")));
+    ensure_eq!(keys, expected, "every matter Zhejiang leads, once");
     Ok(())
 }

@@ -48,6 +48,12 @@ pub const PAGES: &[Page] = &[
     at("home", "/"),
     at("plans", "/plans"),
     at("plan", "/plans/action-plan-2024-2026"),
+    // Filtered, on a later page: `matters.61` is the matter list's cursor after the key "a"
+    // (so every matter), which brings the link back to the first page.
+    at(
+        "plan-filtered",
+        "/plans/action-plan-2024-2026?member=330000&area=mechanisms&cursor=matters.61",
+    ),
     Page {
         name: "matter",
         path: "/plans/action-plan-2024-2026",
