@@ -16,10 +16,12 @@ use serde_json::json;
 
 use super::setup::Accounts;
 
-/// Matters read per page while sampling, and the most pages read per plan: enough to sample
-/// beyond the first keys of a large plan without reading all of it.
+/// The plans (with matters) whose matters are sampled, the matters read per page, and the most pages read
+/// per plan: enough to sample beyond the first keys of a large plan, without reading every
+/// matter of a region with hundreds of plans before the run starts.
+const PLANS_SAMPLED: usize = 20;
 const PAGE: usize = 100;
-const PAGES_PER_PLAN: usize = 5;
+const PAGES_PER_PLAN: usize = 3;
 /// The most matters, filter combinations, tasks and indicators the mix draws from.
 const MATTERS: usize = 200;
 const FILTERS: usize = 100;
@@ -157,8 +159,17 @@ pub async fn discover(
         bail!("the server shows no published plan: load a dataset with plans first");
     }
 
+    // Plans in a seeded order, until enough of them have matters (some plans, e.g. outline
+    // plans, have none).
+    let mut shuffled = plans.clone();
+    rng.shuffle(&mut shuffled);
     let mut matters = Vec::new();
-    for plan in &plans {
+    let mut plans_with_matters = 0;
+    for plan in &shuffled {
+        if plans_with_matters == PLANS_SAMPLED {
+            break;
+        }
+        let before = matters.len();
         let mut cursor: Option<String> = None;
         for _ in 0..PAGES_PER_PLAN {
             // Keys and cursors are made of URL-safe characters (cursors are hex), so the
@@ -176,6 +187,9 @@ pub async fn discover(
             if cursor.is_none() {
                 break;
             }
+        }
+        if matters.len() > before {
+            plans_with_matters += 1;
         }
     }
     rng.shuffle(&mut matters);
