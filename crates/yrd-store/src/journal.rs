@@ -230,6 +230,10 @@ impl Tx {
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let chunk: Vec<Vec<Arg>> = rows.by_ref().take(per_statement).collect();
+            // SQLite looks a numbered parameter up by a linear search, so thousands of `$n`
+            // in one statement cost quadratic time there; its anonymous `?` are bound by
+            // position.
+            let anonymous = matches!(self, Tx::Sqlite(_));
             let mut sql = format!("INSERT INTO {table} ({columns}) VALUES ");
             let mut n = 0;
             for (i, row) in chunk.iter().enumerate() {
@@ -237,7 +241,14 @@ impl Tx {
                 sql.push_str(if i == 0 { "(" } else { ", (" });
                 for j in 0..row.len() {
                     n += 1;
-                    sql.push_str(&format!("{}${n}", if j == 0 { "" } else { ", " }));
+                    if j > 0 {
+                        sql.push_str(", ");
+                    }
+                    if anonymous {
+                        sql.push('?');
+                    } else {
+                        sql.push_str(&format!("${n}"));
+                    }
                 }
                 sql.push(')');
             }
@@ -389,7 +400,7 @@ const ENTRY_COLUMNS: &str =
 const MAX_PARAMETERS: usize = 30_000;
 
 /// Rows per multi-row insert, whatever their width: longer statements gain nothing.
-const MAX_ROWS_PER_STATEMENT: usize = 1_000;
+const MAX_ROWS_PER_STATEMENT: usize = 500;
 
 /// Entries read per query while walking the chain.
 const VERIFY_BATCH: i64 = 5_000;
