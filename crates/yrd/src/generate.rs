@@ -397,12 +397,15 @@ impl Generator {
             }],
             ..BulkBatch::default()
         };
+        // The last list takes whatever the others left, however many matters that needs.
         let last = index + 1 == self.plans;
-        for m in 0..MATTERS_PER_PLAN {
-            if self.tasks_done >= self.sizes.tasks || (!last && m > 0 && self.plan_full(index)) {
-                break;
-            }
+        let mut m = 0;
+        while self.tasks_done < self.sizes.tasks
+            && (last || m < MATTERS_PER_PLAN)
+            && (last || m == 0 || !self.plan_full(index))
+        {
             self.matter(&mut batch, &key, year, m);
+            m += 1;
         }
         self.phase = if last || self.tasks_done >= self.sizes.tasks {
             Phase::Done
@@ -418,7 +421,7 @@ impl Generator {
     }
 
     fn matter(&mut self, batch: &mut BulkBatch, plan: &str, year: i32, m: usize) {
-        let key = format!("{plan}-{m:03}");
+        let key = format!("{plan}-{m:04}");
         let (body, _) = self.pick(&self.base.groups.clone()).clone();
         let subject = *self.pick(SUBJECTS);
         let (_, place) = self.pick(&self.base.places.clone()).clone();
@@ -743,6 +746,21 @@ mod tests {
         let batches = all(7);
         let count = |f: fn(&BulkBatch) -> usize| batches.iter().map(f).sum::<usize>() as u64;
         assert_eq!(count(|b| b.tasks.len()), 9_000);
+        // However the draws fall, the last list makes up the total.
+        for seed in 0..20 {
+            let tasks: usize = Generator::new(
+                base(),
+                Sizes {
+                    tasks: 4_000,
+                    ..sizes()
+                },
+                seed,
+                date!(2026 - 11 - 30),
+            )
+            .map(|b| b.tasks.len())
+            .sum();
+            assert_eq!(tasks, 4_000, "seed {seed}");
+        }
         assert_eq!(count(|b| b.observations.len()), 3_000);
         assert_eq!(count(|b| b.meetings.len()), 700);
         let reports = count(|b| b.reports.len());

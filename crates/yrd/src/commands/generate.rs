@@ -98,7 +98,8 @@ pub async fn run(database: &Database, args: GenerateArgs) -> anyhow::Result<Exit
     }
 
     let generator = Generator::new(base, sizes, args.seed, today);
-    let progress = ProgressBar::new(generator.planned_records()).with_style(
+    let planned = generator.planned_records();
+    let progress = ProgressBar::new(planned).with_style(
         ProgressStyle::with_template(
             "{elapsed_precise} [{wide_bar}] {human_pos}/{human_len} records ({per_sec}, {eta} left)",
         )
@@ -125,11 +126,22 @@ pub async fn run(database: &Database, args: GenerateArgs) -> anyhow::Result<Exit
             .map_err(store_error)
             .context("writing a generated batch")?;
         records += batch.records() as u64;
+        let before: u64 = counts.iter().sum();
         counts[0] += batch.tasks.len() as u64;
         counts[1] += batch.reports.len() as u64;
         counts[2] += batch.observations.len() as u64;
         counts[3] += batch.meetings.len() as u64;
-        progress.set_position(counts.iter().sum());
+        let done: u64 = counts.iter().sum();
+        progress.set_position(done);
+        // Without a terminal the bar is hidden: a line every tenth of the way instead.
+        let tenth = (planned / 10).max(1);
+        if progress.is_hidden() && done / tenth > before / tenth {
+            eprintln!(
+                "{} of about {planned} records in {:.0} s",
+                done,
+                started.elapsed().as_secs_f64()
+            );
+        }
     }
     producer.await.context("the generator stopped")?;
     progress.finish_and_clear();
