@@ -663,6 +663,15 @@ fn matter_page_query(
     (sql, conditions.args)
 }
 
+/// `$1, $2, …` for a list of keys, and the keys as arguments.
+fn key_list(keys: &[&str]) -> (String, Vec<Arg>) {
+    let marks: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+    (
+        marks.join(", "),
+        keys.iter().map(|k| Arg::from(*k)).collect(),
+    )
+}
+
 /// Groups child rows by their owner's key, keeping their order.
 fn group<T>(rows: impl IntoIterator<Item = (String, T)>) -> HashMap<String, Vec<T>> {
     let mut map: HashMap<String, Vec<T>> = HashMap::new();
@@ -1129,6 +1138,17 @@ impl Store {
             .load_plans("WHERE key = $1", vec![key.into()])
             .await?
             .pop())
+    }
+
+    /// The plans with these keys, with their areas, in cascade order; keys of no plan are
+    /// skipped.
+    pub async fn plans_named(&self, keys: &[&str]) -> Result<Vec<Plan>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (marks, args) = key_list(keys);
+        self.load_plans(&format!("WHERE key IN ({marks})"), args)
+            .await
     }
 
     async fn load_plans(&self, filter: &str, args: Vec<Arg>) -> Result<Vec<Plan>, StoreError> {
@@ -1830,6 +1850,16 @@ impl Store {
             .into_iter()
             .filter_map(|(key,)| Some((indicators.remove(&key)?, latest.remove(&key)?)))
             .collect())
+    }
+
+    /// The indicators with these keys, in key order; keys of no indicator are skipped.
+    pub async fn indicators_named(&self, keys: &[&str]) -> Result<Vec<Indicator>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (marks, args) = key_list(keys);
+        self.load_indicators(&format!("WHERE key IN ({marks})"), args)
+            .await
     }
 
     /// Every indicator with all its observations (two queries in all).

@@ -367,7 +367,11 @@ pub async fn list_matters(
             page.limit,
         )
         .await?;
-    let plans = store.plans().await?;
+    // Only the plans of this page's matters, for their areas' names.
+    let mut plan_keys: Vec<&str> = found.items.iter().map(|m| m.matter.plan.as_str()).collect();
+    plan_keys.sort_unstable();
+    plan_keys.dedup();
+    let plans = store.plans_named(&plan_keys).await?;
     let areas = AreaNames::new(&plans);
     let names = Names::load(store, lang).await?;
     Ok(Localized::new(
@@ -444,11 +448,8 @@ pub(crate) async fn matter_detail(
     let plans: Vec<Plan> = store.plan(&m.plan).await?.into_iter().collect();
     let areas = AreaNames::new(&plans);
     let names = Names::load(store, lang).await?;
-    let indicators = if m.indicators.is_empty() {
-        Vec::new()
-    } else {
-        store.indicators().await?
-    };
+    let linked: Vec<&str> = m.indicators.iter().map(String::as_str).collect();
+    let indicators = store.indicators_named(&linked).await?;
     // The agreements whose obligation this is, each only if the reader may see it (a matter
     // can be linked to an agreement still in draft).
     let mut agreements = Vec::new();
