@@ -46,6 +46,11 @@ pub struct BenchArgs {
     /// Also write the report as JSON to this file.
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
+    /// Drive only the request types whose names start with one of these (repeat or separate
+    /// with commas), e.g. `--only write:` to measure write throughput alone, or
+    /// `--only page:home,page:plan`.
+    #[arg(long, value_delimiter = ',', value_name = "PREFIX")]
+    pub only: Vec<String>,
     /// Where the server under test listens; port 0 picks a free one.
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     pub listen: SocketAddr,
@@ -110,9 +115,28 @@ async fn measure(
         server.base(),
         server.engine()
     );
-    let mix = targets::discover(&client, server.base(), accounts, args.seed)
+    let mut mix = targets::discover(&client, server.base(), accounts, args.seed)
         .await
         .with_context(|| format!("finding what to request{}", server.log_tail()))?;
+    if !args.only.is_empty() {
+        let chosen = mix
+            .kinds
+            .iter()
+            .filter(|k| {
+                args.only
+                    .iter()
+                    .any(|prefix| k.name.starts_with(prefix.as_str()))
+            })
+            .cloned()
+            .collect::<Vec<_>>();
+        mix.kinds = std::sync::Arc::new(chosen);
+        if mix.kinds.is_empty() {
+            bail!(
+                "--only: no request type starts with {}",
+                args.only.join(" or ")
+            );
+        }
+    }
     eprintln!(
         "bench: {} request types; warming up for {} s, then measuring for {} s with {} connections",
         mix.kinds.len(),

@@ -40,6 +40,8 @@ pub struct Settings {
     pub connections: u16,
     pub seed: u64,
     pub listen: String,
+    /// The request-type prefixes the run was limited to; empty for the whole mix.
+    pub only: Vec<String>,
 }
 
 /// What the server used.
@@ -163,6 +165,7 @@ impl Report {
                 connections: args.connections,
                 seed: args.seed,
                 listen: args.listen.to_string(),
+                only: args.only.clone(),
             },
             database: engine.to_owned(),
             measured_seconds: (seconds * 1000.0).round() / 1000.0,
