@@ -272,8 +272,8 @@ impl Tx {
 pub(crate) struct JournalTx {
     tx: Tx,
     author: String,
-    head_seq: i64,
-    head_hash: String,
+    /// The chain's tip, once locked: the last entry's sequence number and hash.
+    tip: Option<(i64, String)>,
     changes: Vec<Change>,
 }
 
@@ -282,29 +282,55 @@ impl JournalTx {
     /// SQLite takes its write lock now (waiting for other writers) rather than failing to
     /// upgrade a read later, and PostgreSQL locks the tip row until commit.
     pub(crate) async fn begin(store: &Store, author: &Author) -> Result<JournalTx, StoreError> {
-        let mut tx = Tx::begin(store).await?;
-        let head: Vec<(i64, String)> = tx
+        let mut tx = JournalTx::begin_unlocked(store, author).await?;
+        tx.lock_tip().await?;
+        Ok(tx)
+    }
+
+    /// Opens a transaction that takes the chain's tip only at [`JournalTx::lock_tip`] (or at
+    /// commit), so that what comes before runs alongside other writers. For a step whose
+    /// reads before that point need no serialising (an insert of a new record). On SQLite,
+    /// where a transaction that has read cannot take the write lock once another writer has
+    /// committed, the tip is locked at once as with [`JournalTx::begin`].
+    pub(crate) async fn begin_unlocked(
+        store: &Store,
+        author: &Author,
+    ) -> Result<JournalTx, StoreError> {
+        let mut tx = JournalTx {
+            tx: Tx::begin(store).await?,
+            author: author.label(),
+            tip: None,
+            changes: Vec::new(),
+        };
+        if matches!(tx.tx, Tx::Sqlite(_)) {
+            tx.lock_tip().await?;
+        }
+        Ok(tx)
+    }
+
+    /// Locks the chain's tip until commit, if not yet locked: from here on, writers are
+    /// serialised, and each statement sees every write committed before.
+    pub(crate) async fn lock_tip(&mut self) -> Result<(), StoreError> {
+        if self.tip.is_some() {
+            return Ok(());
+        }
+        let head: Vec<(i64, String)> = self
+            .tx
             .fetch(
                 "UPDATE journal_head SET seq = seq WHERE id = 1 RETURNING seq, hash",
                 vec![],
             )
             .await?;
-        let (head_seq, head_hash) = head.into_iter().next().ok_or(StoreError::Corrupt {
+        self.tip = Some(head.into_iter().next().ok_or(StoreError::Corrupt {
             what: "journal",
             reason: "the journal's tip row is missing".into(),
-        })?;
-        Ok(JournalTx {
-            tx,
-            author: author.label(),
-            head_seq,
-            head_hash,
-            changes: Vec::new(),
-        })
+        })?);
+        Ok(())
     }
 
-    /// The sequence number of the last committed entry when this transaction began.
+    /// The sequence number of the last committed entry when the tip was locked.
     pub(crate) fn head_seq(&self) -> i64 {
-        self.head_seq
+        self.tip.as_ref().map_or(0, |(seq, _)| *seq)
     }
 
     pub(crate) async fn fetch<R: Row>(
@@ -339,14 +365,16 @@ impl JournalTx {
 
     /// Appends the recorded changes to the chain and commits everything. Returns the entries.
     pub(crate) async fn commit(mut self) -> Result<Vec<JournalEntry>, StoreError> {
+        self.lock_tip().await?;
+        let (head_seq, head_hash) = self.tip.clone().expect("the tip is locked");
         let at = OffsetDateTime::now_utc()
             .format(&Rfc3339)
             .expect("the current time formats as RFC 3339");
         let mut entries = Vec::with_capacity(self.changes.len());
-        let mut prev_hash = self.head_hash.clone();
+        let mut prev_hash = head_hash;
         for (i, change) in std::mem::take(&mut self.changes).into_iter().enumerate() {
             let mut entry = JournalEntry {
-                seq: self.head_seq + 1 + i as i64,
+                seq: head_seq + 1 + i as i64,
                 at: at.clone(),
                 actor: self.author.clone(),
                 record_kind: change.kind.to_owned(),

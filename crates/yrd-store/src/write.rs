@@ -145,7 +145,9 @@ impl Store {
                 ));
             }
         }
-        let mut tx = JournalTx::begin(self, author).await?;
+        // The report is new: only the progress refresh below needs the other writers' reports,
+        // so the journal's tip is taken just before it.
+        let mut tx = JournalTx::begin_unlocked(self, author).await?;
         let found: Vec<(String,)> = tx
             .fetch("SELECT key FROM tasks WHERE key = $1", vec![task.into()])
             .await?;
@@ -179,6 +181,7 @@ impl Store {
             ],
         )
         .await?;
+        tx.lock_tip().await?;
         tx.execute(crate::import::REFRESH_TASK_PROGRESS, vec![task.into()])
             .await?;
         tx.record(

@@ -52,6 +52,7 @@ cases!(
     yrd_dataset_imports_idempotently,
     imports_are_journalled_field_by_field,
     concurrent_writes_keep_one_unbroken_chain,
+    concurrent_reports_on_one_task_keep_its_latest_progress,
     mechanism_state_round_trips_through_a_dataset_directory,
     imports_move_on_the_versions_of_what_they_change,
     an_import_refuses_a_second_active_key,
@@ -159,6 +160,54 @@ async fn concurrent_writes_keep_one_unbroken_chain(store: Store) -> Result {
     ensure!(
         store.tokens("writer").await?.len() == 24,
         "every token was written"
+    );
+    Ok(())
+}
+
+/// Reports on one task submitted at once: each is written and journalled, and the task's
+/// maintained progress is the latest report's, whatever order the writers commit in (a report
+/// takes the journal's tip only for the refresh, so the refresh sees every earlier report).
+async fn concurrent_reports_on_one_task_keep_its_latest_progress(store: Store) -> Result {
+    store.import(&importer(), &sample::dataset()).await?;
+    let before = store.verify_history().await?.entries;
+    let mut writers = tokio::task::JoinSet::new();
+    for i in 0..24_u8 {
+        let store = store.clone();
+        writers.spawn(async move {
+            let report = yrd_store::NewReport {
+                as_of: date!(2026 - 01 - 01) + time::Duration::days(i64::from(i)),
+                percent: 50 + i,
+                narrative: Text::new(format!("第{i}次"), format!("report {i}")),
+                evidence: vec![],
+            };
+            store
+                .submit_report(&importer(), "t-1a", &report)
+                .await
+                .map(|_| ())
+        });
+    }
+    while let Some(outcome) = writers.join_next().await {
+        outcome.map_err(|e| format!("a writer panicked: {e}"))??;
+    }
+    let after = store.verify_history().await?;
+    ensure!(after.broken.is_none(), "the chain: {after:?}");
+    ensure!(
+        after.entries == before + 24,
+        "one entry per report: {after:?}"
+    );
+    let m1 = store
+        .matter("m-1", date!(2030 - 01 - 01), ProgressBasis::Reported)
+        .await?
+        .ok_or("m-1")?;
+    let t1a = m1
+        .state
+        .tasks
+        .iter()
+        .find(|t| t.task.key == "t-1a")
+        .ok_or("t-1a")?;
+    ensure!(
+        t1a.reported_percent == Some(73) && t1a.reported_as_of == Some(date!(2026 - 01 - 24)),
+        "the latest of the concurrent reports counts: {t1a:?}"
     );
     Ok(())
 }
