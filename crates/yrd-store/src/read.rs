@@ -613,6 +613,38 @@ pub(crate) fn add_draft_condition(
     }
 }
 
+/// The region's own indicators that have observations, the most tracked first.
+const HEADLINE_REGIONAL: &str = "SELECT i.key FROM indicators i \
+     WHERE i.scope_kind = 'zone' AND i.scope_id = $1 \
+     AND EXISTS (SELECT 1 FROM observations o WHERE o.indicator = i.key) \
+     ORDER BY (SELECT COUNT(*) FROM observations o WHERE o.indicator = i.key) DESC, i.key LIMIT $2";
+
+/// Other indicators that have observations, in key order.
+const HEADLINE_OTHERS: &str = "SELECT i.key FROM indicators i \
+     WHERE NOT (i.scope_kind = 'zone' AND i.scope_id = $1) \
+     AND EXISTS (SELECT 1 FROM observations o WHERE o.indicator = i.key) ORDER BY i.key LIMIT $2";
+
+/// A plan's roll-up: its members' tasks grouped by area and member, summed by the database.
+fn rollup_query(plan: &str, drafts: &DraftVisibility) -> (String, Vec<Arg>) {
+    let mut conditions = Conditions::default();
+    conditions.add("m.plan = ?", vec![plan.into()]);
+    conditions.add("t.parent IS NULL", vec![]);
+    add_draft_condition(&mut conditions, drafts, "m.");
+    let sql = format!(
+        "SELECT m.area AS area, t.jurisdiction AS jurisdiction, COUNT(*) AS tasks, \
+         COUNT(t.reported_percent) AS reported, \
+         CAST(COALESCE(SUM(t.reported_percent), 0) AS BIGINT) AS reported_sum, \
+         CAST(COALESCE(SUM(CASE WHEN t.reported_percent = 100 THEN 1 ELSE 0 END), 0) AS BIGINT) AS reported_done, \
+         COUNT(t.verified_percent) AS verified, \
+         CAST(COALESCE(SUM(t.verified_percent), 0) AS BIGINT) AS verified_sum, \
+         CAST(COALESCE(SUM(CASE WHEN t.verified_percent = 100 THEN 1 ELSE 0 END), 0) AS BIGINT) AS verified_done \
+         FROM tasks t JOIN matters m ON m.key = t.matter {} \
+         GROUP BY m.area, t.jurisdiction ORDER BY m.area, t.jurisdiction",
+        conditions.where_clause()
+    );
+    (sql, conditions.args)
+}
+
 /// The keys of one batch of matters in key order, after the key `after`.
 fn matter_page_query(
     filter: &MatterFilter,
@@ -1225,26 +1257,8 @@ impl Store {
         plan: &str,
         drafts: &DraftVisibility,
     ) -> Result<Vec<RollupRow>, StoreError> {
-        let mut conditions = Conditions::default();
-        conditions.add("m.plan = ?", vec![plan.into()]);
-        conditions.add("t.parent IS NULL", vec![]);
-        add_draft_condition(&mut conditions, drafts, "m.");
-        let rows: Vec<RollupDbRow> = self
-            .fetch(
-                format!("SELECT m.area AS area, t.jurisdiction AS jurisdiction, COUNT(*) AS tasks, \
-                 COUNT(t.reported_percent) AS reported, \
-                 CAST(COALESCE(SUM(t.reported_percent), 0) AS BIGINT) AS reported_sum, \
-                 CAST(COALESCE(SUM(CASE WHEN t.reported_percent = 100 THEN 1 ELSE 0 END), 0) AS BIGINT) AS reported_done, \
-                 COUNT(t.verified_percent) AS verified, \
-                 CAST(COALESCE(SUM(t.verified_percent), 0) AS BIGINT) AS verified_sum, \
-                 CAST(COALESCE(SUM(CASE WHEN t.verified_percent = 100 THEN 1 ELSE 0 END), 0) AS BIGINT) AS verified_done \
-                 FROM tasks t JOIN matters m ON m.key = t.matter {} \
-                 GROUP BY m.area, t.jurisdiction ORDER BY m.area, t.jurisdiction",
-                    conditions.where_clause()
-                ),
-                conditions.args,
-            )
-            .await?;
+        let (sql, args) = rollup_query(plan, drafts);
+        let rows: Vec<RollupDbRow> = self.fetch(sql, args).await?;
         let count = |v: i64| u64::try_from(v).map_err(|_| corrupt("roll-up count", v.to_string()));
         rows.into_iter()
             .map(|r| {
@@ -1797,27 +1811,17 @@ impl Store {
         zone: &str,
         limit: u32,
     ) -> Result<Vec<(Indicator, Observation)>, StoreError> {
-        let observed = "EXISTS (SELECT 1 FROM observations o WHERE o.indicator = i.key)";
         let mut keys: Vec<(String,)> = self
             .fetch(
-                format!(
-                    "SELECT i.key FROM indicators i WHERE i.scope_kind = 'zone' AND i.scope_id = $1 AND {observed} \
-                     ORDER BY (SELECT COUNT(*) FROM observations o WHERE o.indicator = i.key) DESC, i.key LIMIT {limit}"
-                ),
-                vec![zone.into()],
+                HEADLINE_REGIONAL.into(),
+                vec![zone.into(), i64::from(limit).into()],
             )
             .await?;
         if keys.len() < limit as usize {
-            let rest = limit as usize - keys.len();
+            let rest = (limit as usize - keys.len()) as i64;
             keys.extend(
-                self.fetch::<(String,)>(
-                    format!(
-                        "SELECT i.key FROM indicators i WHERE NOT (i.scope_kind = 'zone' AND i.scope_id = $1) \
-                         AND {observed} ORDER BY i.key LIMIT {rest}"
-                    ),
-                    vec![zone.into()],
-                )
-                .await?,
+                self.fetch::<(String,)>(HEADLINE_OTHERS.into(), vec![zone.into(), rest.into()])
+                    .await?,
             );
         }
         if keys.is_empty() {
@@ -2098,14 +2102,76 @@ mod tests {
                 );
             }
         }
-        let rollup = plan(
+        // A roll-up sorts its groups (a plan's areas × members), but reads only the plan's
+        // matters and their tasks, through indexes.
+        for drafts in [
+            DraftVisibility::OfBodies(vec![]),
+            DraftVisibility::OfBodies(vec!["group".into()]),
+            DraftVisibility::All,
+        ] {
+            let (sql, args) = rollup_query("p", &drafts);
+            let steps = plan(&scratch.store, &sql, args).await;
+            assert!(
+                !steps
+                    .iter()
+                    .any(|step| step.starts_with("SCAN ") && !step.contains("USING")),
+                "roll-up with {drafts:?}: {steps:?}"
+            );
+        }
+        // Each page and detail query of the portal and the API, by the index that answers it.
+        // The headline figures sort only the region's own indicators, found by their scope.
+        let steps = plan(
             &scratch.store,
-            "SELECT t.jurisdiction FROM tasks t JOIN matters m ON m.key = t.matter \
-             WHERE m.plan = $1",
-            vec!["p".into()],
+            HEADLINE_REGIONAL,
+            vec!["yrd".into(), 8_i64.into()],
         )
         .await;
-        assert!(!scans_whole_table(&rollup), "roll-up: {rollup:?}");
+        assert!(
+            steps.iter().any(|step| step.contains("indicators_scope"))
+                && !steps
+                    .iter()
+                    .any(|step| step.starts_with("SCAN ") && !step.contains("USING")),
+            "headline figures: {steps:?}"
+        );
+        let answered_by = [
+            (
+                HEADLINE_OTHERS,
+                vec!["yrd".into(), 8_i64.into()],
+                "observations_indicator",
+            ),
+            (
+                "SELECT key FROM observations WHERE indicator = $1 ORDER BY obs_date DESC, key DESC LIMIT 1",
+                vec!["i".into()],
+                "observations_indicator",
+            ),
+            (
+                "SELECT key FROM reports WHERE task = $1 ORDER BY as_of, key",
+                vec!["t".into()],
+                "reports_task",
+            ),
+            (
+                "SELECT seq FROM journal WHERE record_kind = $1 AND record_key = $2 AND seq > $3 ORDER BY seq LIMIT 50",
+                vec!["task".into(), "t".into(), 0_i64.into()],
+                "journal_record",
+            ),
+            (
+                "SELECT key FROM tasks WHERE jurisdiction = $1 ORDER BY due_date, key LIMIT 50",
+                vec!["320000".into()],
+                "tasks_jurisdiction_due",
+            ),
+            (
+                "SELECT key FROM problems WHERE resolved_on IS NULL AND tier = $1 ORDER BY raised_on",
+                vec!["execution".into()],
+                "problems_open",
+            ),
+        ];
+        for (sql, args, index) in answered_by {
+            let steps = plan(&scratch.store, sql, args).await;
+            assert!(
+                steps.iter().any(|step| step.contains(index)) && !scans_whole_table(&steps),
+                "{sql} by {index}: {steps:?}"
+            );
+        }
         scratch.cleanup().await.expect("cleanup");
     }
 

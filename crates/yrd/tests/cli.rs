@@ -79,6 +79,10 @@ const PER_ENGINE: &[(&str, EngineCase)] = &[
         "bench_drives_every_request_type_without_errors",
         bench_drives_every_request_type_without_errors,
     ),
+    (
+        "generate_grows_a_region_with_an_intact_history",
+        generate_grows_a_region_with_an_intact_history,
+    ),
 ];
 
 fn main() {
@@ -1449,8 +1453,23 @@ fn member_keys_are_generated_listed_and_retired(s: &Scratch) {
 /// request type runs and none fails, the server's memory is measured, and the bench's
 /// credentials end with the run.
 fn bench_drives_every_request_type_without_errors(s: &Scratch) {
-    let data = yrd_data();
-    succeeded(&s.yrd(&["import", data.to_str().unwrap()]), "import");
+    // A small generated region: the smoke check of the benchmarks' whole path.
+    succeeded(
+        &s.yrd(&[
+            "generate",
+            "--tasks",
+            "1500",
+            "--reports",
+            "6000",
+            "--observations",
+            "1040",
+            "--meetings",
+            "20",
+            "--as-of",
+            "2026-11-30",
+        ]),
+        "generate",
+    );
     let json = s.dir.path().join("bench.json");
     let table = succeeded(
         &s.yrd(&[
@@ -1525,4 +1544,64 @@ fn bench_drives_every_request_type_without_errors(s: &Scratch) {
         );
     }
     intact(&s.yrd(&["verify-history"]));
+}
+
+/// Lines of a CSV file of an exported dataset whose first field starts with `prefix`.
+fn exported_rows(dir: &Path, file: &str, prefix: &str) -> usize {
+    std::fs::read_to_string(dir.join(file))
+        .unwrap_or_else(|e| panic!("{file}: {e}"))
+        .lines()
+        .filter(|line| line.starts_with(prefix))
+        .count()
+}
+
+fn generate_grows_a_region_with_an_intact_history(s: &Scratch) {
+    let args = [
+        "generate",
+        "--tasks",
+        "2000",
+        "--reports",
+        "9000",
+        "--observations",
+        "1100",
+        "--meetings",
+        "30",
+        "--seed",
+        "5",
+        "--as-of",
+        "2026-11-30",
+    ];
+    let out = succeeded(&s.yrd(&args), "generate");
+    assert!(out.contains("loaded the built-in YRD dataset"), "{out}");
+    for figure in ["2000 tasks", "1100 observations", "30 meetings"] {
+        assert!(out.contains(figure), "{figure}: {out}");
+    }
+
+    // What was written is what was announced, and it reads back as a dataset.
+    let exported = s.dir.path().join("exported");
+    succeeded(
+        &s.yrd(&["export", exported.to_str().unwrap()]),
+        "export",
+    );
+    assert_eq!(exported_rows(&exported, "tasks.csv", "gen-"), 2000);
+    assert_eq!(exported_rows(&exported, "observations.csv", "gen-"), 1100);
+    let reports = exported_rows(&exported, "reports.csv", "gen-");
+    assert!((7_000..=11_000).contains(&reports), "{reports} reports");
+
+    // Every record is in the chain, and the chain is whole.
+    let (entries, _) = intact(&s.yrd(&["verify-history"]));
+    assert!(
+        entries as usize > 2000 + reports + 1100 + 30,
+        "{entries} journal entries"
+    );
+
+    // A region is grown once: a second run names the problem and writes nothing.
+    let again = s.yrd(&args);
+    assert_eq!(again.status.code(), Some(1), "{}", stdout(&again));
+    assert!(
+        stderr(&again).contains("already holds a generated region"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(intact(&s.yrd(&["verify-history"])).0, entries);
 }
