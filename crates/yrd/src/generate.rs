@@ -45,6 +45,8 @@ const OBSERVATIONS_PER_INDICATOR: u64 = 520;
 const MEETINGS_PER_BATCH: u64 = 500;
 /// Indicators written per batch.
 const INDICATORS_PER_BATCH: u64 = 40;
+/// The source every generated record names: entered in yrd by the generator.
+const SOURCE: &str = "yrd:generate";
 /// Every generated key starts with this, so a generated region is recognisable and is not
 /// generated twice.
 pub const KEY_PREFIX: &str = "gen-";
@@ -239,7 +241,7 @@ impl Generator {
                     site: None,
                     qualifier: Qualifier::Exact,
                     note: Text::default(),
-                    source: "generated".into(),
+                    source: SOURCE.into(),
                 });
             }
             batch.indicators.push(Indicator {
@@ -258,7 +260,7 @@ impl Generator {
                 scope: Scope::Jurisdiction(place),
                 baseline: None,
                 targets: vec![],
-                source: "generated".into(),
+                source: SOURCE.into(),
             });
         }
         self.phase = if done + INDICATORS_PER_BATCH < total {
@@ -306,7 +308,7 @@ impl Generator {
                     positions,
                     outcome: Some(rules::DecisionStatus::Adopted),
                     supersedes: None,
-                    source: "generated".into(),
+                    source: SOURCE.into(),
                 });
             }
             batch.meetings.push(Meeting {
@@ -327,7 +329,7 @@ impl Generator {
                 documents: vec![],
                 state: MeetingState::Closed,
                 closed_on: Some(start),
-                source: "generated".into(),
+                source: SOURCE.into(),
             });
         }
         self.phase = if end < total {
@@ -393,7 +395,7 @@ impl Generator {
                 ),
                 areas,
                 published: true,
-                source: "generated".into(),
+                source: SOURCE.into(),
             }],
             ..BulkBatch::default()
         };
@@ -462,7 +464,7 @@ impl Generator {
             // One matter in a hundred is still a draft of its thematic group.
             published: self.rng.u32(0..100) != 0,
             carried_from: None,
-            source: "generated".into(),
+            source: SOURCE.into(),
         });
         for &member in &members {
             let member_name = self.member_name(member);
@@ -553,7 +555,7 @@ impl Generator {
             },
             start: Some(start),
             due,
-            source: "generated".into(),
+            source: SOURCE.into(),
         });
         self.reports(batch, key, start, due, finishes);
     }
@@ -621,7 +623,7 @@ impl Generator {
                 evidence: vec![],
                 state,
                 return_reason,
-                source: "generated".into(),
+                source: SOURCE.into(),
             });
         }
     }
@@ -661,7 +663,7 @@ impl Generator {
             } else {
                 Text::default()
             },
-            source: "generated".into(),
+            source: SOURCE.into(),
         });
     }
 }
