@@ -364,7 +364,7 @@ impl Store {
         }
         if let Some(member) = filter.member {
             conditions.add(
-                "pr.matter IN (SELECT matter FROM matter_members WHERE jurisdiction = ?)",
+                "EXISTS (SELECT 1 FROM matter_members mm WHERE mm.matter = pr.matter AND mm.jurisdiction = ?)",
                 vec![member.to_string().into()],
             );
         }

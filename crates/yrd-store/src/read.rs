@@ -679,8 +679,10 @@ fn matter_page_query(
         conditions.add("area = ?", vec![area.clone().into()]);
     }
     if let Some(member) = filter.member {
+        // A test per matter (by the members' primary key) keeps the walk in key order that
+        // stops at the page's limit; `key IN (…)` would first list every matter of the member.
         conditions.add(
-            "key IN (SELECT matter FROM matter_members WHERE jurisdiction = ?)",
+            "EXISTS (SELECT 1 FROM matter_members mm WHERE mm.matter = matters.key AND mm.jurisdiction = ?)",
             vec![member.to_string().into()],
         );
     }
@@ -1304,10 +1306,11 @@ impl Store {
             }
             None => None,
         };
-        let batch = if filter.status.is_some() {
-            MAX_PAGE as usize
-        } else {
-            limit + 1
+        // Other statuses are derived only here, so a page of them is sifted from large
+        // batches; overdue candidates are chosen by the database and nearly all are overdue.
+        let batch = match filter.status {
+            Some(MatterStatus::Overdue) | None => limit + 1,
+            Some(_) => MAX_PAGE as usize,
         };
         let mut items = Vec::new();
         loop {
