@@ -413,11 +413,14 @@ impl Store {
                 .or_default()
                 .push(code("body rotation", &member)?);
         }
+        // Only bodies that host by rotation have a proposed host: the others' meetings (a
+        // working group meets hundreds of times) need not be read.
         let hosts: Vec<(String, String, String, String)> = self
             .fetch(
                 format!(
                     "SELECT body, start_date, key, host FROM meetings WHERE host IS NOT NULL \
-                     AND body IN (SELECT body FROM meetings {filter})"
+                     AND body IN (SELECT body FROM meetings {filter}) \
+                     AND body IN (SELECT body FROM body_members WHERE rotation_seq IS NOT NULL)"
                 ),
                 args.clone(),
             )

@@ -1174,6 +1174,12 @@ impl Store {
             .pop())
     }
 
+    /// The plans of one kind (e.g. the action plans), with their areas, in cascade order.
+    pub async fn plans_of_kind(&self, kind: PlanKind) -> Result<Vec<Plan>, StoreError> {
+        self.load_plans("WHERE kind = $1", vec![enum_name(&kind).into()])
+            .await
+    }
+
     /// The plans with these keys, with their areas, in cascade order; keys of no plan are
     /// skipped.
     pub async fn plans_named(&self, keys: &[&str]) -> Result<Vec<Plan>, StoreError> {
@@ -1314,10 +1320,18 @@ impl Store {
         };
         let mut items = Vec::new();
         loop {
+            // The page's keys first, once: each of the queries that load the matters' parts
+            // then finds them by key instead of running the page's query again.
             let (page, args) = matter_page_query(filter, after.as_deref(), batch, today, basis);
-            let fetched = self
-                .load_matter_states(&format!("WHERE key IN ({page})"), args, today, basis)
-                .await?;
+            let keys: Vec<(String,)> = self.fetch(page, args).await?;
+            let keys: Vec<&str> = keys.iter().map(|(k,)| k.as_str()).collect();
+            let fetched = if keys.is_empty() {
+                Vec::new()
+            } else {
+                let (marks, args) = key_list(&keys);
+                self.load_matter_states(&format!("WHERE key IN ({marks})"), args, today, basis)
+                    .await?
+            };
             let exhausted = fetched.len() < batch;
             for state in fetched {
                 after = Some(state.matter.key.clone());

@@ -166,16 +166,24 @@ pub async fn page(
         })
         .collect();
 
-    // The current action plan: the latest in force, else the latest of any stage.
-    let all_plans = plans::list_plans(State(state.clone()), principal.clone(), Language(lang))
+    // The current action plan: the latest in force, else the latest of any stage, among those
+    // the reader may see (only the action plans are read: a large region has hundreds of
+    // other plans).
+    let visible = principal.draft_visibility();
+    let current = state
+        .store()
+        .plans_of_kind(yrd_domain::PlanKind::ActionPlan)
         .await?
-        .body
-        .items;
-    let current = all_plans
-        .iter()
-        .filter(|p| p.kind.name() == "action_plan")
-        .max_by_key(|p| (p.stage.name() == "in_force", p.period.end, p.period.start))
-        .map(|p| p.key.clone());
+        .into_iter()
+        .filter(|p| visible.sees(plans::publication(p)))
+        .max_by_key(|p| {
+            (
+                p.stage == yrd_domain::PlanStage::InForce,
+                p.period_end,
+                p.period_start,
+            )
+        })
+        .map(|p| p.key);
     let plan = match current {
         Some(key) => Some(
             plans::get_plan(

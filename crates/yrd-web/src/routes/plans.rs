@@ -317,7 +317,7 @@ fn plan(plan: &Plan, lang: Lang) -> PlanResponse {
 }
 
 /// A plan's publication as the policy sees it (plans have no responsible body).
-fn publication(plan: &Plan) -> Publication<'static> {
+pub(crate) fn publication(plan: &Plan) -> Publication<'static> {
     Publication {
         published: plan.published,
         body: None,
