@@ -656,7 +656,8 @@ fn matter_page_query(
     let mut conditions = Conditions::default();
     if filter.status == Some(MatterStatus::Overdue) {
         // Only matters that can be overdue: a members' task unfinished past its due date or
-        // an open milestone past due. A task whose latest figure postdates `today` might have
+        // an open milestone past due. One EXISTS over both (not two joined by OR, which
+        // PostgreSQL answers by hashing every overdue task of the region first). A task whose latest figure postdates `today` might have
         // been unfinished then, so it stays a candidate; the derived status decides.
         let (percent, as_of) = match basis {
             ProgressBasis::Reported => ("reported_percent", "reported_as_of"),
@@ -664,10 +665,10 @@ fn matter_page_query(
         };
         conditions.add(
             &format!(
-                "(EXISTS (SELECT 1 FROM tasks t WHERE t.matter = matters.key AND t.parent IS NULL \
-                 AND t.due_date < ? AND (t.{percent} IS NULL OR t.{percent} < {DONE_PERCENT} OR t.{as_of} > ?)) \
-                 OR EXISTS (SELECT 1 FROM milestones ms WHERE ms.matter = matters.key AND ms.due_date < ? \
-                 AND (ms.done_on IS NULL OR ms.done_on > ?)))"
+                "EXISTS (SELECT 1 FROM tasks t WHERE t.matter = matters.key AND t.parent IS NULL \
+                 AND t.due_date < ? AND (t.{percent} IS NULL OR t.{percent} < {DONE_PERCENT} OR t.{as_of} > ?) \
+                 UNION ALL SELECT 1 FROM milestones ms WHERE ms.matter = matters.key AND ms.due_date < ? \
+                 AND (ms.done_on IS NULL OR ms.done_on > ?))"
             ),
             vec![today.into(), today.into(), today.into(), today.into()],
         );
@@ -1883,13 +1884,37 @@ impl Store {
             .await
     }
 
+    /// Every indicator with the observations its assessment reads: all of them for an
+    /// indicator with targets, none for one without (it has nothing to be judged against).
+    /// What the list of indicators shows, without reading the observations of thousands of
+    /// monitoring series.
+    pub async fn indicators_for_assessment(
+        &self,
+    ) -> Result<Vec<IndicatorWithObservations>, StoreError> {
+        self.indicators_with(
+            "WHERE indicator IN (SELECT key FROM indicators WHERE targets <> '[]')",
+        )
+        .await
+    }
+
     /// Every indicator with all its observations (two queries in all).
     pub async fn indicators_with_observations(
         &self,
     ) -> Result<Vec<IndicatorWithObservations>, StoreError> {
+        self.indicators_with("").await
+    }
+
+    /// Every indicator, each with those of its observations `filter` keeps.
+    async fn indicators_with(
+        &self,
+        filter: &str,
+    ) -> Result<Vec<IndicatorWithObservations>, StoreError> {
         let indicators = self.indicators().await?;
         let observations = self
-            .load_observations("ORDER BY indicator, obs_date, key", vec![])
+            .load_observations(
+                &format!("{filter} ORDER BY indicator, obs_date, key"),
+                vec![],
+            )
             .await?;
         let mut observations = group(observations.into_iter().map(|o| (o.indicator.clone(), o)));
         Ok(indicators

@@ -204,7 +204,7 @@ pub async fn list_indicators(
     Language(lang): Language,
 ) -> Result<Localized<IndicatorList>, ApiError> {
     let store = state.store();
-    let all = store.indicators_with_observations().await?;
+    let all = store.indicators_for_assessment().await?;
     let names = Names::load(store, lang).await?;
     let zones = zones_for(store, &all.iter().map(|i| &i.indicator).collect::<Vec<_>>()).await?;
     let items = all
