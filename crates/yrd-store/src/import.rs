@@ -98,7 +98,6 @@ fn opt_text<T: ToString>(v: Option<T>) -> Arg {
     Arg::Text(v.map(|v| v.to_string()))
 }
 
-
 impl Store {
     /// Imports a validated dataset (see `yrd_dataset::read_dir`), writing only what differs.
     ///

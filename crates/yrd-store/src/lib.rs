@@ -184,7 +184,11 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(Duration::from_secs(5))
+            // 16 MiB of page cache per connection (the default is 2 MiB): the upper levels of
+            // a large region's indexes stay in memory instead of being read again through
+            // system calls, while eight connections stay well inside the server's budget.
+            .pragma("cache_size", "-16384");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)

@@ -414,13 +414,15 @@ impl Store {
                 .push(code("body rotation", &member)?);
         }
         // Only bodies that host by rotation have a proposed host: the others' meetings (a
-        // working group meets hundreds of times) need not be read.
+        // working group meets hundreds of times) need not be read. Starting from the rotation
+        // (its first place, one row per body) lets the body's index find its meetings.
         let hosts: Vec<(String, String, String, String)> = self
             .fetch(
                 format!(
-                    "SELECT body, start_date, key, host FROM meetings WHERE host IS NOT NULL \
-                     AND body IN (SELECT body FROM meetings {filter}) \
-                     AND body IN (SELECT body FROM body_members WHERE rotation_seq IS NOT NULL)"
+                    "SELECT m.body, m.start_date, m.key, m.host FROM body_members bm \
+                     JOIN meetings m ON m.body = bm.body \
+                     WHERE bm.rotation_seq = 1 AND m.host IS NOT NULL \
+                     AND bm.body IN (SELECT body FROM meetings {filter})"
                 ),
                 args.clone(),
             )

@@ -11,7 +11,7 @@
 use serde_json::{Value, json};
 use time::{Date, Duration};
 use yrd_domain::access::DraftVisibility;
-use yrd_domain::{AdminCode, Text, Tier};
+use yrd_domain::{AdminCode, Text, Tier, is_valid_key};
 
 use crate::accounts::random_bytes;
 use crate::codec::{enum_name, parse_enum};
@@ -159,6 +159,33 @@ const PROBLEM_SELECT: &str = "SELECT pr.key, pr.matter, m.title_zh AS matter_tit
 /// Decision first, then coordination, then execution; oldest first within a tier.
 const PROBLEM_ORDER: &str = "ORDER BY CASE pr.tier WHEN 'decision' THEN 0 \
      WHEN 'coordination' THEN 1 ELSE 2 END, pr.raised_on, pr.key";
+
+/// The conditions a filter puts on problems (`pr`) and their matters (`m`).
+fn problem_conditions(filter: &ProblemFilter) -> Conditions {
+    let mut conditions = Conditions::default();
+    if let Some(tier) = filter.tier {
+        conditions.add("pr.tier = ?", vec![enum_name(&tier).into()]);
+    }
+    match filter.state {
+        ProblemState::Open => conditions.add("pr.resolved_on IS NULL", vec![]),
+        ProblemState::Resolved => conditions.add("pr.resolved_on IS NOT NULL", vec![]),
+        ProblemState::All => {}
+    }
+    if let Some(matter) = &filter.matter {
+        conditions.add("pr.matter = ?", vec![matter.clone().into()]);
+    }
+    if let Some(member) = filter.member {
+        conditions.add(
+            "EXISTS (SELECT 1 FROM matter_members mm WHERE mm.matter = pr.matter AND mm.jurisdiction = ?)",
+            vec![member.to_string().into()],
+        );
+    }
+    add_draft_condition(&mut conditions, &filter.drafts, "m.");
+    conditions
+}
+
+/// The tiers in the order problems are listed: the highest first.
+const TIERS_DOWN: [Tier; 3] = [Tier::Decision, Tier::Coordination, Tier::Execution];
 
 fn record(row: ProblemRow) -> Result<ProblemRecord, StoreError> {
     Ok(ProblemRecord {
@@ -350,25 +377,7 @@ impl Store {
     /// Problems by tier (decision first, then coordination, then execution), oldest first
     /// within a tier.
     pub async fn problems(&self, filter: &ProblemFilter) -> Result<Vec<ProblemRecord>, StoreError> {
-        let mut conditions = Conditions::default();
-        if let Some(tier) = filter.tier {
-            conditions.add("pr.tier = ?", vec![enum_name(&tier).into()]);
-        }
-        match filter.state {
-            ProblemState::Open => conditions.add("pr.resolved_on IS NULL", vec![]),
-            ProblemState::Resolved => conditions.add("pr.resolved_on IS NOT NULL", vec![]),
-            ProblemState::All => {}
-        }
-        if let Some(matter) = &filter.matter {
-            conditions.add("pr.matter = ?", vec![matter.clone().into()]);
-        }
-        if let Some(member) = filter.member {
-            conditions.add(
-                "EXISTS (SELECT 1 FROM matter_members mm WHERE mm.matter = pr.matter AND mm.jurisdiction = ?)",
-                vec![member.to_string().into()],
-            );
-        }
-        add_draft_condition(&mut conditions, &filter.drafts, "m.");
+        let conditions = problem_conditions(filter);
         let rows: Vec<ProblemRow> = self
             .fetch(
                 format!(
@@ -379,6 +388,82 @@ impl Store {
             )
             .await?;
         rows.into_iter().map(record).collect()
+    }
+
+    /// A page of the problems `filter` selects, in the order of [`Store::problems`]: tier by
+    /// tier, each walked oldest first along its index and stopped at the page's end, so that a
+    /// page costs the same however many problems a region has. The cursor names the last
+    /// problem of the previous page.
+    pub async fn problems_page(
+        &self,
+        filter: &ProblemFilter,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<crate::Page<ProblemRecord>, StoreError> {
+        let limit = limit.clamp(1, crate::MAX_PAGE) as usize;
+        let after = match cursor {
+            None => None,
+            Some(cursor) => {
+                let parts = crate::read::decode_cursor(cursor, 3)?;
+                let tier: Tier =
+                    parse_enum("cursor", &parts[0]).map_err(|_| StoreError::InvalidCursor)?;
+                let raised_on = yrd_domain::date::parse_date(&parts[1])
+                    .map_err(|_| StoreError::InvalidCursor)?;
+                if !is_valid_key(&parts[2]) {
+                    return Err(StoreError::InvalidCursor);
+                }
+                Some((tier, raised_on, parts[2].clone()))
+            }
+        };
+        let first = after.as_ref().map_or(0, |(tier, _, _)| {
+            TIERS_DOWN.iter().position(|t| t == tier).unwrap_or(0)
+        });
+        let mut items = Vec::new();
+        for tier in &TIERS_DOWN[first..] {
+            if filter.tier.is_some_and(|t| t != *tier) {
+                continue;
+            }
+            let mut conditions = problem_conditions(&ProblemFilter {
+                tier: Some(*tier),
+                ..filter.clone()
+            });
+            if let Some((after_tier, raised_on, key)) = &after
+                && after_tier == tier
+            {
+                conditions.add(
+                    "(pr.raised_on > ? OR (pr.raised_on = ? AND pr.key > ?))",
+                    vec![(*raised_on).into(), (*raised_on).into(), key.clone().into()],
+                );
+            }
+            let wanted = limit + 1 - items.len();
+            let rows: Vec<ProblemRow> = self
+                .fetch(
+                    format!(
+                        "{PROBLEM_SELECT} {} ORDER BY pr.raised_on, pr.key LIMIT {wanted}",
+                        conditions.where_clause()
+                    ),
+                    conditions.args,
+                )
+                .await?;
+            for row in rows {
+                items.push(record(row)?);
+            }
+            if items.len() > limit {
+                items.truncate(limit);
+                let next_cursor = items.last().map(|p| {
+                    crate::read::encode_cursor(&[
+                        &enum_name(&p.tier),
+                        &p.raised_on.to_string(),
+                        &p.key,
+                    ])
+                });
+                return Ok(crate::Page { items, next_cursor });
+            }
+        }
+        Ok(crate::Page {
+            items,
+            next_cursor: None,
+        })
     }
 
     /// The open problems a tier holds, oldest first: what a scheduled meeting of a body of that

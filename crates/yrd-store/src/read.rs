@@ -728,11 +728,11 @@ fn percent(what: &'static str, value: Option<i64>) -> Result<Option<u8>, StoreEr
 }
 
 /// Encodes a keyset-pagination position. Keys never contain `|`, so it separates fields.
-fn encode_cursor(parts: &[&str]) -> String {
+pub(crate) fn encode_cursor(parts: &[&str]) -> String {
     parts.join("|")
 }
 
-fn decode_cursor(cursor: &str, fields: usize) -> Result<Vec<String>, StoreError> {
+pub(crate) fn decode_cursor(cursor: &str, fields: usize) -> Result<Vec<String>, StoreError> {
     let parts: Vec<String> = cursor.split('|').map(str::to_owned).collect();
     if parts.len() != fields || parts.iter().any(|p| p.is_empty() || p.len() > 120) {
         return Err(StoreError::InvalidCursor);

@@ -1579,10 +1579,7 @@ fn generate_grows_a_region_with_an_intact_history(s: &Scratch) {
 
     // What was written is what was announced, and it reads back as a dataset.
     let exported = s.dir.path().join("exported");
-    succeeded(
-        &s.yrd(&["export", exported.to_str().unwrap()]),
-        "export",
-    );
+    succeeded(&s.yrd(&["export", exported.to_str().unwrap()]), "export");
     assert_eq!(exported_rows(&exported, "tasks.csv", "gen-"), 2000);
     assert_eq!(exported_rows(&exported, "observations.csv", "gen-"), 1100);
     let reports = exported_rows(&exported, "reports.csv", "gen-");

@@ -53,6 +53,7 @@ cases!(
     imports_are_journalled_field_by_field,
     concurrent_writes_keep_one_unbroken_chain,
     concurrent_reports_on_one_task_keep_its_latest_progress,
+    problem_pages_follow_the_list_order,
     mechanism_state_round_trips_through_a_dataset_directory,
     imports_move_on_the_versions_of_what_they_change,
     an_import_refuses_a_second_active_key,
@@ -208,6 +209,97 @@ async fn concurrent_reports_on_one_task_keep_its_latest_progress(store: Store) -
     ensure!(
         t1a.reported_percent == Some(73) && t1a.reported_as_of == Some(date!(2026 - 01 - 24)),
         "the latest of the concurrent reports counts: {t1a:?}"
+    );
+    Ok(())
+}
+
+/// Paging through the problems, tier by tier and oldest first, gives the whole list in its
+/// order, each problem once, for every page size and filter.
+async fn problem_pages_follow_the_list_order(store: Store) -> Result {
+    use yrd_store::{Escalation, NewProblem, ProblemFilter, ProblemState};
+    store.import(&importer(), &sample::dataset()).await?;
+    for i in 0..9_i64 {
+        let raised_on = date!(2026 - 01 - 10) + time::Duration::days(i % 4);
+        let problem = store
+            .raise_problem(
+                &importer(),
+                if i % 2 == 0 { "m-1" } else { "m-2" },
+                &NewProblem {
+                    title: Text::new(format!("问题{i}"), format!("problem {i}")),
+                    description: Text::default(),
+                    task: None,
+                    due: raised_on + time::Duration::days(30),
+                    raised_on,
+                },
+            )
+            .await?;
+        for _ in 0..(i % 3) {
+            store
+                .escalate_problem(
+                    &importer(),
+                    &problem.key,
+                    &Escalation {
+                        reason: Text::default(),
+                        due: None,
+                        on: date!(2026 - 03 - 01),
+                    },
+                    None,
+                )
+                .await?;
+        }
+    }
+    let filters = [
+        ProblemFilter::default(),
+        ProblemFilter {
+            state: ProblemState::All,
+            ..ProblemFilter::default()
+        },
+        ProblemFilter {
+            tier: Some(Tier::Coordination),
+            ..ProblemFilter::default()
+        },
+        ProblemFilter {
+            member: Some(code(B)),
+            ..ProblemFilter::default()
+        },
+    ];
+    for filter in &filters {
+        let whole: Vec<String> = store
+            .problems(filter)
+            .await?
+            .into_iter()
+            .map(|p| p.key)
+            .collect();
+        ensure!(!whole.is_empty(), "{filter:?} lists problems");
+        for size in [1_u32, 2, 4, 50] {
+            let mut paged = Vec::new();
+            let mut cursor = None;
+            loop {
+                let page = store.problems_page(filter, cursor.as_deref(), size).await?;
+                ensure!(
+                    page.items.len() <= size as usize,
+                    "a page holds at most {size}"
+                );
+                paged.extend(page.items.into_iter().map(|p| p.key));
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            ensure!(
+                paged == whole,
+                "{filter:?} by {size}: {paged:?} is not {whole:?}"
+            );
+        }
+    }
+    ensure!(
+        matches!(
+            store
+                .problems_page(&ProblemFilter::default(), Some("execution|nope|p"), 5)
+                .await,
+            Err(StoreError::InvalidCursor)
+        ),
+        "a forged cursor is refused"
     );
     Ok(())
 }

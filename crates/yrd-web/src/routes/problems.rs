@@ -22,7 +22,9 @@ use crate::AppState;
 use crate::auth::{Principal, matter_target};
 use crate::dto::{self, Tier, opt_date, opt_text, text};
 use crate::error::{ApiError, FieldError, ProblemResponse};
-use crate::extract::{self, JsonBody, Language, Parse, Path, Query, choice};
+use crate::extract::{
+    self, JsonBody, Language, PageQuery, Parse, Path, Query, choice, encode_cursor,
+};
 use crate::response::{if_match_version, json_response, versioned_response};
 use crate::routes::tasks::TextBody;
 
@@ -79,6 +81,8 @@ pub struct ProblemDetail {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProblemList {
     pub items: Vec<ProblemSummary>,
+    /// Continues the list (`cursor`) where this page ends; `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// Filters of the problem list.
@@ -274,13 +278,12 @@ async fn stored(state: &AppState, key: &str) -> Result<ProblemRecord, ApiError> 
 
 /// The problems a list query asks for, as `principal` may see them, and the day they are aged
 /// on. Bad parameters are 400 naming each.
-pub async fn list(
-    state: &AppState,
+/// The filter a list query names, as `principal` may see it, and the day ages are reckoned on.
+fn filter_of(
     principal: &Principal,
-    lang: Lang,
     query: &ProblemListQuery,
-) -> Result<(Vec<ProblemSummary>, Date), ApiError> {
-    let mut parse = Parse::default();
+    parse: &mut Parse,
+) -> (ProblemFilter, Date) {
     let tier = parse.opt(
         "tier",
         query.tier.as_deref(),
@@ -299,18 +302,26 @@ pub async fn list(
     let matter = parse.opt("matter", query.matter.as_deref(), extract::key);
     let member = parse.opt("member", query.member.as_deref(), extract::code);
     let as_of = parse.opt("as_of", query.as_of.as_deref(), extract::full_date);
+    let filter = ProblemFilter {
+        tier: tier.map(Into::into),
+        state: problem_state.unwrap_or_default(),
+        matter,
+        member,
+        drafts: principal.draft_visibility(),
+    };
+    (filter, as_of.unwrap_or_else(today))
+}
+
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    lang: Lang,
+    query: &ProblemListQuery,
+) -> Result<(Vec<ProblemSummary>, Date), ApiError> {
+    let mut parse = Parse::default();
+    let (filter, as_of) = filter_of(principal, query, &mut parse);
     parse.finish()?;
-    let as_of = as_of.unwrap_or_else(today);
-    let found = state
-        .store()
-        .problems(&ProblemFilter {
-            tier: tier.map(Into::into),
-            state: problem_state.unwrap_or_default(),
-            matter,
-            member,
-            drafts: principal.draft_visibility(),
-        })
-        .await?;
+    let found = state.store().problems(&filter).await?;
     Ok((
         found.iter().map(|p| summary(p, lang, as_of)).collect(),
         as_of,
@@ -538,9 +549,9 @@ pub async fn raise_problem(
     get,
     path = "/api/v1/problems",
     tag = "problems",
-    params(ProblemListQuery),
+    params(ProblemListQuery, PageQuery),
     responses(
-        (status = 200, description = "The problems", body = ProblemList),
+        (status = 200, description = "A page of the problems", body = ProblemList),
         (status = 400, description = "Invalid parameters, each named", body = ProblemResponse),
     )
 )]
@@ -549,10 +560,31 @@ pub async fn list_problems(
     principal: Principal,
     Language(lang): Language,
     Query(query): Query<ProblemListQuery>,
+    Query(page): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let (items, _) = list(&state, &principal, lang, &query).await?;
-    Ok(json_response(&ProblemList { items }, Some(lang)))
+    let mut parse = Parse::default();
+    let (filter, as_of) = filter_of(&principal, &query, &mut parse);
+    let page = page.parse(LIST, &mut parse);
+    parse.finish()?;
+    let found = state
+        .store()
+        .problems_page(&filter, page.cursor.as_deref(), page.limit)
+        .await?;
+    Ok(json_response(
+        &ProblemList {
+            items: found
+                .items
+                .iter()
+                .map(|p| summary(p, lang, as_of))
+                .collect(),
+            next_cursor: found.next_cursor.map(|c| encode_cursor(LIST, &c)),
+        },
+        Some(lang),
+    ))
 }
+
+/// The list's name in its cursors.
+const LIST: &str = "problems";
 
 /// One problem, with its description, resolution and version; the `ETag` carries the version
 /// that `If-Match` on its escalation or resolution names.
