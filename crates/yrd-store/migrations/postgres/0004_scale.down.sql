@@ -1,4 +1,3 @@
-DROP INDEX problems_tier;
 DROP INDEX tasks_jurisdiction_due;
 CREATE INDEX tasks_jurisdiction_due ON tasks (jurisdiction, due_date);
 DROP INDEX indicators_scope;

@@ -7,6 +7,3 @@ CREATE INDEX indicators_scope ON indicators (scope_kind, scope_id, key);
 -- walk stops at the page's limit instead of sorting each day's tasks.
 DROP INDEX tasks_jurisdiction_due;
 CREATE INDEX tasks_jurisdiction_due ON tasks (jurisdiction, due_date, key);
-
--- Problems are listed tier by tier, oldest first, whatever their state.
-CREATE INDEX problems_tier ON problems (tier, raised_on, key);
