@@ -148,57 +148,7 @@ impl Store {
             batch.indicators.iter().map(rows::indicator).collect(),
         )
         .await?;
-        tx.insert_rows(
-            "matters",
-            rows::MATTER_COLUMNS,
-            batch.matters.iter().map(rows::matter).collect(),
-        )
-        .await?;
-        tx.insert_rows(
-            "matter_members",
-            rows::MATTER_MEMBER_COLUMNS,
-            batch
-                .matters
-                .iter()
-                .flat_map(rows::matter_members)
-                .collect(),
-        )
-        .await?;
-        let milestones = batch
-            .matters
-            .iter()
-            .flat_map(|m| {
-                m.milestones
-                    .iter()
-                    .enumerate()
-                    .map(|(i, ms)| rows::milestone(&m.key, i, ms))
-            })
-            .collect();
-        tx.insert_rows("milestones", rows::MILESTONE_COLUMNS, milestones)
-            .await?;
-        let links = |list: fn(&Matter) -> &Vec<String>| -> Vec<Vec<Arg>> {
-            batch
-                .matters
-                .iter()
-                .flat_map(|m| {
-                    list(m)
-                        .iter()
-                        .map(|linked| vec![m.key.clone().into(), linked.clone().into()])
-                })
-                .collect()
-        };
-        tx.insert_rows(
-            "matter_indicators",
-            "matter, indicator",
-            links(|m| &m.indicators),
-        )
-        .await?;
-        tx.insert_rows(
-            "matter_agreements",
-            "matter, agreement",
-            links(|m| &m.agreements),
-        )
-        .await?;
+        write_matters(&mut tx, &batch.matters).await?;
 
         // Members' tasks before sub-tasks, so that every parent exists when its part is written;
         // each with its latest progress, as the write path maintains it.
@@ -276,6 +226,59 @@ impl Store {
         let entries = tx.commit().await?;
         Ok(entries.len() as u64)
     }
+}
+
+/// Writes matters with their members, milestones and links to indicators and agreements.
+pub(crate) async fn write_matters(
+    tx: &mut JournalTx,
+    matters: &[Matter],
+) -> Result<(), StoreError> {
+    tx.insert_rows(
+        "matters",
+        rows::MATTER_COLUMNS,
+        matters.iter().map(rows::matter).collect(),
+    )
+    .await?;
+    tx.insert_rows(
+        "matter_members",
+        rows::MATTER_MEMBER_COLUMNS,
+        matters.iter().flat_map(rows::matter_members).collect(),
+    )
+    .await?;
+    let milestones = matters
+        .iter()
+        .flat_map(|m| {
+            m.milestones
+                .iter()
+                .enumerate()
+                .map(|(i, ms)| rows::milestone(&m.key, i, ms))
+        })
+        .collect();
+    tx.insert_rows("milestones", rows::MILESTONE_COLUMNS, milestones)
+        .await?;
+    let links = |list: fn(&Matter) -> &Vec<String>| -> Vec<Vec<Arg>> {
+        matters
+            .iter()
+            .flat_map(|m| {
+                list(m)
+                    .iter()
+                    .map(|linked| vec![m.key.clone().into(), linked.clone().into()])
+            })
+            .collect()
+    };
+    tx.insert_rows(
+        "matter_indicators",
+        "matter, indicator",
+        links(|m| &m.indicators),
+    )
+    .await?;
+    tx.insert_rows(
+        "matter_agreements",
+        "matter, agreement",
+        links(|m| &m.agreements),
+    )
+    .await?;
+    Ok(())
 }
 
 /// A report's submission and the review steps that brought it to its state.

@@ -10,7 +10,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Map, Value, json};
 use time::Date;
-use yrd_domain::{AdminCode, PlanKind, ProgressReport, Text, is_valid_key};
+use yrd_domain::{
+    AdminCode, Matter, Milestone, PlanKind, ProgressReport, Task, Text, is_valid_key,
+};
 
 use crate::codec::enum_name;
 use crate::exec::Arg;
@@ -1226,94 +1228,54 @@ async fn next_matter_key(tx: &mut JournalTx, plan: &str) -> Result<String, Store
     next_key(plan, taken.len() + 1, &taken)
 }
 
-/// Writes a matter, its members, milestones, links and tasks.
+/// Writes a matter, its members, milestones, links and tasks, in the tables' shared layout.
 async fn insert_matter(tx: &mut JournalTx, m: &MatterRecord) -> Result<(), StoreError> {
-    tx.execute(
-        "INSERT INTO matters (key, plan, area, title_zh, title_en, objective_zh, objective_en, start_date, \
-         due_date, source, body, published, carried_from) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        vec![
-            m.key.clone().into(),
-            m.plan.clone().into(),
-            m.area.clone().into(),
-            m.title.zh.clone().into(),
-            m.title.en.clone().into(),
-            m.objective.zh.clone().into(),
-            m.objective.en.clone().into(),
-            m.start.into(),
-            m.due.into(),
-            m.source.clone().into(),
-            m.body.clone().into(),
-            m.published.into(),
-            m.carried_from.clone().into(),
-        ],
-    )
-    .await?;
-    let members = m
-        .leads
+    let matter = Matter {
+        key: m.key.clone(),
+        plan: m.plan.clone(),
+        area: m.area.clone(),
+        title: m.title.clone(),
+        objective: m.objective.clone(),
+        leads: m.leads.clone(),
+        participants: m.participants.clone(),
+        start: m.start,
+        due: Some(m.due),
+        milestones: m
+            .milestones
+            .iter()
+            .map(|ms| Milestone {
+                title: ms.title.clone(),
+                due: ms.due,
+                done_on: None,
+            })
+            .collect(),
+        indicators: m.indicators.clone(),
+        agreements: m.agreements.clone(),
+        body: m.body.clone(),
+        published: m.published,
+        carried_from: m.carried_from.clone(),
+        source: m.source.clone(),
+    };
+    crate::bulk::write_matters(tx, std::slice::from_ref(&matter)).await?;
+    let tasks = m
+        .tasks
         .iter()
-        .map(|c| (c, "lead"))
-        .chain(m.participants.iter().map(|c| (c, "participant")));
-    for (i, (code, role)) in members.enumerate() {
-        tx.execute(
-            "INSERT INTO matter_members (matter, jurisdiction, role, seq) VALUES ($1, $2, $3, $4)",
-            vec![
-                m.key.clone().into(),
-                code.to_string().into(),
-                role.into(),
-                (i as i64 + 1).into(),
-            ],
-        )
-        .await?;
-    }
-    for (i, milestone) in m.milestones.iter().enumerate() {
-        tx.execute(
-            "INSERT INTO milestones (matter, seq, title_zh, title_en, due_date, done_on) \
-             VALUES ($1, $2, $3, $4, $5, NULL)",
-            vec![
-                m.key.clone().into(),
-                (i as i64 + 1).into(),
-                milestone.title.zh.clone().into(),
-                milestone.title.en.clone().into(),
-                milestone.due.into(),
-            ],
-        )
-        .await?;
-    }
-    for indicator in &m.indicators {
-        tx.execute(
-            "INSERT INTO matter_indicators (matter, indicator) VALUES ($1, $2)",
-            vec![m.key.clone().into(), indicator.clone().into()],
-        )
-        .await?;
-    }
-    for agreement in &m.agreements {
-        tx.execute(
-            "INSERT INTO matter_agreements (matter, agreement) VALUES ($1, $2)",
-            vec![m.key.clone().into(), agreement.clone().into()],
-        )
-        .await?;
-    }
-    for task in &m.tasks {
-        tx.execute(
-            "INSERT INTO tasks (key, matter, jurisdiction, unit_zh, unit_en, title_zh, title_en, start_date, \
-             due_date, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            vec![
-                task.key.clone().into(),
-                m.key.clone().into(),
-                task.member.to_string().into(),
-                task.unit.zh.clone().into(),
-                task.unit.en.clone().into(),
-                task.title.zh.clone().into(),
-                task.title.en.clone().into(),
-                task.start.into(),
-                task.due.into(),
-                m.source.clone().into(),
-            ],
-        )
-        .await?;
-    }
-    Ok(())
+        .map(|t| {
+            crate::rows::task(&Task {
+                key: t.key.clone(),
+                matter: m.key.clone(),
+                parent: None,
+                jurisdiction: t.member,
+                unit: t.unit.clone(),
+                title: t.title.clone(),
+                start: t.start,
+                due: t.due,
+                source: m.source.clone(),
+            })
+        })
+        .collect();
+    tx.insert_rows("tasks", crate::rows::TASK_COLUMNS, tasks)
+        .await
 }
 
 #[cfg(test)]

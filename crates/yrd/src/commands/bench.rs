@@ -65,7 +65,7 @@ pub async fn run(database: &Database, args: BenchArgs) -> anyhow::Result<ExitCod
     let accounts = setup::prepare(database, lifetime).await?;
     let outcome = tokio::select! {
         outcome = measure(database, &args, &accounts) => outcome,
-        () = interrupted() => Err(anyhow::anyhow!("interrupted: the server was stopped, nothing is reported")),
+        () = super::serve::shutdown_signal() => Err(anyhow::anyhow!("interrupted: the server was stopped, nothing is reported")),
     };
     // Whatever happened, the bench's credentials stop working with the run.
     if let Err(e) = setup::retire(database, &accounts).await {
@@ -167,28 +167,6 @@ async fn measure(
     Ok(report::Report::new(
         args, &engine, &mix, samples, memory, log_tail,
     ))
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-async fn interrupted() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
-    }
 }
 
 /// A duration as the command line writes it: a number and a unit (`ms`, `s`, `m`, `h`), or a

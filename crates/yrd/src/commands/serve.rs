@@ -84,8 +84,9 @@ fn shell_word(word: &str) -> String {
     }
 }
 
-/// Completes on Ctrl-C or SIGTERM, so in-flight requests finish before the process exits.
-async fn shutdown_signal() {
+/// Completes on Ctrl-C or SIGTERM: the server lets in-flight requests finish before the
+/// process exits, and the bench stops its server and reports nothing.
+pub(super) async fn shutdown_signal() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };
