@@ -227,13 +227,12 @@ impl Tx {
     ) -> Result<(), StoreError> {
         let width = columns.split(',').count();
         let per_statement = (MAX_PARAMETERS / width).clamp(1, MAX_ROWS_PER_STATEMENT);
+        // SQLite looks a numbered parameter up by a linear search, so thousands of `$n` in one
+        // statement cost quadratic time there; its anonymous `?` are bound by position.
+        let anonymous = matches!(self, Tx::Sqlite(_));
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let chunk: Vec<Vec<Arg>> = rows.by_ref().take(per_statement).collect();
-            // SQLite looks a numbered parameter up by a linear search, so thousands of `$n`
-            // in one statement cost quadratic time there; its anonymous `?` are bound by
-            // position.
-            let anonymous = matches!(self, Tx::Sqlite(_));
             let mut sql = format!("INSERT INTO {table} ({columns}) VALUES ");
             let mut n = 0;
             for (i, row) in chunk.iter().enumerate() {

@@ -657,8 +657,9 @@ fn matter_page_query(
     if filter.status == Some(MatterStatus::Overdue) {
         // Only matters that can be overdue: a members' task unfinished past its due date or
         // an open milestone past due. One EXISTS over both (not two joined by OR, which
-        // PostgreSQL answers by hashing every overdue task of the region first). A task whose latest figure postdates `today` might have
-        // been unfinished then, so it stays a candidate; the derived status decides.
+        // PostgreSQL answers by hashing every overdue task of the region first). A task whose
+        // latest figure postdates `today` might have been unfinished then, so it stays a
+        // candidate; the derived status decides.
         let (percent, as_of) = match basis {
             ProgressBasis::Reported => ("reported_percent", "reported_as_of"),
             ProgressBasis::Verified => ("verified_percent", "verified_as_of"),
@@ -1845,15 +1846,14 @@ impl Store {
         if keys.is_empty() {
             return Ok(vec![]);
         }
-        let marks: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
-        let marks = marks.join(", ");
-        let args: Vec<Arg> = keys.iter().map(|(k,)| Arg::from(k.as_str())).collect();
+        let names: Vec<&str> = keys.iter().map(|(k,)| k.as_str()).collect();
         let mut indicators: HashMap<String, Indicator> = self
-            .load_indicators(&format!("WHERE key IN ({marks})"), args.clone())
+            .indicators_named(&names)
             .await?
             .into_iter()
             .map(|i| (i.key.clone(), i))
             .collect();
+        let (marks, args) = key_list(&names);
         let latest = self
             .load_observations(
                 &format!(
@@ -2074,12 +2074,16 @@ mod tests {
         rows.into_iter().map(|(_, _, _, detail)| detail).collect()
     }
 
+    /// "SCAN t" without an index reads every row; "SCAN t USING INDEX" walks an index in
+    /// order and stops at the LIMIT.
+    fn reads_whole_table(plan: &[String]) -> bool {
+        plan.iter()
+            .any(|step| step.starts_with("SCAN ") && !step.contains("USING"))
+    }
+
+    /// A whole table read, or a temp B-tree that sorts the whole matching set.
     fn scans_whole_table(plan: &[String]) -> bool {
-        // "SCAN t" without an index reads every row; "SCAN t USING INDEX" walks an index in
-        // order and stops at the LIMIT; a temp B-tree sorts the whole matching set.
-        plan.iter().any(|step| {
-            (step.starts_with("SCAN ") && !step.contains("USING")) || step.contains("TEMP B-TREE")
-        })
+        reads_whole_table(plan) || plan.iter().any(|step| step.contains("TEMP B-TREE"))
     }
 
     #[tokio::test]
@@ -2154,9 +2158,7 @@ mod tests {
             let (sql, args) = rollup_query("p", &drafts);
             let steps = plan(&scratch.store, &sql, args).await;
             assert!(
-                !steps
-                    .iter()
-                    .any(|step| step.starts_with("SCAN ") && !step.contains("USING")),
+                !reads_whole_table(&steps),
                 "roll-up with {drafts:?}: {steps:?}"
             );
         }
@@ -2170,9 +2172,7 @@ mod tests {
         .await;
         assert!(
             steps.iter().any(|step| step.contains("indicators_scope"))
-                && !steps
-                    .iter()
-                    .any(|step| step.starts_with("SCAN ") && !step.contains("USING")),
+                && !reads_whole_table(&steps),
             "headline figures: {steps:?}"
         );
         let answered_by = [
