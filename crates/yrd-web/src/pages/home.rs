@@ -12,9 +12,9 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::dto::text;
 use crate::error::ApiError;
-use crate::extract::{Language, PageQuery, Path, Query};
+use crate::extract::{Language, Path};
 use crate::routes::matters::{MatterListQuery, MatterResponse};
-use crate::routes::meetings::{self, MeetingListQuery, MeetingResponse};
+use crate::routes::meetings::{self, MeetingResponse};
 use crate::routes::plans::{self, PlanDetailResponse};
 use crate::svg::{MapPoint, PointKind, map};
 use yrd_domain::code::Level;
@@ -205,20 +205,10 @@ pub async fn page(
     let (map, places) = map_of_members(&state, &chrome).await?;
 
     // The latest meeting held: scheduled ones have taken no decisions yet.
-    let meeting = meetings::list_meetings(
-        State(state.clone()),
-        Language(lang),
-        Query(MeetingListQuery { body: None }),
-        Query(PageQuery {
-            cursor: None,
-            limit: Some("20".into()),
-        }),
-    )
-    .await?
-    .body
-    .items
-    .into_iter()
-    .find(|m| m.state == meetings::MeetingState::Closed);
+    let meeting = super::meetings::newest_meetings(&state, lang, 20)
+        .await?
+        .into_iter()
+        .find(|m| m.state == meetings::MeetingState::Closed);
 
     let overdue = super::matters_where(
         &state,

@@ -37,24 +37,33 @@ struct MeetingsPage {
     schedule: Vec<Choice>,
 }
 
+/// A page of the API's list of meetings, newest first: the page `cursor` starts.
+async fn meetings_page(
+    state: &AppState,
+    lang: yrd_domain::Lang,
+    cursor: Option<String>,
+    limit: u32,
+) -> Result<meetings::MeetingPage, ApiError> {
+    Ok(meetings::list_meetings(
+        State(state.clone()),
+        Language(lang),
+        Query(MeetingListQuery { body: None }),
+        Query(PageQuery {
+            cursor,
+            limit: Some(limit.to_string()),
+        }),
+    )
+    .await?
+    .body)
+}
+
 /// The newest `limit` meetings (at most a page of the API's list), newest first.
 pub async fn newest_meetings(
     state: &AppState,
     lang: yrd_domain::Lang,
     limit: u32,
 ) -> Result<Vec<MeetingResponse>, ApiError> {
-    Ok(meetings::list_meetings(
-        State(state.clone()),
-        Language(lang),
-        Query(MeetingListQuery { body: None }),
-        Query(PageQuery {
-            cursor: None,
-            limit: Some(limit.to_string()),
-        }),
-    )
-    .await?
-    .body
-    .items)
+    Ok(meetings_page(state, lang, None, limit).await?.items)
 }
 
 /// Every meeting, newest first, page by page from the API's list (for the full CSV).
@@ -65,17 +74,7 @@ pub async fn all_meetings(
     let mut items = Vec::new();
     let mut cursor = None;
     loop {
-        let page = meetings::list_meetings(
-            State(state.clone()),
-            Language(lang),
-            Query(MeetingListQuery { body: None }),
-            Query(PageQuery {
-                cursor: cursor.take(),
-                limit: Some("500".into()),
-            }),
-        )
-        .await?
-        .body;
+        let page = meetings_page(state, lang, cursor.take(), 500).await?;
         items.extend(page.items);
         match page.next_cursor {
             Some(next) => cursor = Some(next),
@@ -96,17 +95,7 @@ pub async fn list(
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let later_page = page.cursor.is_some();
-    let listed = meetings::list_meetings(
-        State(state.clone()),
-        Language(lang),
-        Query(MeetingListQuery { body: None }),
-        Query(PageQuery {
-            cursor: page.cursor,
-            limit: Some(MEETINGS_PER_PAGE.to_string()),
-        }),
-    )
-    .await?
-    .body;
+    let listed = meetings_page(&state, lang, page.cursor, MEETINGS_PER_PAGE).await?;
     let items = listed.items;
     let older = listed.next_cursor.map(|cursor| {
         format!(
