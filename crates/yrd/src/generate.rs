@@ -201,8 +201,9 @@ impl Generator {
         self.today.year() - FIRST_YEAR + 1
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.rng.usize(..items.len())]
+    /// The year of generated list `index`: the lists are spread evenly over the years.
+    fn plan_year(&self, index: usize) -> i32 {
+        FIRST_YEAR + (index as i64 * i64::from(self.years()) / self.plans as i64) as i32
     }
 
     fn day_in(&mut self, year: i32) -> Date {
@@ -282,10 +283,10 @@ impl Generator {
             // Spread evenly over the years, in key order.
             let year = FIRST_YEAR + (n * self.years() as u64 / total.max(1)) as i32;
             let start = self.day_in(year).min(self.today - Duration::days(1));
-            let (body, body_name) = self.pick(&self.base.groups.clone()).clone();
-            let host = *self.pick(&members);
+            let (body, body_name) = pick(&mut self.rng, &self.base.groups).clone();
+            let host = *pick(&mut self.rng, &members);
             let key = format!("{KEY_PREFIX}m{year}-{n:06}");
-            let subject = *self.pick(SUBJECTS);
+            let subject = *pick(&mut self.rng, SUBJECTS);
             let decisions = self.rng.u32(0..=3);
             for seq in 1..=decisions {
                 let positions = members
@@ -341,13 +342,8 @@ impl Generator {
     }
 
     fn next_plan(&mut self, index: usize) -> BulkBatch {
-        let year = FIRST_YEAR + (index as i64 * i64::from(self.years()) / self.plans as i64) as i32;
-        let number = (0..index)
-            .filter(|&i| {
-                FIRST_YEAR + (i as i64 * i64::from(self.years()) / self.plans as i64) as i32 == year
-            })
-            .count()
-            + 1;
+        let year = self.plan_year(index);
+        let number = (0..index).filter(|&i| self.plan_year(i) == year).count() + 1;
         let key = format!("{KEY_PREFIX}{year}-{number:03}");
         let parent = self
             .base
@@ -424,9 +420,9 @@ impl Generator {
 
     fn matter(&mut self, batch: &mut BulkBatch, plan: &str, year: i32, m: usize) {
         let key = format!("{plan}-{m:04}");
-        let (body, _) = self.pick(&self.base.groups.clone()).clone();
-        let subject = *self.pick(SUBJECTS);
-        let (_, place) = self.pick(&self.base.places.clone()).clone();
+        let (body, _) = pick(&mut self.rng, &self.base.groups).clone();
+        let subject = *pick(&mut self.rng, SUBJECTS);
+        let (_, place) = pick(&mut self.rng, &self.base.places).clone();
         let mut members: Vec<AdminCode> = self.base.members.iter().map(|m| m.0).collect();
         self.rng.shuffle(&mut members);
         members.truncate(self.rng.usize(2..=self.base.members.len().min(4)));
@@ -469,7 +465,7 @@ impl Generator {
         for &member in &members {
             let member_name = self.member_name(member);
             let task_key = format!("{key}-{member}");
-            let unit = *self.pick(UNITS);
+            let unit = *pick(&mut self.rng, UNITS);
             self.task(
                 batch,
                 &key,
@@ -483,7 +479,7 @@ impl Generator {
                 finishes,
             );
             for s in 1..=self.rng.u32(0..=3) {
-                let unit = *self.pick(UNITS);
+                let unit = *pick(&mut self.rng, UNITS);
                 let sub_due = due - Duration::days(self.rng.i64(0..60));
                 self.task(
                     batch,
@@ -597,11 +593,14 @@ impl Generator {
             } else if !latest {
                 ReportState::Verified
             } else {
-                *self.pick(&[
-                    ReportState::Submitted,
-                    ReportState::Approved,
-                    ReportState::Verified,
-                ])
+                *pick(
+                    &mut self.rng,
+                    &[
+                        ReportState::Submitted,
+                        ReportState::Approved,
+                        ReportState::Verified,
+                    ],
+                )
             };
             let return_reason = if state == ReportState::Returned {
                 Text::new(
@@ -639,7 +638,7 @@ impl Generator {
         let raised_on = (start + Duration::days(self.rng.i64(30..120))).min(self.today);
         let resolved = finishes && due <= self.today;
         let tiers = [Tier::Execution, Tier::Coordination];
-        let tier = *self.pick(&tiers);
+        let tier = *pick(&mut self.rng, &tiers);
         batch.problems.push(Problem {
             key: format!("{matter}-p1"),
             matter: matter.to_owned(),
@@ -666,6 +665,11 @@ impl Generator {
             source: SOURCE.into(),
         });
     }
+}
+
+/// One of `items`, drawn by `rng`.
+fn pick<'a, T>(rng: &mut fastrand::Rng, items: &'a [T]) -> &'a T {
+    &items[rng.usize(..items.len())]
 }
 
 /// A plan area's key for a thematic group: the group's key without its `thematic-group-`.
