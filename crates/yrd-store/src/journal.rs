@@ -4,7 +4,11 @@
 //!
 //! All application writes go through [`JournalTx`]: it opens the transaction by locking the
 //! chain's tip (`journal_head`), which serialises writers on both engines, lets the caller read
-//! and write under that lock, and appends the caller's [`Change`]s when it commits.
+//! and write under that lock, and appends the caller's [`Change`]s when it commits. Within one
+//! process, writers first queue in order for their turn at the tip (`Store::writers`), so the
+//! database's lock is only ever contended by other processes.
+
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -14,8 +18,9 @@ use sqlx::sqlite::{Sqlite, SqlitePool};
 use sqlx::{AssertSqlSafe, Transaction};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use crate::exec::{Arg, Row, bind_args};
+use crate::exec::{Arg, Row, Stmt, bind_args};
 use crate::{Backend, Store, StoreError};
 
 /// The hash the first entry links to.
@@ -217,6 +222,15 @@ impl Tx {
         Ok(affected)
     }
 
+    /// Runs one statement assembled at run time from constant fragments.
+    async fn execute_assembled(&mut self, sql: String, args: Vec<Arg>) -> Result<(), StoreError> {
+        let sql = AssertSqlSafe(sql);
+        on_tx!(self, tx => {
+            bind_args!(sqlx::query(sql), args).execute(&mut **tx).await?;
+        });
+        Ok(())
+    }
+
     /// Inserts `rows` (values in the order of `columns`) with as many rows per statement as the
     /// engines' limit on bound parameters allows.
     pub(crate) async fn insert_rows(
@@ -273,7 +287,12 @@ pub(crate) struct JournalTx {
     author: String,
     /// The chain's tip, once locked: the last entry's sequence number and hash.
     tip: Option<(i64, String)>,
+    /// The store's queue of writers, and this transaction's turn once the tip is locked.
+    writers: Arc<Mutex<()>>,
+    turn: Option<OwnedMutexGuard<()>>,
     changes: Vec<Change>,
+    /// Statements to run once the tip is locked, just before the entries are appended.
+    at_commit: Vec<Stmt>,
 }
 
 impl JournalTx {
@@ -299,7 +318,10 @@ impl JournalTx {
             tx: Tx::begin(store).await?,
             author: author.label(),
             tip: None,
+            writers: store.writers.clone(),
+            turn: None,
             changes: Vec::new(),
+            at_commit: Vec::new(),
         };
         if matches!(tx.tx, Tx::Sqlite(_)) {
             tx.lock_tip().await?;
@@ -313,6 +335,7 @@ impl JournalTx {
         if self.tip.is_some() {
             return Ok(());
         }
+        self.turn = Some(self.writers.clone().lock_owned().await);
         let head: Vec<(i64, String)> = self
             .tx
             .fetch(
@@ -362,6 +385,14 @@ impl JournalTx {
         self.changes.push(change);
     }
 
+    /// Runs a statement at commit, under the tip's lock, so that it sees every write committed
+    /// before this one (e.g. recomputing a task's latest progress from all its reports). On
+    /// PostgreSQL it travels in the same statement as the journal entries, so the tip is held
+    /// for fewer round trips.
+    pub(crate) fn execute_at_commit(&mut self, sql: &'static str, args: Vec<Arg>) {
+        self.at_commit.push(Stmt { sql, args });
+    }
+
     /// Appends the recorded changes to the chain and commits everything. Returns the entries.
     pub(crate) async fn commit(mut self) -> Result<Vec<JournalEntry>, StoreError> {
         self.lock_tip().await?;
@@ -388,8 +419,7 @@ impl JournalTx {
             prev_hash = entry.hash.clone();
             entries.push(entry);
         }
-        // Many rows per statement: a bulk load appends millions of entries.
-        let rows = entries
+        let rows: Vec<Vec<Arg>> = entries
             .iter()
             .map(|e| {
                 vec![
@@ -406,18 +436,95 @@ impl JournalTx {
                 ]
             })
             .collect();
-        self.tx.insert_rows("journal", ENTRY_COLUMNS, rows).await?;
-        if let Some(last) = entries.last() {
-            self.tx
-                .execute(
-                    "UPDATE journal_head SET seq = $1, hash = $2 WHERE id = 1",
-                    vec![last.seq.into(), last.hash.clone().into()],
-                )
-                .await?;
+        let at_commit = std::mem::take(&mut self.at_commit);
+        let fits_one_statement = rows.len() <= MAX_ROWS_PER_STATEMENT;
+        match entries.last() {
+            // PostgreSQL: one round trip under the lock for the deferred statements, the
+            // entries and the tip, as data-modifying parts of one statement.
+            Some(last) if matches!(self.tx, Tx::Postgres(_)) && fits_one_statement => {
+                let (sql, args) = append_statement(at_commit, rows, last);
+                self.tx.execute_assembled(sql, args).await?;
+            }
+            _ => {
+                for stmt in at_commit {
+                    self.tx.execute(stmt.sql, stmt.args).await?;
+                }
+                // Many rows per statement: a bulk load appends millions of entries.
+                self.tx.insert_rows("journal", ENTRY_COLUMNS, rows).await?;
+                if let Some(last) = entries.last() {
+                    self.tx
+                        .execute(
+                            "UPDATE journal_head SET seq = $1, hash = $2 WHERE id = 1",
+                            vec![last.seq.into(), last.hash.clone().into()],
+                        )
+                        .await?;
+                }
+            }
         }
         self.tx.commit().await?;
         Ok(entries)
     }
+}
+
+/// One PostgreSQL statement that runs `at_commit`, appends the entries (`rows`) and moves the
+/// tip to `last`: each part a data-modifying `WITH` query, renumbered to share the parameters.
+fn append_statement(
+    at_commit: Vec<Stmt>,
+    rows: Vec<Vec<Arg>>,
+    last: &JournalEntry,
+) -> (String, Vec<Arg>) {
+    let mut sql = String::from("WITH ");
+    let mut args = Vec::new();
+    for (i, stmt) in at_commit.into_iter().enumerate() {
+        sql.push_str(&format!(
+            "deferred_{i} AS ({}), ",
+            shift_parameters(stmt.sql, args.len())
+        ));
+        args.extend(stmt.args);
+    }
+    sql.push_str(&format!(
+        "appended AS (INSERT INTO journal ({ENTRY_COLUMNS}) VALUES "
+    ));
+    for (i, row) in rows.into_iter().enumerate() {
+        sql.push_str(if i == 0 { "(" } else { ", (" });
+        for (j, arg) in row.into_iter().enumerate() {
+            args.push(arg);
+            if j > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", args.len()));
+        }
+        sql.push(')');
+    }
+    sql.push_str(&format!(
+        ") UPDATE journal_head SET seq = ${}, hash = ${} WHERE id = 1",
+        args.len() + 1,
+        args.len() + 2
+    ));
+    args.push(last.seq.into());
+    args.push(last.hash.clone().into());
+    (sql, args)
+}
+
+/// `sql` with every numbered parameter `$n` renamed `$(n + offset)`.
+fn shift_parameters(sql: &str, offset: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c != '$' {
+            continue;
+        }
+        let mut digits = String::new();
+        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            digits.push(*d);
+            chars.next();
+        }
+        if let Ok(n) = digits.parse::<usize>() {
+            out.push_str(&(n + offset).to_string());
+        }
+    }
+    out
 }
 
 const ENTRY_COLUMNS: &str =
@@ -553,6 +660,15 @@ mod tests {
     struct Rec {
         a: u8,
         b: &'static str,
+    }
+
+    #[test]
+    fn shifted_parameters_keep_their_order_and_text() {
+        assert_eq!(
+            shift_parameters("UPDATE t SET a = $1, b = $12 WHERE k = $2 AND c <> '$'", 10),
+            "UPDATE t SET a = $11, b = $22 WHERE k = $12 AND c <> '$'"
+        );
+        assert_eq!(shift_parameters("SELECT 1", 3), "SELECT 1");
     }
 
     #[test]

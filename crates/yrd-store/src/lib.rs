@@ -26,6 +26,7 @@ pub mod testing;
 mod write;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
@@ -134,6 +135,11 @@ enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     backend: Backend,
+    /// Taken by a write before the journal's tip and held to its commit, so this process's
+    /// writers queue here in order instead of all waiting on the database's lock (PostgreSQL
+    /// wakes waiters of a row lock in no order; SQLite's waiters poll with sleeps). The
+    /// database's lock still serialises writers of other processes.
+    writers: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Runs `$body` with `$pool` bound to the engine's pool; the body is compiled once per engine.
@@ -148,6 +154,13 @@ macro_rules! on_backend {
 pub(crate) use on_backend;
 
 impl Store {
+    fn new(backend: Backend) -> Store {
+        Store {
+            backend,
+            writers: Arc::default(),
+        }
+    }
+
     /// Connects to the database a URL names: `postgres://…` (or `postgresql://…`) selects
     /// PostgreSQL; `sqlite://PATH`, `sqlite:PATH` or a plain file path selects SQLite, creating
     /// the file if it does not exist.
@@ -163,9 +176,7 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;
-            return Ok(Store {
-                backend: Backend::Postgres(pool),
-            });
+            return Ok(Store::new(Backend::Postgres(pool)));
         }
         let path = url
             .strip_prefix("sqlite://")
@@ -193,9 +204,7 @@ impl Store {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        Ok(Store {
-            backend: Backend::Sqlite(pool),
-        })
+        Ok(Store::new(Backend::Sqlite(pool)))
     }
 
     pub fn engine(&self) -> Engine {

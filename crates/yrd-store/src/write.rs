@@ -145,15 +145,6 @@ impl Store {
                 ));
             }
         }
-        // The report is new: only the progress refresh below needs the other writers' reports,
-        // so the journal's tip is taken just before it.
-        let mut tx = JournalTx::begin_unlocked(self, author).await?;
-        let found: Vec<(String,)> = tx
-            .fetch("SELECT key FROM tasks WHERE key = $1", vec![task.into()])
-            .await?;
-        if found.is_empty() {
-            return Err(StoreError::NotFound(format!("task {task:?}")));
-        }
         let report = ProgressReport {
             key: format!("report-{}", hex(&random_bytes::<8>())),
             task: task.to_owned(),
@@ -165,25 +156,30 @@ impl Store {
             return_reason: Text::default(),
             source: entered_by(author),
         };
-        tx.execute(
-            "INSERT INTO reports (key, task, as_of, percent, state, narrative_zh, narrative_en, evidence, source) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            vec![
-                report.key.clone().into(),
-                report.task.clone().into(),
-                report.as_of.into(),
-                i64::from(report.percent).into(),
-                enum_name(&report.state).into(),
-                report.narrative.zh.clone().into(),
-                report.narrative.en.clone().into(),
-                crate::codec::json(&report.evidence).into(),
-                report.source.clone().into(),
-            ],
-        )
-        .await?;
-        tx.lock_tip().await?;
-        tx.execute(crate::import::REFRESH_TASK_PROGRESS, vec![task.into()])
+        // The report is new: only the progress refresh needs the other writers' reports, so it
+        // runs at commit, under the journal's tip.
+        let mut tx = JournalTx::begin_unlocked(self, author).await?;
+        let inserted = tx
+            .execute(
+                "INSERT INTO reports (key, task, as_of, percent, state, narrative_zh, narrative_en, evidence, source) \
+                 SELECT $1, key, $3, $4, $5, $6, $7, $8, $9 FROM tasks WHERE key = $2",
+                vec![
+                    report.key.clone().into(),
+                    report.task.clone().into(),
+                    report.as_of.into(),
+                    i64::from(report.percent).into(),
+                    enum_name(&report.state).into(),
+                    report.narrative.zh.clone().into(),
+                    report.narrative.en.clone().into(),
+                    crate::codec::json(&report.evidence).into(),
+                    report.source.clone().into(),
+                ],
+            )
             .await?;
+        if inserted == 0 {
+            return Err(StoreError::NotFound(format!("task {task:?}")));
+        }
+        tx.execute_at_commit(crate::import::REFRESH_TASK_PROGRESS, vec![task.into()]);
         tx.record(
             Change::between("report", &report.key, None, Some(&report))
                 .expect("a new record is a change"),
@@ -204,48 +200,43 @@ impl Store {
         comment: &Text,
     ) -> Result<(), StoreError> {
         let mut tx = JournalTx::begin(self, author).await?;
-        let meeting: Vec<(String, String)> = tx
+        // The meeting's state, the member's seat on its body and the position it replaces, read
+        // in one round trip: the tip is held from here to commit.
+        let found: Vec<PositionContext> = tx
             .fetch(
-                "SELECT m.key, m.state FROM decisions d JOIN meetings m ON m.key = d.meeting \
-                 WHERE d.key = $1",
-                vec![decision.into()],
-            )
-            .await?;
-        let Some((meeting, state)) = meeting.into_iter().next() else {
-            return Err(StoreError::NotFound(format!("decision {decision:?}")));
-        };
-        if state != "scheduled" {
-            return Err(StoreError::Conflict(crate::CLOSED_DECISIONS.into()));
-        }
-        let found: Vec<(String,)> = tx
-            .fetch(
-                "SELECT d.key FROM decisions d JOIN meetings m ON m.key = d.meeting \
-                 JOIN body_members bm ON bm.body = m.body AND bm.jurisdiction = $2 WHERE d.key = $1",
+                "SELECT m.key AS meeting, m.state, \
+                 (SELECT COUNT(*) FROM body_members bm WHERE bm.body = m.body AND bm.jurisdiction = $2) AS seats, \
+                 p.stance, p.comment_zh, p.comment_en \
+                 FROM decisions d JOIN meetings m ON m.key = d.meeting \
+                 LEFT JOIN positions p ON p.decision = d.key AND p.jurisdiction = $2 WHERE d.key = $1",
                 vec![decision.into(), member.to_string().into()],
             )
             .await?;
-        if found.is_empty() {
+        let Some(found) = found.into_iter().next() else {
+            return Err(StoreError::NotFound(format!("decision {decision:?}")));
+        };
+        if found.state != "scheduled" {
+            return Err(StoreError::Conflict(crate::CLOSED_DECISIONS.into()));
+        }
+        if found.seats == 0 {
             return Err(StoreError::invalid(
                 "member",
                 format!("{member} is not a member of the body that took this decision"),
             ));
         }
-        let before: Vec<(String, String, String)> = tx
-            .fetch(
-                "SELECT stance, comment_zh, comment_en FROM positions WHERE decision = $1 AND jurisdiction = $2",
-                vec![decision.into(), member.to_string().into()],
-            )
-            .await?;
         let position = |stance: &str, zh: &str, en: &str| json!({"member": member.to_string(), "stance": stance, "comment": {"zh": zh, "en": en}});
-        let before = before
-            .into_iter()
-            .next()
-            .map(|(stance, zh, en)| position(&stance, &zh, &en));
+        let before = found.stance.as_deref().map(|stance| {
+            position(
+                stance,
+                found.comment_zh.as_deref().unwrap_or_default(),
+                found.comment_en.as_deref().unwrap_or_default(),
+            )
+        });
         let after = position(&enum_name(&stance), &comment.zh, &comment.en);
         if before.as_ref() == Some(&after) {
             return Ok(());
         }
-        tx.execute(
+        tx.execute_at_commit(
             "INSERT INTO positions (decision, jurisdiction, seq, stance, comment_zh, comment_en) \
              VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM positions WHERE decision = $1), $3, $4, $5) \
              ON CONFLICT (decision, jurisdiction) DO UPDATE SET stance = excluded.stance, \
@@ -257,13 +248,11 @@ impl Store {
                 comment.zh.clone().into(),
                 comment.en.clone().into(),
             ],
-        )
-        .await?;
-        tx.execute(
+        );
+        tx.execute_at_commit(
             "UPDATE meetings SET version = version + 1 WHERE key = $1",
-            vec![meeting.into()],
-        )
-        .await?;
+            vec![found.meeting.into()],
+        );
         tx.record(Change::new(
             "decision",
             decision,
@@ -492,4 +481,16 @@ impl Store {
         tx.commit().await?;
         Ok(target)
     }
+}
+
+/// What recording a position reads first: the decision's meeting, the member's seats on the
+/// meeting's body (0 or 1), and the member's current position, if any.
+#[derive(sqlx::FromRow)]
+struct PositionContext {
+    meeting: String,
+    state: String,
+    seats: i64,
+    stance: Option<String>,
+    comment_zh: Option<String>,
+    comment_en: Option<String>,
 }
