@@ -336,13 +336,13 @@ impl JournalTx {
             return Ok(());
         }
         self.turn = Some(self.writers.clone().lock_owned().await);
-        let head: Vec<(i64, String)> = self
-            .tx
-            .fetch(
-                "UPDATE journal_head SET seq = seq WHERE id = 1 RETURNING seq, hash",
-                vec![],
-            )
-            .await?;
+        // SQLite takes its write lock only with a write; PostgreSQL locks the row without
+        // writing a new version of it, which every later writer would have to step over.
+        let lock = match self.tx {
+            Tx::Sqlite(_) => "UPDATE journal_head SET seq = seq WHERE id = 1 RETURNING seq, hash",
+            Tx::Postgres(_) => "SELECT seq, hash FROM journal_head WHERE id = 1 FOR UPDATE",
+        };
+        let head: Vec<(i64, String)> = self.tx.fetch(lock, vec![]).await?;
         self.tip = Some(head.into_iter().next().ok_or(StoreError::Corrupt {
             what: "journal",
             reason: "the journal's tip row is missing".into(),

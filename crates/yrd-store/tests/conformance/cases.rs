@@ -53,6 +53,7 @@ cases!(
     imports_are_journalled_field_by_field,
     concurrent_writes_keep_one_unbroken_chain,
     concurrent_reports_on_one_task_keep_its_latest_progress,
+    reports_written_together_keep_their_authors_and_are_refused_alone,
     problem_pages_follow_the_list_order,
     mechanism_state_round_trips_through_a_dataset_directory,
     imports_move_on_the_versions_of_what_they_change,
@@ -210,6 +211,78 @@ async fn concurrent_reports_on_one_task_keep_its_latest_progress(store: Store) -
         t1a.reported_percent == Some(73) && t1a.reported_as_of == Some(date!(2026 - 01 - 24)),
         "the latest of the concurrent reports counts: {t1a:?}"
     );
+    Ok(())
+}
+
+/// Reports submitted at once by several people on several tasks, some on a task that does not
+/// exist: those are refused, each alone; every other report is written, journalled under its
+/// own author, and counts in its task's progress.
+async fn reports_written_together_keep_their_authors_and_are_refused_alone(store: Store) -> Result {
+    store.import(&importer(), &sample::dataset()).await?;
+    let before = store.verify_history().await?.entries;
+    let tasks = ["t-1a", "t-1b", "t-2b", "t-none"];
+    let mut writers = tokio::task::JoinSet::new();
+    for i in 0..32_u8 {
+        let store = store.clone();
+        writers.spawn(async move {
+            let task = tasks[usize::from(i) % tasks.len()];
+            let author = yrd_store::Author::User(format!("officer-{}", i % 3));
+            let report = yrd_store::NewReport {
+                as_of: date!(2026 - 02 - 01) + time::Duration::days(i64::from(i)),
+                percent: 10 + i,
+                narrative: Text::new(format!("第{i}次"), format!("report {i}")),
+                evidence: vec![],
+            };
+            let outcome = store.submit_report(&author, task, &report).await;
+            (task, author, outcome)
+        });
+    }
+    let mut written = Vec::new();
+    while let Some(outcome) = writers.join_next().await {
+        let (task, author, outcome) = outcome.map_err(|e| format!("a writer panicked: {e}"))?;
+        match (task, outcome) {
+            ("t-none", Err(StoreError::NotFound(what))) => {
+                ensure!(what.contains("t-none"), "names the task: {what}")
+            }
+            ("t-none", other) => return Err(format!("a report on no task: {other:?}").into()),
+            (_, Ok(report)) => written.push((author, report)),
+            (_, Err(e)) => return Err(format!("a report on {task}: {e}").into()),
+        }
+    }
+    ensure!(written.len() == 24, "24 reports written: {}", written.len());
+    let after = store.verify_history().await?;
+    ensure!(after.broken.is_none(), "the chain: {after:?}");
+    ensure!(
+        after.entries == before + 24,
+        "one entry per report written: {after:?}"
+    );
+    for (author, report) in &written {
+        let history = store.history("report", &report.key, None, 10).await?;
+        ensure!(
+            history.len() == 1
+                && history[0].action == "create"
+                && history[0].actor == author.label(),
+            "{} journalled as created by {}: {history:?}",
+            report.key,
+            author.label()
+        );
+    }
+    let m1 = store
+        .matter("m-1", date!(2030 - 01 - 01), ProgressBasis::Reported)
+        .await?
+        .ok_or("m-1")?;
+    for (task, latest) in [("t-1a", 38), ("t-1b", 39)] {
+        let found = m1
+            .state
+            .tasks
+            .iter()
+            .find(|t| t.task.key == task)
+            .ok_or(task)?;
+        ensure!(
+            found.reported_percent == Some(latest),
+            "{task}'s latest report counts: {found:?}"
+        );
+    }
     Ok(())
 }
 

@@ -12,17 +12,17 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use yrd_domain::Text;
 use yrd_domain::access::{Action, Publication, Target};
-use yrd_store::{ProgressBasis as StoreBasis, TaskAccess};
+use yrd_store::TaskAccess;
 
 use super::plan_forms::may;
 use super::{Chrome, PageLang, render};
 use crate::AppState;
 use crate::auth::{Principal, matter_target, task_target};
-use crate::dto::{ReportState, text};
+use crate::dto::{ProgressBasis, ReportState, text};
 use crate::error::ApiError;
 use crate::extract::{Language, Path, Query};
 use crate::routes::matters::{
-    self, MatterDetailResponse, MatterListQuery, MatterResponse, ReportResponse, StatusQuery,
+    self, MatterDetailResponse, MatterListQuery, MatterResponse, ReportResponse,
 };
 use crate::routes::plans::{self, PlanDetailResponse, PlanResponse, ProgressStats, plan_target};
 
@@ -418,31 +418,22 @@ pub async fn matter(
     Path(KeyPath { key }): Path<KeyPath>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let mut matter = matters::get_matter(
-        State(state.clone()),
-        principal.clone(),
-        Language(lang),
-        Path(key.clone()),
-        Query(StatusQuery {
-            basis: None,
-            as_of: None,
-        }),
+    let today = OffsetDateTime::now_utc().date();
+    // One read gives the response and the stored record, whose both languages of each task's
+    // texts fill the edit forms (the response has one).
+    let read = matters::matter_read(
+        &state,
+        &principal,
+        lang,
+        &key,
+        ProgressBasis::Reported,
+        today,
     )
-    .await?
-    .body;
+    .await?;
+    let (mut matter, stored, access) = (read.response, read.record, read.access);
     let chrome = Chrome::new(lang, &uri, &principal)
         .with_json(format!("/api/v1/matters/{key}?lang={}", lang.code()));
     let store = state.store();
-    let today = OffsetDateTime::now_utc().date();
-    let access = store
-        .matter_access(&key)
-        .await?
-        .ok_or_else(|| ApiError::not_found("matter", &key))?;
-    // Both languages of each task's texts, for the edit forms (the response has one).
-    let stored = store
-        .matter(&key, today, StoreBasis::Reported)
-        .await?
-        .ok_or_else(|| ApiError::not_found("matter", &key))?;
     let texts: HashMap<String, (Text, Text, Option<time::Date>)> = stored
         .state
         .tasks

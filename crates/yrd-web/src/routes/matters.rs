@@ -13,8 +13,8 @@ use yrd_domain::access::{Action, decide};
 use yrd_domain::rules::matter::milestone_done;
 use yrd_domain::{AdminCode, Lang, Plan, Text};
 use yrd_store::{
-    CarryOver, MatterFilter, MatterState, NewMatter, NewMilestone, TaskShare, TaskState,
-    entered_by_user,
+    CarryOver, MatterAccess, MatterDetail, MatterFilter, MatterState, NewMatter, NewMilestone,
+    TaskShare, TaskState, entered_by_user,
 };
 
 use crate::AppState;
@@ -430,6 +430,28 @@ pub(crate) async fn matter_detail(
     basis: ProgressBasis,
     as_of: Date,
 ) -> Result<MatterDetailResponse, ApiError> {
+    Ok(matter_read(state, principal, lang, key, basis, as_of)
+        .await?
+        .response)
+}
+
+/// What reading a matter found: the response, and the stored record and its access facts it
+/// was made from (both languages of each text, for a page's forms).
+pub(crate) struct MatterRead {
+    pub response: MatterDetailResponse,
+    pub record: MatterDetail,
+    pub access: MatterAccess,
+}
+
+/// [`matter_detail`], keeping what it read.
+pub(crate) async fn matter_read(
+    state: &AppState,
+    principal: &Principal,
+    lang: Lang,
+    key: &str,
+    basis: ProgressBasis,
+    as_of: Date,
+) -> Result<MatterRead, ApiError> {
     let store = state.store();
     let access = store
         .matter_access(key)
@@ -537,7 +559,11 @@ pub(crate) async fn matter_detail(
             })
             .collect(),
     };
-    Ok(response)
+    Ok(MatterRead {
+        response,
+        record: detail,
+        access,
+    })
 }
 
 /// A dated checkpoint of a new matter.
