@@ -634,15 +634,21 @@ impl Store {
 
     /// The account a bearer token signs in, if the token is live and the account enabled.
     pub async fn token_user(&self, secret: &str) -> Result<Option<String>, StoreError> {
-        let rows: Vec<(String,)> = self
-            .fetch(
-                "SELECT t.username FROM api_tokens t JOIN users u ON u.username = t.username \
-                 WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND NOT u.disabled"
-                    .into(),
+        Ok(self.token_account(secret).await?.map(|user| user.username))
+    }
+
+    /// [`Store::token_user`] with the account's roles, read by the token in the same queries.
+    pub async fn token_account(&self, secret: &str) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .load_users(
+                "WHERE username = (SELECT t.username FROM api_tokens t \
+                 JOIN users u ON u.username = t.username \
+                 WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND NOT u.disabled)",
                 vec![digest(secret).into()],
             )
-            .await?;
-        Ok(rows.into_iter().next().map(|(u,)| u))
+            .await?
+            .into_iter()
+            .next())
     }
 }
 

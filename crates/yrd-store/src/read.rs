@@ -624,6 +624,10 @@ const HEADLINE_OTHERS: &str = "SELECT i.key FROM indicators i \
      WHERE NOT (i.scope_kind = 'zone' AND i.scope_id = $1) \
      AND EXISTS (SELECT 1 FROM observations o WHERE o.indicator = i.key) ORDER BY i.key LIMIT $2";
 
+/// The newest closed meeting, from the end of its index.
+const LATEST_CLOSED_MEETING: &str =
+    "SELECT key FROM meetings WHERE state = 'closed' ORDER BY start_date DESC, key DESC LIMIT 1";
+
 /// A plan's roll-up: its members' tasks grouped by area and member, summed by the database.
 fn rollup_query(plan: &str, drafts: &DraftVisibility) -> (String, Vec<Arg>) {
     let mut conditions = Conditions::default();
@@ -936,6 +940,12 @@ impl Store {
 
     // -----------------------------------------------------------------------------------
     // Meetings and decisions.
+
+    /// The key of the newest meeting held (closed), in the meeting list's order.
+    pub async fn latest_closed_meeting(&self) -> Result<Option<String>, StoreError> {
+        let rows: Vec<(String,)> = self.fetch(LATEST_CLOSED_MEETING.into(), vec![]).await?;
+        Ok(rows.into_iter().next().map(|(key,)| key))
+    }
 
     /// Meetings, newest first, with their decisions.
     pub async fn meetings(
@@ -2206,6 +2216,7 @@ mod tests {
                 vec!["execution".into()],
                 "problems_open",
             ),
+            (LATEST_CLOSED_MEETING, vec![], "meetings_closed_by_date"),
         ];
         for (sql, args, index) in answered_by {
             let steps = plan(&scratch.store, sql, args).await;

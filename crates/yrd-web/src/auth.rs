@@ -172,10 +172,9 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<Principal, ApiError>
                     "the Authorization header must be \"Bearer <API token>\"".into(),
                 )
             })?;
-        let username = store.token_user(token).await?.ok_or_else(|| {
+        let user = store.token_account(token).await?.ok_or_else(|| {
             ApiError::Unauthenticated("the API token is not valid or was revoked".into())
         })?;
-        let user = load_user(state, &username).await?;
         return Ok(Principal(Some(SignedIn {
             user,
             credential: Credential::Token,

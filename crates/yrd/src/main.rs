@@ -13,6 +13,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// The server's allocations come from many threads at once (the runtime's workers and each
+// SQLite connection's); mimalloc serves them from per-thread heaps, where the system
+// allocator contends on shared arenas.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The Yangtze River Delta regional cooperation platform.
 ///
 /// yrd keeps one shared, bilingual record of the cooperation mechanism of Shanghai, Jiangsu,

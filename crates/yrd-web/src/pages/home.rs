@@ -205,10 +205,10 @@ pub async fn page(
     let (map, places) = map_of_members(&state, &chrome).await?;
 
     // The latest meeting held: scheduled ones have taken no decisions yet.
-    let meeting = super::meetings::newest_meetings(&state, lang, 20)
-        .await?
-        .into_iter()
-        .find(|m| m.state == meetings::MeetingState::Closed);
+    let meeting = match state.store().latest_closed_meeting().await? {
+        Some(key) => Some(meetings::meeting_response(&state, lang, &key).await?.0),
+        None => None,
+    };
 
     let overdue = super::matters_where(
         &state,

@@ -1,0 +1,1 @@
+DROP INDEX meetings_closed_by_date;
