@@ -257,6 +257,13 @@ impl Store {
         Ok(())
     }
 
+    /// The same database as seen by another process: the same connections, but a queue of
+    /// writers and a known tip of its own.
+    #[cfg(feature = "testing")]
+    pub fn as_another_process(&self) -> Store {
+        Store::new(self.backend.clone())
+    }
+
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
         on_backend!(self, pool => pool.close().await)

@@ -54,6 +54,7 @@ cases!(
     concurrent_writes_keep_one_unbroken_chain,
     concurrent_reports_on_one_task_keep_its_latest_progress,
     reports_written_together_keep_their_authors_and_are_refused_alone,
+    writers_of_two_processes_keep_one_chain,
     problem_pages_follow_the_list_order,
     mechanism_state_round_trips_through_a_dataset_directory,
     imports_move_on_the_versions_of_what_they_change,
@@ -272,6 +273,71 @@ async fn reports_written_together_keep_their_authors_and_are_refused_alone(store
         .await?
         .ok_or("m-1")?;
     for (task, latest) in [("t-1a", 38), ("t-1b", 39)] {
+        let found = m1
+            .state
+            .tasks
+            .iter()
+            .find(|t| t.task.key == task)
+            .ok_or(task)?;
+        ensure!(
+            found.reported_percent == Some(latest),
+            "{task}'s latest report counts: {found:?}"
+        );
+    }
+    Ok(())
+}
+
+/// Two processes writing to one database, each with its own queue of writers: the database's
+/// lock on the tip orders them. Taking turns and writing at once, the chain stays whole and
+/// every report counts.
+async fn writers_of_two_processes_keep_one_chain(store: Store) -> Result {
+    store.import(&importer(), &sample::dataset()).await?;
+    let other = store.as_another_process();
+    let before = store.verify_history().await?.entries;
+    let report = |i: u8| yrd_store::NewReport {
+        as_of: date!(2026 - 03 - 01) + time::Duration::days(i64::from(i)),
+        percent: 20 + i,
+        narrative: Text::new(format!("第{i}次"), format!("report {i}")),
+        evidence: vec![],
+    };
+    // In turns: each write follows one of the other process's.
+    for i in 0..6_u8 {
+        let writer = if i % 2 == 0 { &store } else { &other };
+        writer
+            .submit_report(&importer(), "t-1a", &report(i))
+            .await?;
+    }
+    // At once, from both.
+    let mut writers = tokio::task::JoinSet::new();
+    for i in 6..38_u8 {
+        let writer = if i % 2 == 0 {
+            store.clone()
+        } else {
+            other.clone()
+        };
+        let task = if i % 4 < 2 { "t-1a" } else { "t-1b" };
+        let report = report(i);
+        writers.spawn(async move {
+            writer
+                .submit_report(&importer(), task, &report)
+                .await
+                .map(|_| ())
+        });
+    }
+    while let Some(outcome) = writers.join_next().await {
+        outcome.map_err(|e| format!("a writer panicked: {e}"))??;
+    }
+    let after = store.verify_history().await?;
+    ensure!(after.broken.is_none(), "the chain: {after:?}");
+    ensure!(
+        after.entries == before + 38,
+        "one entry per report: {after:?}"
+    );
+    let m1 = store
+        .matter("m-1", date!(2030 - 01 - 01), ProgressBasis::Reported)
+        .await?
+        .ok_or("m-1")?;
+    for (task, latest) in [("t-1a", 20 + 37), ("t-1b", 20 + 35)] {
         let found = m1
             .state
             .tasks
