@@ -159,21 +159,14 @@ impl Store {
         // The report is new: only the progress refresh needs the other writers' reports, so it
         // runs at commit, under the journal's tip.
         let mut tx = JournalTx::begin_unlocked(self, author).await?;
+        // The shared layout's values, the task's key taken from the task itself: no row, no
+        // report.
         let inserted = tx
             .execute(
-                "INSERT INTO reports (key, task, as_of, percent, state, narrative_zh, narrative_en, evidence, source) \
-                 SELECT $1, key, $3, $4, $5, $6, $7, $8, $9 FROM tasks WHERE key = $2",
-                vec![
-                    report.key.clone().into(),
-                    report.task.clone().into(),
-                    report.as_of.into(),
-                    i64::from(report.percent).into(),
-                    enum_name(&report.state).into(),
-                    report.narrative.zh.clone().into(),
-                    report.narrative.en.clone().into(),
-                    crate::codec::json(&report.evidence).into(),
-                    report.source.clone().into(),
-                ],
+                "INSERT INTO reports (key, task, as_of, percent, state, narrative_zh, narrative_en, evidence, source, \
+                 return_reason_zh, return_reason_en) \
+                 SELECT $1, key, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM tasks WHERE key = $2",
+                crate::rows::report(&report),
             )
             .await?;
         if inserted == 0 {

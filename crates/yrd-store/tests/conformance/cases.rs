@@ -189,15 +189,7 @@ async fn concurrent_reports_on_one_task_keep_its_latest_progress(store: Store) -
                 .map(|_| ())
         });
     }
-    while let Some(outcome) = writers.join_next().await {
-        outcome.map_err(|e| format!("a writer panicked: {e}"))??;
-    }
-    let after = store.verify_history().await?;
-    ensure!(after.broken.is_none(), "the chain: {after:?}");
-    ensure!(
-        after.entries == before + 24,
-        "one entry per report: {after:?}"
-    );
+    all_written_in_one_chain(&store, writers, before + 24).await?;
     let m1 = store
         .matter("m-1", date!(2030 - 01 - 01), ProgressBasis::Reported)
         .await?
@@ -268,23 +260,7 @@ async fn reports_written_together_keep_their_authors_and_are_refused_alone(store
             author.label()
         );
     }
-    let m1 = store
-        .matter("m-1", date!(2030 - 01 - 01), ProgressBasis::Reported)
-        .await?
-        .ok_or("m-1")?;
-    for (task, latest) in [("t-1a", 38), ("t-1b", 39)] {
-        let found = m1
-            .state
-            .tasks
-            .iter()
-            .find(|t| t.task.key == task)
-            .ok_or(task)?;
-        ensure!(
-            found.reported_percent == Some(latest),
-            "{task}'s latest report counts: {found:?}"
-        );
-    }
-    Ok(())
+    latest_reports_count(&store, &[("t-1a", 38), ("t-1b", 39)]).await
 }
 
 /// Two processes writing to one database, each with its own queue of writers: the database's
@@ -324,20 +300,32 @@ async fn writers_of_two_processes_keep_one_chain(store: Store) -> Result {
                 .map(|_| ())
         });
     }
+    all_written_in_one_chain(&store, writers, before + 38).await?;
+    latest_reports_count(&store, &[("t-1a", 20 + 37), ("t-1b", 20 + 35)]).await
+}
+
+/// Every writer succeeded, and the chain is whole with `entries` entries.
+async fn all_written_in_one_chain(
+    store: &Store,
+    mut writers: tokio::task::JoinSet<std::result::Result<(), StoreError>>,
+    entries: i64,
+) -> Result {
     while let Some(outcome) = writers.join_next().await {
         outcome.map_err(|e| format!("a writer panicked: {e}"))??;
     }
     let after = store.verify_history().await?;
     ensure!(after.broken.is_none(), "the chain: {after:?}");
-    ensure!(
-        after.entries == before + 38,
-        "one entry per report: {after:?}"
-    );
+    ensure!(after.entries == entries, "one entry per report: {after:?}");
+    Ok(())
+}
+
+/// Each of m-1's tasks named has the latest reported progress given.
+async fn latest_reports_count(store: &Store, expected: &[(&str, u8)]) -> Result {
     let m1 = store
         .matter("m-1", date!(2030 - 01 - 01), ProgressBasis::Reported)
         .await?
         .ok_or("m-1")?;
-    for (task, latest) in [("t-1a", 20 + 37), ("t-1b", 20 + 35)] {
+    for &(task, latest) in expected {
         let found = m1
             .state
             .tasks

@@ -416,26 +416,14 @@ pub async fn get_matter(
     let key = key.unwrap_or_default();
     Ok(Localized::new(
         lang,
-        matter_detail(&state, &principal, lang, &key, basis, as_of).await?,
+        matter_read(&state, &principal, lang, &key, basis, as_of)
+            .await?
+            .response,
     ))
 }
 
-/// A matter as `principal` may see it, its status derived on `as_of` from `basis`: what
-/// `GET /api/v1/matters/{key}` shows.
-pub(crate) async fn matter_detail(
-    state: &AppState,
-    principal: &Principal,
-    lang: Lang,
-    key: &str,
-    basis: ProgressBasis,
-    as_of: Date,
-) -> Result<MatterDetailResponse, ApiError> {
-    Ok(matter_read(state, principal, lang, key, basis, as_of)
-        .await?
-        .response)
-}
-
-/// What reading a matter found: the response, and the stored record and its access facts it
+/// A matter as `principal` may see it, its status derived on `as_of` from `basis`: the
+/// response `GET /api/v1/matters/{key}` shows, with the stored record and the access facts it
 /// was made from (both languages of each text, for a page's forms).
 pub(crate) struct MatterRead {
     pub response: MatterDetailResponse,
@@ -443,7 +431,6 @@ pub(crate) struct MatterRead {
     pub access: MatterAccess,
 }
 
-/// [`matter_detail`], keeping what it read.
 pub(crate) async fn matter_read(
     state: &AppState,
     principal: &Principal,
@@ -805,7 +792,9 @@ async fn created_matter(
     key: &str,
 ) -> Result<Response, ApiError> {
     let today = OffsetDateTime::now_utc().date();
-    let detail = matter_detail(state, principal, lang, key, ProgressBasis::Reported, today).await?;
+    let detail = matter_read(state, principal, lang, key, ProgressBasis::Reported, today)
+        .await?
+        .response;
     Ok(created(
         &format!("/api/v1/matters/{key}"),
         json_response(&detail, Some(lang)),
