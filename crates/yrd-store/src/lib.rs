@@ -223,6 +223,29 @@ impl Store {
         Ok(())
     }
 
+    /// Reverts the applied migrations newer than `version` (their down scripts, newest
+    /// first). Refuses a version this yrd does not know, so a typo cannot empty the schema.
+    pub async fn revert_migrations_after(&self, version: i64) -> Result<(), StoreError> {
+        let migrator = match &self.backend {
+            Backend::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Backend::Postgres(_) => &POSTGRES_MIGRATIONS,
+        };
+        if !migrator.iter().any(|m| m.version == version) {
+            return Err(StoreError::invalid(
+                "version",
+                format!(
+                    "no migration {version}: this yrd knows migrations 1 to {}",
+                    migrator.iter().map(|m| m.version).max().unwrap_or(0)
+                ),
+            ));
+        }
+        match &self.backend {
+            Backend::Sqlite(pool) => SQLITE_MIGRATIONS.undo(pool, version).await?,
+            Backend::Postgres(pool) => POSTGRES_MIGRATIONS.undo(pool, version).await?,
+        }
+        Ok(())
+    }
+
     /// Reverts every migration (the down scripts), leaving an empty schema.
     pub async fn revert_all_migrations(&self) -> Result<(), StoreError> {
         match &self.backend {

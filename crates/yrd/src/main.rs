@@ -60,7 +60,13 @@ enum Command {
         keys: PathBuf,
     },
     /// Apply pending database migrations.
-    Migrate,
+    Migrate {
+        /// Instead, revert the migrations newer than this version (their down scripts, newest
+        /// first): what an older yrd, whose migrations end at VERSION, needs before it can open
+        /// the database.
+        #[arg(long, value_name = "VERSION")]
+        down_to: Option<i64>,
+    },
     /// Validate a dataset directory and import it; nothing is written if any row is bad.
     ///
     /// Records are matched by key: new ones are inserted, changed ones updated, identical

@@ -55,6 +55,7 @@ cases!(
     concurrent_reports_on_one_task_keep_its_latest_progress,
     reports_written_together_keep_their_authors_and_are_refused_alone,
     writers_of_two_processes_keep_one_chain,
+    migrations_revert_to_a_version,
     problem_pages_follow_the_list_order,
     mechanism_state_round_trips_through_a_dataset_directory,
     imports_move_on_the_versions_of_what_they_change,
@@ -445,6 +446,38 @@ async fn migrations_revert_and_reapply(store: Store) -> Result {
     );
     store.import(&importer(), &sample::dataset()).await?;
     ensure!(!store.is_empty().await?, "import after re-migration works");
+    Ok(())
+}
+
+/// Reverting to a version undoes only the newer migrations, keeping the older tables and their
+/// rows; a version this yrd does not know is refused and changes nothing.
+async fn migrations_revert_to_a_version(store: Store) -> Result {
+    store.import(&importer(), &sample::dataset()).await?;
+    match store.revert_migrations_after(999).await {
+        Err(StoreError::Invalid { field, reason }) => ensure!(
+            field == "version" && reason.contains("999"),
+            "names the version: {field}: {reason}"
+        ),
+        other => return Err(format!("an unknown version: {other:?}").into()),
+    }
+    ensure!(
+        store.latest_closed_meeting().await.is_ok(),
+        "a refused revert changes nothing"
+    );
+    store.revert_migrations_after(2).await?;
+    ensure!(
+        store.latest_closed_meeting().await.is_err(),
+        "the meetings' state (migration 3) is gone"
+    );
+    ensure!(
+        !store.is_empty().await? && store.journal_head().await?.0 > 0,
+        "the jurisdictions (migration 1) and the journal (migration 2) keep their rows"
+    );
+    store.migrate().await?;
+    ensure!(
+        store.latest_closed_meeting().await.is_ok() && !store.is_empty().await?,
+        "migrating again brings the newer schema back over the kept rows"
+    );
     Ok(())
 }
 

@@ -110,7 +110,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let database = Database::from_cli(cli.database);
     match cli.command {
         Command::Serve { listen, keys } => serve::run(&database, listen, &keys).await,
-        Command::Migrate => migrate::run(&database).await,
+        Command::Migrate { down_to } => migrate::run(&database, down_to).await,
         Command::Import { dir } => import::run(&database, &dir).await,
         Command::Export { dir } => export::run(&database, &dir).await,
         Command::User(command) => user::run(&database, command).await,
