@@ -15,7 +15,8 @@ use clap::{Parser, Subcommand};
 
 // The server's allocations come from many threads at once (the runtime's workers and each
 // SQLite connection's); mimalloc serves them from per-thread heaps, where the system
-// allocator contends on shared arenas.
+// allocator contends on shared arenas. Its `override` feature (Cargo.toml) routes the C
+// allocations of the bundled SQLite to it as well.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
