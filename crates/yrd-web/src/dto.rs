@@ -58,7 +58,7 @@ pub(crate) struct JurisdictionRef {
 ///
 /// One query per request: the register is a small table (a few thousand rows for all of
 /// China), and reading it per request keeps names right after an import without any cache to
-/// invalidate.
+/// invalidate. A page made of several parts reads it once and passes it to each.
 pub(crate) struct Names {
     names: HashMap<AdminCode, Text>,
     lang: Lang,
@@ -66,13 +66,17 @@ pub(crate) struct Names {
 
 impl Names {
     pub async fn load(store: &Store, lang: Lang) -> Result<Names, StoreError> {
-        let names = store
-            .jurisdictions()
-            .await?
-            .into_iter()
-            .map(|j| (j.code, j.name))
-            .collect();
-        Ok(Names { names, lang })
+        Ok(Names::of_register(&store.jurisdictions().await?, lang))
+    }
+
+    /// The names of a register the caller has read already.
+    pub fn of_register(register: &[yrd_domain::Jurisdiction], lang: Lang) -> Names {
+        let names = register.iter().map(|j| (j.code, j.name.clone())).collect();
+        Names { names, lang }
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.lang
     }
 
     pub fn of(&self, code: AdminCode) -> JurisdictionRef {

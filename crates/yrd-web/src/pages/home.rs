@@ -10,9 +10,8 @@ use super::plans::{ProgressRow, progress_heatmap, progress_rows};
 use super::{Chrome, PageLang, render};
 use crate::AppState;
 use crate::auth::Principal;
-use crate::dto::text;
+use crate::dto::{Names, text};
 use crate::error::ApiError;
-use crate::extract::{Language, Path};
 use crate::routes::matters::{MatterListQuery, MatterResponse};
 use crate::routes::meetings::{self, MeetingResponse};
 use crate::routes::plans::{self, PlanDetailResponse};
@@ -37,15 +36,14 @@ pub struct Place {
 async fn map_of_members(
     state: &AppState,
     chrome: &Chrome,
+    all: &[yrd_domain::Jurisdiction],
 ) -> Result<(String, Vec<Place>), ApiError> {
-    let store = state.store();
-    let zones = store.zones().await?;
+    let zones = state.store().zones().await?;
     let in_zone = |key: &str, code: &yrd_domain::AdminCode| {
         zones
             .iter()
             .any(|z| z.key == key && z.members.contains(code))
     };
-    let all = store.jurisdictions().await?;
     // A member recorded without coordinates is placed at the mean of its cities'.
     let placed = |j: &yrd_domain::Jurisdiction| {
         j.centroid.or_else(|| {
@@ -77,7 +75,7 @@ async fn map_of_members(
     };
     let mut points = Vec::new();
     let mut places = Vec::new();
-    for j in &all {
+    for j in all {
         let Some(at) = placed(j) else { continue };
         let (kind, label_key) = if in_zone("yrd", &j.code) {
             (PointKind::Member, "map-member")
@@ -144,6 +142,9 @@ pub async fn page(
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let chrome = Chrome::new(lang, &uri, &principal);
+    // The register is read once, for the map and for every part's names.
+    let register = state.store().jurisdictions().await?;
+    let names = Names::of_register(&register, lang);
     // The region in numbers: the region's own indicators first, the most tracked first,
     // each with its latest observation.
     let headlines = state
@@ -185,16 +186,7 @@ pub async fn page(
         })
         .map(|p| p.key);
     let plan = match current {
-        Some(key) => Some(
-            plans::get_plan(
-                State(state.clone()),
-                principal.clone(),
-                Language(lang),
-                Path(key),
-            )
-            .await?
-            .body,
-        ),
+        Some(key) => Some(plans::plan_detail_named(&state, &principal, &key, &names).await?),
         None => None,
     };
     let (members, rows) = plan
@@ -202,18 +194,22 @@ pub async fn page(
         .map(|p| progress_rows(p, &chrome))
         .unwrap_or_default();
     let heatmap = progress_heatmap(&chrome, &members, &rows);
-    let (map, places) = map_of_members(&state, &chrome).await?;
+    let (map, places) = map_of_members(&state, &chrome, &register).await?;
 
     // The latest meeting held: scheduled ones have taken no decisions yet.
     let meeting = match state.store().latest_closed_meeting().await? {
-        Some(key) => Some(meetings::meeting_response(&state, lang, &key).await?.0),
+        Some(key) => Some(
+            meetings::meeting_response_named(&state, &key, &names)
+                .await?
+                .0,
+        ),
         None => None,
     };
 
-    let overdue = super::matters_where(
+    let overdue = super::matters_where_named(
         &state,
         &principal,
-        lang,
+        &names,
         MatterListQuery {
             plan: None,
             area: None,

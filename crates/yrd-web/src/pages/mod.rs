@@ -385,6 +385,27 @@ pub async fn matters_where(
         .items)
 }
 
+/// [`matters_where`] with the jurisdictions' names read already (in their language).
+pub(crate) async fn matters_where_named(
+    state: &AppState,
+    principal: &Principal,
+    names: &crate::dto::Names,
+    filter: crate::routes::matters::MatterListQuery,
+    limit: u32,
+) -> Result<Vec<crate::routes::matters::MatterResponse>, ApiError> {
+    Ok(matter_list_page(
+        state,
+        principal,
+        names.lang(),
+        Some(names),
+        filter,
+        None,
+        limit,
+    )
+    .await?
+    .items)
+}
+
 /// One page of [`matters_where`]: the page that `cursor` (the API's opaque cursor, validated
 /// as the API does) starts, with the cursor of the next page if there is one.
 pub async fn matters_page(
@@ -395,24 +416,36 @@ pub async fn matters_page(
     cursor: Option<String>,
     limit: u32,
 ) -> Result<crate::routes::matters::MatterPage, ApiError> {
-    use crate::extract::{Language, PageQuery};
+    matter_list_page(state, principal, lang, None, filter, cursor, limit).await
+}
+
+async fn matter_list_page(
+    state: &AppState,
+    principal: &Principal,
+    lang: Lang,
+    names: Option<&crate::dto::Names>,
+    filter: crate::routes::matters::MatterListQuery,
+    cursor: Option<String>,
+    limit: u32,
+) -> Result<crate::routes::matters::MatterPage, ApiError> {
+    use crate::extract::PageQuery;
     use crate::routes::matters::{self, StatusQuery};
-    Ok(matters::list_matters(
-        axum::extract::State(state.clone()),
-        principal.clone(),
-        Language(lang),
-        Query(filter),
-        Query(StatusQuery {
+    matters::matter_list(
+        state,
+        principal,
+        lang,
+        names,
+        filter,
+        StatusQuery {
             basis: None,
             as_of: None,
-        }),
-        Query(PageQuery {
+        },
+        PageQuery {
             cursor,
             limit: Some(limit.to_string()),
-        }),
+        },
     )
-    .await?
-    .body)
+    .await
 }
 
 /// The other language.

@@ -335,6 +335,23 @@ pub async fn list_matters(
     Query(status_query): Query<StatusQuery>,
     Query(page): Query<PageQuery>,
 ) -> Result<Localized<MatterPage>, ApiError> {
+    Ok(Localized::new(
+        lang,
+        matter_list(&state, &principal, lang, None, query, status_query, page).await?,
+    ))
+}
+
+/// What [`list_matters`] answers; `names` are the jurisdictions' names if the caller has read
+/// them already (a page of several parts).
+pub(crate) async fn matter_list(
+    state: &AppState,
+    principal: &Principal,
+    lang: Lang,
+    names: Option<&Names>,
+    query: MatterListQuery,
+    status_query: StatusQuery,
+    page: PageQuery,
+) -> Result<MatterPage, ApiError> {
     let mut parse = Parse::default();
     let filter = MatterFilter {
         plan: parse.opt("plan", query.plan.as_deref(), extract::key),
@@ -373,20 +390,24 @@ pub async fn list_matters(
     plan_keys.dedup();
     let plans = store.plans_named(&plan_keys).await?;
     let areas = AreaNames::new(&plans);
-    let names = Names::load(store, lang).await?;
-    Ok(Localized::new(
-        lang,
-        MatterPage {
-            items: found
-                .items
-                .iter()
-                .map(|m| matter(m, &areas, &names, lang))
-                .collect(),
-            next_cursor: found.next_cursor.map(|c| encode_cursor(LIST, &c)),
-            as_of: dto::date(as_of),
-            basis,
-        },
-    ))
+    let loaded;
+    let names = match names {
+        Some(names) => names,
+        None => {
+            loaded = Names::load(store, lang).await?;
+            &loaded
+        }
+    };
+    Ok(MatterPage {
+        items: found
+            .items
+            .iter()
+            .map(|m| matter(m, &areas, names, lang))
+            .collect(),
+        next_cursor: found.next_cursor.map(|c| encode_cursor(LIST, &c)),
+        as_of: dto::date(as_of),
+        basis,
+    })
 }
 
 /// Shows one matter: tasks, milestones, linked indicators and agreements, problems, recent

@@ -462,13 +462,23 @@ pub(crate) async fn meeting_response(
     lang: Lang,
     key: &str,
 ) -> Result<(MeetingResponse, i64), ApiError> {
+    let names = Names::load(state.store(), lang).await?;
+    meeting_response_named(state, key, &names).await
+}
+
+/// [`meeting_response`] with the jurisdictions' names read already (in their language).
+pub(crate) async fn meeting_response_named(
+    state: &AppState,
+    key: &str,
+    names: &Names,
+) -> Result<(MeetingResponse, i64), ApiError> {
+    let lang = names.lang();
     let store = state.store();
     let found = store
         .meeting(key)
         .await?
         .ok_or_else(|| ApiError::not_found("meeting", key))?;
-    let names = Names::load(store, lang).await?;
-    let mut response = meeting(&found, &names, lang);
+    let mut response = meeting(&found, names, lang);
     if found.record.state == yrd_store::MeetingState::Scheduled
         && let Some(tier) = store.body_tier(&found.meeting.body).await?
     {

@@ -378,6 +378,18 @@ pub(crate) async fn plan_detail(
     lang: Lang,
     key: &str,
 ) -> Result<PlanDetailResponse, ApiError> {
+    let names = Names::load(state.store(), lang).await?;
+    plan_detail_named(state, principal, key, &names).await
+}
+
+/// [`plan_detail`] with the jurisdictions' names read already (in their language).
+pub(crate) async fn plan_detail_named(
+    state: &AppState,
+    principal: &Principal,
+    key: &str,
+    names: &Names,
+) -> Result<PlanDetailResponse, ApiError> {
+    let lang = names.lang();
     let store = state.store();
     let found = store
         .plan(key)
@@ -392,10 +404,9 @@ pub(crate) async fn plan_detail(
     let rows = store
         .plan_rollup(key, &principal.draft_visibility())
         .await?;
-    let names = Names::load(store, lang).await?;
     Ok(PlanDetailResponse {
         plan: plan(&found, lang),
-        rollup: rollup(&found, &rows, &names, lang),
+        rollup: rollup(&found, &rows, names, lang),
     })
 }
 
