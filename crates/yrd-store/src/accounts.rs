@@ -632,12 +632,8 @@ impl Store {
         Ok(true)
     }
 
-    /// The account a bearer token signs in, if the token is live and the account enabled.
-    pub async fn token_user(&self, secret: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.token_account(secret).await?.map(|user| user.username))
-    }
-
-    /// [`Store::token_user`] with the account's roles, read by the token in the same queries.
+    /// The account (with its roles) a bearer token signs in, if the token is live and the
+    /// account enabled.
     pub async fn token_account(&self, secret: &str) -> Result<Option<User>, StoreError> {
         Ok(self
             .load_users(

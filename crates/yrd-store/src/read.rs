@@ -110,6 +110,103 @@ pub struct MatterState {
     pub carried_to: Option<String>,
 }
 
+/// A matter as a list shows it, as of a given day: what identifies it, its members, its
+/// status and its members' mean progress, without its tasks, objective or links (a list of
+/// a large plan reads a small part of what its matters' full records hold).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatterLine {
+    pub key: String,
+    pub plan: String,
+    pub area: Option<String>,
+    pub title: Text,
+    pub leads: Vec<AdminCode>,
+    pub participants: Vec<AdminCode>,
+    pub start: Option<Date>,
+    pub due: Option<Date>,
+    pub status: MatterStatus,
+    /// The mean of the members' tasks' latest reported figures, rounded; `None` when none has
+    /// one.
+    pub mean_reported: Option<u8>,
+    /// The same for verified figures.
+    pub mean_verified: Option<u8>,
+}
+
+/// A record a walk over matters in key order lists: how a batch of them is read, and what the
+/// walk needs of each.
+trait Listed: Sized {
+    /// The records of the matters `filter` (a `WHERE` clause on `matters`) selects, in key
+    /// order, with statuses on `today`.
+    fn load(
+        store: &Store,
+        filter: String,
+        args: Vec<Arg>,
+        today: Date,
+        basis: ProgressBasis,
+    ) -> impl Future<Output = Result<Vec<Self>, StoreError>> + Send;
+    fn key(&self) -> &str;
+    fn status(&self) -> MatterStatus;
+}
+
+impl Listed for MatterState {
+    async fn load(
+        store: &Store,
+        filter: String,
+        args: Vec<Arg>,
+        today: Date,
+        basis: ProgressBasis,
+    ) -> Result<Vec<Self>, StoreError> {
+        store.load_matter_states(&filter, args, today, basis).await
+    }
+    fn key(&self) -> &str {
+        &self.matter.key
+    }
+    fn status(&self) -> MatterStatus {
+        self.status
+    }
+}
+
+impl Listed for MatterLine {
+    async fn load(
+        store: &Store,
+        filter: String,
+        args: Vec<Arg>,
+        today: Date,
+        basis: ProgressBasis,
+    ) -> Result<Vec<Self>, StoreError> {
+        store.load_matter_lines(&filter, args, today, basis).await
+    }
+    fn key(&self) -> &str {
+        &self.key
+    }
+    fn status(&self) -> MatterStatus {
+        self.status
+    }
+}
+
+/// The mean of the figures present, rounded; `None` when there are none.
+fn mean_percent(figures: impl Iterator<Item = Option<u8>>) -> Option<u8> {
+    let (sum, count) = figures.flatten().fold((0u32, 0u32), |(sum, count), p| {
+        (sum + u32::from(p), count + 1)
+    });
+    // A mean of percentages is within 0..=100, so the rounded value fits.
+    (count > 0).then(|| (f64::from(sum) / f64::from(count)).round() as u8)
+}
+
+/// The latest reported figure (a report not returned) and the latest verified figure among a
+/// task's reports in date order, each as (percent, as of).
+fn latest_figures(
+    reports: Option<&Vec<ProgressReport>>,
+) -> (Option<(u8, Date)>, Option<(u8, Date)>) {
+    let reports = reports.map(Vec::as_slice).unwrap_or(&[]);
+    // Reports are in date order, so the last match is the latest.
+    let reported = reports.iter().rfind(|r| r.state != ReportState::Returned);
+    let verified = reports.iter().rfind(|r| r.state == ReportState::Verified);
+    (
+        reported.map(|r| (r.percent, r.as_of)),
+        verified.map(|r| (r.percent, r.as_of)),
+    )
+}
+
 /// A matter with everything its page shows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MatterDetail {
@@ -353,6 +450,39 @@ struct MilestoneRow {
 struct LinkRow {
     owner: String,
     target: String,
+}
+
+/// A matter's columns that a list shows.
+#[derive(sqlx::FromRow)]
+struct MatterLineRow {
+    key: String,
+    plan: String,
+    area: Option<String>,
+    title_zh: String,
+    title_en: String,
+    start_date: Option<Date>,
+    due_date: Option<Date>,
+}
+
+/// A milestone's dates: all a status needs of it.
+#[derive(sqlx::FromRow)]
+struct MilestoneDatesRow {
+    matter: String,
+    due_date: Date,
+    done_on: Option<Date>,
+}
+
+/// A member's task's dates and latest figures: all a status and a mean need of it.
+#[derive(sqlx::FromRow)]
+struct TaskFiguresRow {
+    key: String,
+    matter: String,
+    start_date: Option<Date>,
+    due_date: Date,
+    reported_percent: Option<i64>,
+    reported_as_of: Option<Date>,
+    verified_percent: Option<i64>,
+    verified_as_of: Option<Date>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -647,6 +777,19 @@ fn rollup_query(plan: &str, drafts: &DraftVisibility) -> (String, Vec<Arg>) {
         conditions.where_clause()
     );
     (sql, conditions.args)
+}
+
+/// The figures of the members' tasks of the matters `within` (`IN (…)`) selects, and the
+/// filter on `tasks` it uses. Only the members' tasks: sub-tasks count in no status or figure.
+fn task_figures_query(within: &str) -> (String, String) {
+    let filter = format!("WHERE parent IS NULL AND matter {within}");
+    (
+        format!(
+            "SELECT key, matter, start_date, due_date, reported_percent, reported_as_of, \
+             verified_percent, verified_as_of FROM tasks {filter} ORDER BY matter, key"
+        ),
+        filter,
+    )
 }
 
 /// The keys of one batch of matters in key order, after the key `after`.
@@ -1301,10 +1444,6 @@ impl Store {
     // Matters and tasks.
 
     /// Matters matching `filter`, in key order, with their tasks and status on `today`.
-    ///
-    /// Status is derived, not stored, so a status filter is applied to each fetched batch;
-    /// the scan continues batch by batch (each a fixed number of queries) until the page is
-    /// full or the matters run out.
     pub async fn matters(
         &self,
         filter: &MatterFilter,
@@ -1313,6 +1452,36 @@ impl Store {
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<Page<MatterState>, StoreError> {
+        self.walk_matters(filter, today, basis, cursor, limit).await
+    }
+
+    /// [`Store::matters`] as lists show them: [`MatterLine`]s, each read with a few columns
+    /// of its matter and of its members' tasks.
+    pub async fn matter_lines(
+        &self,
+        filter: &MatterFilter,
+        today: Date,
+        basis: ProgressBasis,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<MatterLine>, StoreError> {
+        self.walk_matters(filter, today, basis, cursor, limit).await
+    }
+
+    /// Walks the matters matching `filter` in key order, reading them batch by batch as `T`s,
+    /// until a page is full.
+    ///
+    /// Status is derived, not stored, so a status filter is applied to each fetched batch;
+    /// the scan continues batch by batch (each a fixed number of queries) until the page is
+    /// full or the matters run out.
+    async fn walk_matters<T: Listed>(
+        &self,
+        filter: &MatterFilter,
+        today: Date,
+        basis: ProgressBasis,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<T>, StoreError> {
         let limit = limit.clamp(1, MAX_PAGE) as usize;
         let mut after = match cursor {
             Some(c) => {
@@ -1341,17 +1510,16 @@ impl Store {
                 Vec::new()
             } else {
                 let (marks, args) = key_list(&keys);
-                self.load_matter_states(&format!("WHERE key IN ({marks})"), args, today, basis)
-                    .await?
+                T::load(self, format!("WHERE key IN ({marks})"), args, today, basis).await?
             };
             let exhausted = fetched.len() < batch;
-            for state in fetched {
-                after = Some(state.matter.key.clone());
-                if filter.status.is_none_or(|s| s == state.status) {
-                    items.push(state);
+            for record in fetched {
+                after = Some(record.key().to_owned());
+                if filter.status.is_none_or(|s| s == record.status()) {
+                    items.push(record);
                     if items.len() > limit {
                         items.truncate(limit);
-                        let next_cursor = items.last().map(|s| encode_cursor(&[&s.matter.key]));
+                        let next_cursor = items.last().map(|s| encode_cursor(&[s.key()]));
                         return Ok(Page { items, next_cursor });
                     }
                 }
@@ -1464,14 +1632,34 @@ impl Store {
         args: Vec<Arg>,
         today: Date,
     ) -> Result<(), StoreError> {
-        let later = |d: Option<Date>| d.is_some_and(|d| d > today);
-        if !tasks
-            .iter()
-            .any(|t| later(t.reported_as_of) || later(t.verified_as_of))
-        {
+        let as_ofs = tasks.iter().map(|t| (t.reported_as_of, t.verified_as_of));
+        let Some(by_task) = self.reports_up_to(as_ofs, task_filter, args, today).await? else {
             return Ok(());
+        };
+        for task in tasks.iter_mut() {
+            let (reported, verified) = latest_figures(by_task.get(&task.task.key));
+            task.reported_percent = reported.map(|(p, _)| p);
+            task.reported_as_of = reported.map(|(_, d)| d);
+            task.verified_percent = verified.map(|(p, _)| p);
+            task.verified_as_of = verified.map(|(_, d)| d);
         }
-        let mut args = args;
+        Ok(())
+    }
+
+    /// The reports up to `today` of the tasks `task_filter` selects, by task in date order;
+    /// `None` (nothing read) when none of the tasks' latest figures, given as their
+    /// (reported, verified) dates, postdates `today`.
+    async fn reports_up_to(
+        &self,
+        mut as_ofs: impl Iterator<Item = (Option<Date>, Option<Date>)>,
+        task_filter: &str,
+        mut args: Vec<Arg>,
+        today: Date,
+    ) -> Result<Option<HashMap<String, Vec<ProgressReport>>>, StoreError> {
+        let later = |d: Option<Date>| d.is_some_and(|d| d > today);
+        if !as_ofs.any(|(reported, verified)| later(reported) || later(verified)) {
+            return Ok(None);
+        }
         let today_arg = args.len() + 1;
         args.push(today.into());
         let reports = self
@@ -1483,21 +1671,118 @@ impl Store {
                 args,
             )
             .await?;
-        let by_task = group(reports.into_iter().map(|r| (r.task.clone(), r)));
-        for task in tasks.iter_mut() {
-            let reports = by_task
-                .get(&task.task.key)
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            // Reports are in date order, so the last match is the latest.
-            let reported = reports.iter().rfind(|r| r.state != ReportState::Returned);
-            let verified = reports.iter().rfind(|r| r.state == ReportState::Verified);
-            task.reported_percent = reported.map(|r| r.percent);
-            task.reported_as_of = reported.map(|r| r.as_of);
-            task.verified_percent = verified.map(|r| r.percent);
-            task.verified_as_of = verified.map(|r| r.as_of);
-        }
-        Ok(())
+        Ok(Some(group(
+            reports.into_iter().map(|r| (r.task.clone(), r)),
+        )))
+    }
+
+    /// [`MatterLine`]s of the matters `filter` (a `WHERE` clause on `matters`) selects.
+    async fn load_matter_lines(
+        &self,
+        filter: &str,
+        args: Vec<Arg>,
+        today: Date,
+        basis: ProgressBasis,
+    ) -> Result<Vec<MatterLine>, StoreError> {
+        let rows: Vec<MatterLineRow> = self
+            .fetch(
+                format!(
+                    "SELECT key, plan, area, title_zh, title_en, start_date, due_date \
+                     FROM matters {filter} ORDER BY key"
+                ),
+                args.clone(),
+            )
+            .await?;
+        let within = format!("IN (SELECT key FROM matters {filter})");
+        let members: Vec<MatterMemberRow> = self
+            .fetch(
+                format!("SELECT matter, jurisdiction, role FROM matter_members WHERE matter {within} ORDER BY matter, seq"),
+                args.clone(),
+            )
+            .await?;
+        let milestones: Vec<MilestoneDatesRow> = self
+            .fetch(
+                format!(
+                    "SELECT matter, due_date, done_on FROM milestones WHERE matter {within} \
+                     ORDER BY matter, seq"
+                ),
+                args.clone(),
+            )
+            .await?;
+        let (tasks, task_filter) = task_figures_query(&within);
+        let tasks: Vec<TaskFiguresRow> = self.fetch(tasks, args.clone()).await?;
+        let as_ofs = tasks.iter().map(|t| (t.reported_as_of, t.verified_as_of));
+        let rewound = self
+            .reports_up_to(as_ofs, &task_filter, args, today)
+            .await?;
+        let mut members = group(members.into_iter().map(|m| (m.matter.clone(), m)));
+        let mut milestones = group(milestones.into_iter().map(|m| (m.matter.clone(), m)));
+        let mut tasks = group(tasks.into_iter().map(|t| (t.matter.clone(), t)));
+        rows.into_iter()
+            .map(|r| {
+                let mut leads = Vec::new();
+                let mut participants = Vec::new();
+                for m in members.remove(&r.key).unwrap_or_default() {
+                    let c = code("matter member", &m.jurisdiction)?;
+                    if m.role == "lead" {
+                        leads.push(c)
+                    } else {
+                        participants.push(c)
+                    }
+                }
+                let milestones: Vec<Milestone> = milestones
+                    .remove(&r.key)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|m| Milestone {
+                        title: Text::default(),
+                        due: m.due_date,
+                        done_on: m.done_on,
+                    })
+                    .collect();
+                // Each task's (reported, verified) percentages as they stood on `today`.
+                let figures = tasks
+                    .remove(&r.key)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|t| {
+                        let (reported, verified) = match &rewound {
+                            Some(by_task) => {
+                                let (reported, verified) = latest_figures(by_task.get(&t.key));
+                                (reported.map(|(p, _)| p), verified.map(|(p, _)| p))
+                            }
+                            None => (
+                                percent("task reported percent", t.reported_percent)?,
+                                percent("task verified percent", t.verified_percent)?,
+                            ),
+                        };
+                        let progress = TaskProgress {
+                            start: t.start_date,
+                            due: t.due_date,
+                            percent: match basis {
+                                ProgressBasis::Reported => reported,
+                                ProgressBasis::Verified => verified,
+                            },
+                        };
+                        Ok((progress, reported, verified))
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?;
+                let progress: Vec<TaskProgress> = figures.iter().map(|(p, _, _)| *p).collect();
+                Ok(MatterLine {
+                    status: matter_status(r.start_date, &progress, &milestones, today),
+                    mean_reported: mean_percent(figures.iter().map(|(_, r, _)| *r)),
+                    mean_verified: mean_percent(figures.iter().map(|(_, _, v)| *v)),
+                    key: r.key,
+                    plan: r.plan,
+                    area: r.area,
+                    title: Text::new(r.title_zh, r.title_en),
+                    leads,
+                    participants,
+                    start: r.start_date,
+                    due: r.due_date,
+                })
+            })
+            .collect()
     }
 
     pub(crate) async fn load_matters(
@@ -2175,6 +2460,16 @@ mod tests {
                 "roll-up with {drafts:?}: {steps:?}"
             );
         }
+        // A list's lines read their matters' members' tasks from the roll-up index, by matter.
+        let (sql, _) = task_figures_query("IN (SELECT key FROM matters WHERE key IN ($1, $2))");
+        let steps = plan(&scratch.store, &sql, vec!["m-1".into(), "m-2".into()]).await;
+        assert!(
+            steps
+                .iter()
+                .any(|step| step.contains("INDEX tasks_rollup (matter=? AND parent=?)"))
+                && !reads_whole_table(&steps),
+            "a list's tasks: {steps:?}"
+        );
         // Each page and detail query of the portal and the API, by the index that answers it.
         // The headline figures sort only the region's own indicators, found by their scope.
         let steps = plan(

@@ -59,6 +59,7 @@ pub(crate) struct JurisdictionRef {
 /// One query per request: the register is a small table (a few thousand rows for all of
 /// China), and reading it per request keeps names right after an import without any cache to
 /// invalidate. A page made of several parts reads it once and passes it to each.
+#[derive(Clone)]
 pub(crate) struct Names {
     names: HashMap<AdminCode, Text>,
     lang: Lang,
@@ -69,14 +70,23 @@ impl Names {
         Ok(Names::of_register(&store.jurisdictions().await?, lang))
     }
 
+    /// `given` when the caller has read the names already; else the register's, read now (after
+    /// whatever checks the caller made first, so that a refused request does not read them).
+    pub async fn given_or_load<'a>(
+        given: Option<&'a Names>,
+        store: &Store,
+        lang: Lang,
+    ) -> Result<std::borrow::Cow<'a, Names>, StoreError> {
+        Ok(match given {
+            Some(names) => std::borrow::Cow::Borrowed(names),
+            None => std::borrow::Cow::Owned(Names::load(store, lang).await?),
+        })
+    }
+
     /// The names of a register the caller has read already.
     pub fn of_register(register: &[yrd_domain::Jurisdiction], lang: Lang) -> Names {
         let names = register.iter().map(|j| (j.code, j.name.clone())).collect();
         Names { names, lang }
-    }
-
-    pub fn lang(&self) -> Lang {
-        self.lang
     }
 
     pub fn of(&self, code: AdminCode) -> JurisdictionRef {

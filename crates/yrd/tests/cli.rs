@@ -1065,13 +1065,15 @@ fn token_secrets_are_shown_once_and_tokens_revoked(s: &Scratch) {
     );
     let live = s
         .runtime
-        .block_on(s.store().token_user(secret))
-        .expect("token lookup");
+        .block_on(s.store().token_account(secret))
+        .expect("token lookup")
+        .map(|user| user.username);
     assert_eq!(live, None, "a revoked token signs nobody in");
     let live = s
         .runtime
-        .block_on(s.store().token_user(second))
-        .expect("token lookup");
+        .block_on(s.store().token_account(second))
+        .expect("token lookup")
+        .map(|user| user.username);
     assert_eq!(live.as_deref(), Some("robot"));
 
     refused(

@@ -44,6 +44,7 @@ cases!(
     task_progress_tracks_latest_reported_and_verified,
     plan_rollup_counts_unreported_tasks_apart,
     matters_filter_and_paginate,
+    matter_lines_agree_with_the_full_records,
     matter_detail_has_tasks_problems_and_reports,
     agreements_and_indicators_read_back,
     invalid_cursor_is_rejected,
@@ -918,6 +919,117 @@ async fn matters_filter_and_paginate(store: Store) -> Result {
     ensure!(
         walked == ["m-1", "m-2", "m-4"],
         "pages cover the list exactly once: {walked:?}"
+    );
+    Ok(())
+}
+
+/// The lines the pages list are the full records cut short: the same matters on the same
+/// pages, with the same statuses, on every basis and day (a past day among them, where later
+/// reports must not count), and their means are those of the members' tasks' figures.
+async fn matter_lines_agree_with_the_full_records(store: Store) -> Result {
+    store.import(&importer(), &sample::dataset()).await?;
+    let mean = |figures: Vec<u8>| {
+        (!figures.is_empty()).then(|| {
+            let sum: u32 = figures.iter().map(|&p| u32::from(p)).sum();
+            (f64::from(sum) / figures.len() as f64).round() as u8
+        })
+    };
+    let filters = [
+        MatterFilter::default(),
+        MatterFilter {
+            plan: Some("action-2024".into()),
+            area: Some("tech".into()),
+            ..Default::default()
+        },
+        MatterFilter {
+            member: Some(code(B)),
+            ..Default::default()
+        },
+        MatterFilter {
+            status: Some(MatterStatus::NotStarted),
+            ..Default::default()
+        },
+        MatterFilter {
+            status: Some(MatterStatus::Overdue),
+            ..Default::default()
+        },
+        MatterFilter {
+            status: Some(MatterStatus::Done),
+            ..Default::default()
+        },
+    ];
+    let mut statuses = std::collections::BTreeSet::new();
+    let mut m1_means = std::collections::BTreeSet::new();
+    for today in [
+        date!(2024 - 07 - 01),
+        date!(2025 - 01 - 01),
+        date!(2026 - 06 - 01),
+    ] {
+        for basis in [ProgressBasis::Reported, ProgressBasis::Verified] {
+            for filter in &filters {
+                for limit in [1, 2, 100] {
+                    let mut cursor: Option<String> = None;
+                    loop {
+                        let full = store
+                            .matters(filter, today, basis, cursor.as_deref(), limit)
+                            .await?;
+                        let lines = store
+                            .matter_lines(filter, today, basis, cursor.as_deref(), limit)
+                            .await?;
+                        let at = format!("{today} {basis:?} {filter:?} limit {limit}");
+                        ensure!(
+                            lines.next_cursor == full.next_cursor,
+                            "the same pages: {at}"
+                        );
+                        ensure!(
+                            lines.items.len() == full.items.len(),
+                            "the same matters: {at}"
+                        );
+                        for (line, state) in lines.items.iter().zip(&full.items) {
+                            let m = &state.matter;
+                            ensure!(
+                                (&line.key, &line.plan, &line.area, &line.title)
+                                    == (&m.key, &m.plan, &m.area, &m.title)
+                                    && (&line.leads, &line.participants)
+                                        == (&m.leads, &m.participants)
+                                    && (line.start, line.due) == (m.start, m.due),
+                                "{} reads as its record: {at}",
+                                m.key
+                            );
+                            ensure!(
+                                line.status == state.status,
+                                "{} has its record's status: {:?} against {:?}, {at}",
+                                m.key,
+                                line.status,
+                                state.status
+                            );
+                            let reported = state.tasks.iter().filter_map(|t| t.reported_percent);
+                            let verified = state.tasks.iter().filter_map(|t| t.verified_percent);
+                            ensure!(
+                                line.mean_reported == mean(reported.collect())
+                                    && line.mean_verified == mean(verified.collect()),
+                                "{}'s means are its tasks': {line:?}, {at}",
+                                m.key
+                            );
+                            statuses.insert(format!("{:?}", line.status));
+                            if line.key == "m-1" {
+                                m1_means.insert(line.mean_reported);
+                            }
+                        }
+                        match full.next_cursor {
+                            Some(next) => cursor = Some(next),
+                            None => break,
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // The comparison is only worth something if the sample varies.
+    ensure!(statuses.len() >= 3, "statuses compared: {statuses:?}");
+    ensure!(
+        m1_means.len() >= 2,
+        "m-1's mean differs between days: {m1_means:?}"
     );
     Ok(())
 }

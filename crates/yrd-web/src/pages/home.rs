@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::dto::{Names, text};
 use crate::error::ApiError;
-use crate::routes::matters::{MatterListQuery, MatterResponse};
+use crate::routes::matters::{MatterLineView, MatterListQuery};
 use crate::routes::meetings::{self, MeetingResponse};
 use crate::routes::plans::{self, PlanDetailResponse};
 use crate::svg::{MapPoint, PointKind, map};
@@ -131,7 +131,7 @@ struct HomePage {
     map: String,
     places: Vec<Place>,
     meeting: Option<MeetingResponse>,
-    overdue: Vec<MatterResponse>,
+    overdue: Vec<MatterLineView>,
 }
 
 /// `/{lang}/`: the state of integration at a glance.
@@ -186,7 +186,7 @@ pub async fn page(
         })
         .map(|p| p.key);
     let plan = match current {
-        Some(key) => Some(plans::plan_detail_named(&state, &principal, &key, &names).await?),
+        Some(key) => Some(plans::plan_detail(&state, &principal, lang, &key, Some(&names)).await?),
         None => None,
     };
     let (members, rows) = plan
@@ -199,26 +199,29 @@ pub async fn page(
     // The latest meeting held: scheduled ones have taken no decisions yet.
     let meeting = match state.store().latest_closed_meeting().await? {
         Some(key) => Some(
-            meetings::meeting_response_named(&state, &key, &names)
+            meetings::meeting_response(&state, lang, &key, Some(&names))
                 .await?
                 .0,
         ),
         None => None,
     };
 
-    let overdue = super::matters_where_named(
+    let overdue = super::matter_lines(
         &state,
         &principal,
-        &names,
+        lang,
+        Some(&names),
         MatterListQuery {
             plan: None,
             area: None,
             member: None,
             status: Some("overdue".into()),
         },
+        None,
         20,
     )
-    .await?;
+    .await?
+    .items;
 
     render(&HomePage {
         chrome,

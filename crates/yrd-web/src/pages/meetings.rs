@@ -157,7 +157,7 @@ pub async fn detail(
     Path(KeyPath { key }): Path<KeyPath>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let (meeting, _) = meetings::meeting_response(&state, lang, &key).await?;
+    let (meeting, _) = meetings::meeting_response(&state, lang, &key, None).await?;
     let chrome = Chrome::new(lang, &uri, &principal)
         .with_json(format!("/api/v1/meetings/{key}?lang={}", lang.code()));
     let forms = meeting_forms(&state, lang, &principal, &chrome, &meeting).await?;

@@ -380,46 +380,31 @@ pub async fn matters_where(
     filter: crate::routes::matters::MatterListQuery,
     limit: u32,
 ) -> Result<Vec<crate::routes::matters::MatterResponse>, ApiError> {
-    Ok(matters_page(state, principal, lang, filter, None, limit)
-        .await?
-        .items)
-}
-
-/// [`matters_where`] with the jurisdictions' names read already (in their language).
-pub(crate) async fn matters_where_named(
-    state: &AppState,
-    principal: &Principal,
-    names: &crate::dto::Names,
-    filter: crate::routes::matters::MatterListQuery,
-    limit: u32,
-) -> Result<Vec<crate::routes::matters::MatterResponse>, ApiError> {
-    Ok(matter_list_page(
+    use crate::extract::PageQuery;
+    use crate::routes::matters::{self, StatusQuery};
+    let page = matters::matter_list(
         state,
         principal,
-        names.lang(),
-        Some(names),
-        filter,
+        lang,
         None,
-        limit,
+        filter,
+        StatusQuery {
+            basis: None,
+            as_of: None,
+        },
+        PageQuery {
+            cursor: None,
+            limit: Some(limit.to_string()),
+        },
     )
-    .await?
-    .items)
+    .await?;
+    Ok(page.items)
 }
 
-/// One page of [`matters_where`]: the page that `cursor` (the API's opaque cursor, validated
-/// as the API does) starts, with the cursor of the next page if there is one.
-pub async fn matters_page(
-    state: &AppState,
-    principal: &Principal,
-    lang: Lang,
-    filter: crate::routes::matters::MatterListQuery,
-    cursor: Option<String>,
-    limit: u32,
-) -> Result<crate::routes::matters::MatterPage, ApiError> {
-    matter_list_page(state, principal, lang, None, filter, cursor, limit).await
-}
-
-async fn matter_list_page(
+/// The same matters as [`matters_where`], as the lines of a page's list: one page of them,
+/// the one `cursor` (the API's opaque cursor, validated as the API does) starts, with the
+/// cursor of the next. `names`, when the page has read them already, saves reading them again.
+pub(crate) async fn matter_lines(
     state: &AppState,
     principal: &Principal,
     lang: Lang,
@@ -427,19 +412,14 @@ async fn matter_list_page(
     filter: crate::routes::matters::MatterListQuery,
     cursor: Option<String>,
     limit: u32,
-) -> Result<crate::routes::matters::MatterPage, ApiError> {
+) -> Result<crate::routes::matters::MatterLinePage, ApiError> {
     use crate::extract::PageQuery;
-    use crate::routes::matters::{self, StatusQuery};
-    matters::matter_list(
+    crate::routes::matters::matter_lines(
         state,
         principal,
         lang,
         names,
         filter,
-        StatusQuery {
-            basis: None,
-            as_of: None,
-        },
         PageQuery {
             cursor,
             limit: Some(limit.to_string()),

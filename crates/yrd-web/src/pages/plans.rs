@@ -22,7 +22,7 @@ use crate::dto::{ProgressBasis, ReportState, text};
 use crate::error::ApiError;
 use crate::extract::{Language, Path, Query};
 use crate::routes::matters::{
-    self, MatterDetailResponse, MatterListQuery, MatterResponse, ReportResponse,
+    self, MatterDetailResponse, MatterLineView, MatterListQuery, ReportResponse,
 };
 use crate::routes::plans::{self, PlanDetailResponse, PlanResponse, ProgressStats, plan_target};
 
@@ -96,7 +96,7 @@ struct PlanPage {
     heatmap: String,
     /// One page of the matters the filters let through, each with the mean reported and the
     /// mean verified progress of its tasks (`None` when none has a figure on that basis).
-    matters: Vec<(MatterResponse, Option<u8>, Option<u8>)>,
+    matters: Vec<MatterLineView>,
     /// The filter form's options, "all" first: the members and the areas.
     member_choices: Vec<Choice>,
     area_choices: Vec<Choice>,
@@ -110,22 +110,6 @@ struct PlanPage {
     can_draft: bool,
     /// Whether the reader publishes or withdraws the plan.
     can_publish: bool,
-}
-
-/// The mean progress of a matter's tasks on one basis, over those with a figure on it.
-fn mean_progress(matter: &MatterResponse, verified: bool) -> Option<u8> {
-    let figures: Vec<u32> = matter
-        .tasks
-        .iter()
-        .filter_map(|t| {
-            let figure = if verified { &t.verified } else { &t.reported };
-            figure.as_ref().map(|r| u32::from(r.percent))
-        })
-        .collect();
-    (!figures.is_empty()).then(|| {
-        let mean = f64::from(figures.iter().sum::<u32>()) / figures.len() as f64;
-        mean.round() as u8
-    })
 }
 
 /// The heat map of a plan's progress: the same numbers as its table, as a picture.
@@ -266,10 +250,11 @@ pub async fn detail(
             format!("{area:?} is not an area of the plan {key:?}"),
         ));
     }
-    let page = super::matters_page(
+    let page = super::matter_lines(
         &state,
         &principal,
         lang,
+        None,
         MatterListQuery {
             plan: Some(key.clone()),
             area: area.clone(),
@@ -331,14 +316,7 @@ pub async fn detail(
         chrome.t1("pl-matters-shown", "count", page.items.len().to_string()),
         chrome.t1("pl-matters-per-page", "size", MATTERS_PER_PAGE.to_string()),
     );
-    let matters = page
-        .items
-        .into_iter()
-        .map(|m| {
-            let (reported, verified) = (mean_progress(&m, false), mean_progress(&m, true));
-            (m, reported, verified)
-        })
-        .collect();
+    let matters = page.items;
     let target = plan_target(plan.plan.published);
     render(&PlanPage {
         chrome,

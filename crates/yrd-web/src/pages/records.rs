@@ -19,7 +19,7 @@ use crate::routes::agreements::{self, AgreementListQuery, AgreementResponse};
 use crate::routes::bodies::{self, BodyResponse};
 use crate::routes::indicators::{self, IndicatorDetailResponse, IndicatorResponse};
 use crate::routes::jurisdictions::{self, JurisdictionDetailResponse, JurisdictionResponse};
-use crate::routes::matters::{MatterListQuery, MatterResponse};
+use crate::routes::matters::{MatterLineView, MatterListQuery};
 use crate::svg::{ChartSpec, Scale, chart};
 
 /// A value as the page shows it: a number formatted for the language, or a class label.
@@ -293,7 +293,7 @@ pub async fn jurisdiction_list(
 struct JurisdictionPage {
     chrome: Chrome,
     jurisdiction: JurisdictionDetailResponse,
-    matters: Vec<MatterResponse>,
+    matters: Vec<MatterLineView>,
     tasks: Vec<super::member::Owed>,
     indicators: Vec<IndicatorResponse>,
     agreements: Vec<AgreementResponse>,
@@ -320,19 +320,22 @@ pub async fn jurisdiction(
         jurisdictions::get_jurisdiction(State(state.clone()), Language(lang), Path(code.clone()))
             .await?
             .body;
-    let matters = super::matters_where(
+    let matters = super::matter_lines(
         &state,
         &principal,
         lang,
+        None,
         MatterListQuery {
             plan: None,
             area: None,
             member: Some(code.clone()),
             status: None,
         },
+        None,
         500,
     )
-    .await?;
+    .await?
+    .items;
     let agreements = agreements::list_agreements(
         State(state.clone()),
         Language(lang),

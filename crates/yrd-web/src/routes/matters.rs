@@ -25,7 +25,7 @@ use crate::dto::{
 };
 use crate::error::{ApiError, FieldError, ProblemResponse};
 use crate::extract::{
-    self, JsonBody, Language, PageQuery, Parse, Path, Query, choice, encode_cursor,
+    self, JsonBody, Language, PageQuery, PageRequest, Parse, Path, Query, choice, encode_cursor,
 };
 use crate::response::{Localized, json_response};
 use crate::routes::plans::{created, plan_target};
@@ -352,62 +352,154 @@ pub(crate) async fn matter_list(
     status_query: StatusQuery,
     page: PageQuery,
 ) -> Result<MatterPage, ApiError> {
-    let mut parse = Parse::default();
-    let filter = MatterFilter {
-        plan: parse.opt("plan", query.plan.as_deref(), extract::key),
-        area: parse.opt("area", query.area.as_deref(), extract::key),
-        member: parse.opt("member", query.member.as_deref(), extract::code),
-        status: parse
-            .opt(
-                "status",
-                query.status.as_deref(),
-                choice(MatterStatus::NAMES, MatterStatus::parse),
-            )
-            .map(Into::into),
-        drafts: principal.draft_visibility(),
-    };
-    // Area keys are unique only within a plan, so an area alone could match several plans.
-    if query.area.is_some() && query.plan.is_none() {
-        parse.reject("area", "an area is named within a plan: give `plan` too");
-    }
-    let (basis, as_of) = status_query.parse(&mut parse);
-    let page = page.parse(LIST, &mut parse);
-    parse.finish()?;
-
+    let request = ListRequest::parse(principal, &query, &status_query, &page)?;
     let store = state.store();
     let found = store
         .matters(
-            &filter,
-            as_of,
-            basis.into(),
-            page.cursor.as_deref(),
-            page.limit,
+            &request.filter,
+            request.as_of,
+            request.basis.into(),
+            request.page.cursor.as_deref(),
+            request.page.limit,
         )
         .await?;
-    // Only the plans of this page's matters, for their areas' names.
-    let mut plan_keys: Vec<&str> = found.items.iter().map(|m| m.matter.plan.as_str()).collect();
-    plan_keys.sort_unstable();
-    plan_keys.dedup();
-    let plans = store.plans_named(&plan_keys).await?;
+    let plans = plans_of(
+        state,
+        found.items.iter().map(|m| m.matter.plan.as_str()).collect(),
+    )
+    .await?;
     let areas = AreaNames::new(&plans);
-    let loaded;
-    let names = match names {
-        Some(names) => names,
-        None => {
-            loaded = Names::load(store, lang).await?;
-            &loaded
-        }
-    };
+    let names = Names::given_or_load(names, state.store(), lang).await?;
     Ok(MatterPage {
         items: found
             .items
             .iter()
-            .map(|m| matter(m, &areas, names, lang))
+            .map(|m| matter(m, &areas, &names, lang))
             .collect(),
         next_cursor: found.next_cursor.map(|c| encode_cursor(LIST, &c)),
-        as_of: dto::date(as_of),
-        basis,
+        as_of: dto::date(request.as_of),
+        basis: request.basis,
     })
+}
+
+/// A matter as the pages' lists show it: a [`yrd_store::MatterLine`] with its names in one
+/// language.
+pub struct MatterLineView {
+    pub key: String,
+    pub title: String,
+    pub area: Option<KeyRef>,
+    pub leads: Vec<JurisdictionRef>,
+    pub participants: Vec<JurisdictionRef>,
+    pub due: Option<String>,
+    pub status: MatterStatus,
+    pub mean_reported: Option<u8>,
+    pub mean_verified: Option<u8>,
+}
+
+/// A page of [`MatterLineView`]s and the (API) cursor of the next page, if any.
+pub struct MatterLinePage {
+    pub items: Vec<MatterLineView>,
+    pub next_cursor: Option<String>,
+}
+
+/// The matters the API's list would return for `query` (statuses for today on reported
+/// progress, bad values refused as the API refuses them), read as list lines.
+pub(crate) async fn matter_lines(
+    state: &AppState,
+    principal: &Principal,
+    lang: Lang,
+    names: Option<&Names>,
+    query: MatterListQuery,
+    page: PageQuery,
+) -> Result<MatterLinePage, ApiError> {
+    let status_query = StatusQuery {
+        basis: None,
+        as_of: None,
+    };
+    let request = ListRequest::parse(principal, &query, &status_query, &page)?;
+    let found = state
+        .store()
+        .matter_lines(
+            &request.filter,
+            request.as_of,
+            request.basis.into(),
+            request.page.cursor.as_deref(),
+            request.page.limit,
+        )
+        .await?;
+    let plans = plans_of(state, found.items.iter().map(|m| m.plan.as_str()).collect()).await?;
+    let areas = AreaNames::new(&plans);
+    let names = Names::given_or_load(names, state.store(), lang).await?;
+    Ok(MatterLinePage {
+        items: found
+            .items
+            .into_iter()
+            .map(|m| MatterLineView {
+                area: areas.area(&m.plan, m.area.as_deref(), lang),
+                title: text(&m.title, lang),
+                leads: names.all(&m.leads),
+                participants: names.all(&m.participants),
+                due: opt_date(m.due),
+                status: m.status.into(),
+                mean_reported: m.mean_reported,
+                mean_verified: m.mean_verified,
+                key: m.key,
+            })
+            .collect(),
+        next_cursor: found.next_cursor.map(|c| encode_cursor(LIST, &c)),
+    })
+}
+
+/// What a request for a list of matters asks for, every bad value named by its field.
+struct ListRequest {
+    filter: MatterFilter,
+    basis: ProgressBasis,
+    as_of: Date,
+    page: PageRequest,
+}
+
+impl ListRequest {
+    fn parse(
+        principal: &Principal,
+        query: &MatterListQuery,
+        status_query: &StatusQuery,
+        page: &PageQuery,
+    ) -> Result<ListRequest, ApiError> {
+        let mut parse = Parse::default();
+        let filter = MatterFilter {
+            plan: parse.opt("plan", query.plan.as_deref(), extract::key),
+            area: parse.opt("area", query.area.as_deref(), extract::key),
+            member: parse.opt("member", query.member.as_deref(), extract::code),
+            status: parse
+                .opt(
+                    "status",
+                    query.status.as_deref(),
+                    choice(MatterStatus::NAMES, MatterStatus::parse),
+                )
+                .map(Into::into),
+            drafts: principal.draft_visibility(),
+        };
+        // Area keys are unique only within a plan, so an area alone could match several plans.
+        if query.area.is_some() && query.plan.is_none() {
+            parse.reject("area", "an area is named within a plan: give `plan` too");
+        }
+        let (basis, as_of) = status_query.parse(&mut parse);
+        let page = page.parse(LIST, &mut parse);
+        parse.finish()?;
+        Ok(ListRequest {
+            filter,
+            basis,
+            as_of,
+            page,
+        })
+    }
+}
+
+/// The plans of a page's matters, for their areas' names.
+async fn plans_of(state: &AppState, mut plan_keys: Vec<&str>) -> Result<Vec<Plan>, ApiError> {
+    plan_keys.sort_unstable();
+    plan_keys.dedup();
+    Ok(state.store().plans_named(&plan_keys).await?)
 }
 
 /// Shows one matter: tasks, milestones, linked indicators and agreements, problems, recent

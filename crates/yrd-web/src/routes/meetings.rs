@@ -456,29 +456,21 @@ fn meeting(m: &MeetingWithDecisions, names: &Names, lang: Lang) -> MeetingRespon
     }
 }
 
-/// A meeting as `GET /api/v1/meetings/{key}` returns it, and its version.
+/// A meeting as `GET /api/v1/meetings/{key}` returns it, and its version. `names`, when the
+/// caller has read them already, saves reading them again.
 pub(crate) async fn meeting_response(
     state: &AppState,
     lang: Lang,
     key: &str,
+    names: Option<&Names>,
 ) -> Result<(MeetingResponse, i64), ApiError> {
-    let names = Names::load(state.store(), lang).await?;
-    meeting_response_named(state, key, &names).await
-}
-
-/// [`meeting_response`] with the jurisdictions' names read already (in their language).
-pub(crate) async fn meeting_response_named(
-    state: &AppState,
-    key: &str,
-    names: &Names,
-) -> Result<(MeetingResponse, i64), ApiError> {
-    let lang = names.lang();
     let store = state.store();
     let found = store
         .meeting(key)
         .await?
         .ok_or_else(|| ApiError::not_found("meeting", key))?;
-    let mut response = meeting(&found, names, lang);
+    let names = Names::given_or_load(names, store, lang).await?;
+    let mut response = meeting(&found, &names, lang);
     if found.record.state == yrd_store::MeetingState::Scheduled
         && let Some(tier) = store.body_tier(&found.meeting.body).await?
     {
@@ -803,7 +795,7 @@ pub async fn get_meeting(
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
     let key = path_key(&key)?;
-    let (body, version) = meeting_response(&state, lang, &key).await?;
+    let (body, version) = meeting_response(&state, lang, &key, None).await?;
     Ok(versioned_response(&body, lang, version))
 }
 
@@ -835,7 +827,7 @@ pub async fn create_meeting(
         .map_err(|e| ApiError::Unprocessable(vec![FieldError::new("body", e)]))?;
     let details = details.details();
     let key = schedule(&state, &principal, &body, details.map(|d| (key, d))).await?;
-    let (meeting, version) = meeting_response(&state, lang, &key).await?;
+    let (meeting, version) = meeting_response(&state, lang, &key, None).await?;
     let mut response = versioned_response(&meeting, lang, version);
     *response.status_mut() = StatusCode::CREATED;
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/meetings/{key}")) {
@@ -883,7 +875,7 @@ pub async fn edit_meeting(
         request.details(),
     )
     .await?;
-    let (meeting, version) = meeting_response(&state, lang, &key).await?;
+    let (meeting, version) = meeting_response(&state, lang, &key, None).await?;
     Ok(versioned_response(&meeting, lang, version))
 }
 
@@ -922,7 +914,7 @@ pub async fn create_decision(
         request.decision(),
     )
     .await?;
-    let (meeting, _) = meeting_response(&state, lang, &key).await?;
+    let (meeting, _) = meeting_response(&state, lang, &key, None).await?;
     let decision = meeting
         .decisions
         .into_iter()
@@ -972,7 +964,7 @@ pub async fn close_meeting(
         closed_on(request.closed_on.as_deref()),
     )
     .await?;
-    let (meeting, _) = meeting_response(&state, lang, &key).await?;
+    let (meeting, _) = meeting_response(&state, lang, &key, None).await?;
     let body = CloseResponse {
         meeting,
         adopted_plans: closed.adopted_plans,

@@ -367,29 +367,19 @@ pub async fn get_plan(
     let key = extract::key(&key).map_err(|reason| ApiError::invalid("key", reason))?;
     Ok(Localized::new(
         lang,
-        plan_detail(&state, &principal, lang, &key).await?,
+        plan_detail(&state, &principal, lang, &key, None).await?,
     ))
 }
 
 /// A plan and its roll-up as `principal` may see them: what `GET /api/v1/plans/{key}` shows.
+/// `names`, when the caller has read them already, saves reading them again.
 pub(crate) async fn plan_detail(
     state: &AppState,
     principal: &Principal,
     lang: Lang,
     key: &str,
+    names: Option<&Names>,
 ) -> Result<PlanDetailResponse, ApiError> {
-    let names = Names::load(state.store(), lang).await?;
-    plan_detail_named(state, principal, key, &names).await
-}
-
-/// [`plan_detail`] with the jurisdictions' names read already (in their language).
-pub(crate) async fn plan_detail_named(
-    state: &AppState,
-    principal: &Principal,
-    key: &str,
-    names: &Names,
-) -> Result<PlanDetailResponse, ApiError> {
-    let lang = names.lang();
     let store = state.store();
     let found = store
         .plan(key)
@@ -404,9 +394,10 @@ pub(crate) async fn plan_detail_named(
     let rows = store
         .plan_rollup(key, &principal.draft_visibility())
         .await?;
+    let names = Names::given_or_load(names, store, lang).await?;
     Ok(PlanDetailResponse {
         plan: plan(&found, lang),
-        rollup: rollup(&found, &rows, names, lang),
+        rollup: rollup(&found, &rows, &names, lang),
     })
 }
 
@@ -532,7 +523,7 @@ pub async fn create_plan(
     JsonBody(body): JsonBody<NewPlanBody>,
 ) -> Result<Response, ApiError> {
     let key = create(&state, &principal, Ok(body)).await?;
-    let detail = plan_detail(&state, &principal, lang, &key).await?;
+    let detail = plan_detail(&state, &principal, lang, &key, None).await?;
     Ok(created(
         &format!("/api/v1/plans/{key}"),
         json_response(&detail, Some(lang)),
