@@ -294,6 +294,11 @@ struct JurisdictionPage {
     chrome: Chrome,
     jurisdiction: JurisdictionDetailResponse,
     matters: Vec<MatterLineView>,
+    /// How many matters the page shows, and at most.
+    shown: String,
+    /// The links to the next and the first page of matters, when there are other pages.
+    next_href: Option<String>,
+    first_href: Option<String>,
     tasks: Vec<super::member::Owed>,
     indicators: Vec<IndicatorResponse>,
     agreements: Vec<AgreementResponse>,
@@ -301,6 +306,16 @@ struct JurisdictionPage {
 
 /// Tasks a jurisdiction's page lists.
 const TASKS_SHOWN: u32 = 200;
+/// Matters a jurisdiction's page lists at a time; a member of a large region has thousands.
+const MATTERS_PER_PAGE: u32 = 50;
+
+/// What a jurisdiction's page is asked for.
+#[derive(Deserialize)]
+pub struct JurisdictionPageQuery {
+    /// Where its list of matters starts: the API's opaque cursor, from the previous page's
+    /// next link.
+    cursor: Option<String>,
+}
 
 /// The code in a jurisdiction page's path.
 #[derive(Deserialize)]
@@ -308,14 +323,17 @@ pub struct CodePath {
     code: String,
 }
 
-/// `/{lang}/jurisdictions/{code}`: a jurisdiction, its matters and its signed agreements.
+/// `/{lang}/jurisdictions/{code}`: a jurisdiction, its matters a page at a time
+/// (`?cursor=`, as the API's matter list), its tasks and its signed agreements.
 pub async fn jurisdiction(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
     principal: Principal,
     Path(CodePath { code }): Path<CodePath>,
+    Query(query): Query<JurisdictionPageQuery>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
+    let cursor = query.cursor.filter(|c| !c.is_empty());
     let jurisdiction =
         jurisdictions::get_jurisdiction(State(state.clone()), Language(lang), Path(code.clone()))
             .await?
@@ -331,11 +349,10 @@ pub async fn jurisdiction(
             member: Some(code.clone()),
             status: None,
         },
-        None,
-        500,
+        cursor.clone(),
+        MATTERS_PER_PAGE,
     )
-    .await?
-    .items;
+    .await?;
     let agreements = agreements::list_agreements(
         State(state.clone()),
         Language(lang),
@@ -359,10 +376,26 @@ pub async fn jurisdiction(
         .parse()
         .map_err(|e| ApiError::invalid("code", format!("{e}")))?;
     let tasks = super::member::owed(&state, &chrome, &principal, member, TASKS_SHOWN).await?;
+    let here = chrome.href(&format!("/jurisdictions/{code}"));
+    let next_href = matters.next_cursor.as_deref().map(|next| {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("cursor", next)
+            .finish();
+        format!("{here}?{query}")
+    });
+    let first_href = cursor.is_some().then_some(here);
+    let shown = format!(
+        "{} · {}",
+        chrome.t1("pl-matters-shown", "count", matters.items.len().to_string()),
+        chrome.t1("pl-matters-per-page", "size", MATTERS_PER_PAGE.to_string()),
+    );
     render(&JurisdictionPage {
         chrome,
         jurisdiction,
-        matters,
+        matters: matters.items,
+        shown,
+        next_href,
+        first_href,
         tasks,
         indicators,
         agreements,

@@ -18,7 +18,7 @@ cases!(
     pages_mark_a_missing_english_text_visibly,
     reminders_list_what_is_overdue_or_due_soon_and_not_done,
     indicator_status_compares_the_latest_observation_with_the_path,
-    the_plan_page_lists_matters_by_member_and_area_a_page_at_a_time,
+    plan_and_member_pages_list_matters_a_page_at_a_time,
 );
 
 /// The expected statistics of one basis: tasks, reported, mean, done.
@@ -624,9 +624,9 @@ fn progress_section(html: &str) -> Option<&str> {
     Some(&html[start..start + length])
 }
 
-async fn the_plan_page_lists_matters_by_member_and_area_a_page_at_a_time(
-    app: TestApp,
-) -> Result<(), Failed> {
+/// A plan's page lists its matters by member and area, and a member's page lists the
+/// member's, each a page at a time with links to the next and the first page.
+async fn plan_and_member_pages_list_matters_a_page_at_a_time(app: TestApp) -> Result<(), Failed> {
     let all = page_html(&app, "/en/plans/plan-a").await?;
     ensure_eq!(
         listed_matters(&all),
@@ -795,5 +795,65 @@ async fn the_plan_page_lists_matters_by_member_and_area_a_page_at_a_time(
     let mut expected = vec!["m-new".to_owned()];
     expected.extend((0..50).map(|n| format!("m-page-{n:02}")));
     ensure_eq!(keys, expected, "every matter Zhejiang leads, once");
+
+    // A member's page lists its matters a page at a time too, as the API lists them.
+    let zhejiang_matters: Vec<String> = app.json("/api/v1/matters?member=330000&limit=500").await?
+        ["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["key"].as_str().map(str::to_owned))
+        .collect();
+    ensure!(
+        zhejiang_matters.len() > 50,
+        "more than a page: {zhejiang_matters:?}"
+    );
+    let matters_section = |html: &str| {
+        let start = html
+            .find("<section aria-labelledby=\"matters\">")
+            .unwrap_or(0);
+        let length = html[start..].find("</section>").unwrap_or(0);
+        html[start..start + length].to_owned()
+    };
+    let first = page_html(&app, "/en/jurisdictions/330000").await?;
+    ensure_eq!(
+        listed_matters(&matters_section(&first)),
+        zhejiang_matters[..50].to_vec(),
+        "the member's first fifty"
+    );
+    ensure!(
+        rel_link(&first, "first").is_none(),
+        "the member's first page"
+    );
+    let next = rel_link(&first, "next").ok_or("a link to the member's next page")?;
+    ensure!(
+        next.starts_with("/en/jurisdictions/330000?cursor=matters."),
+        "the member's next page: {next}"
+    );
+    let second = page_html(&app, &next).await?;
+    ensure_eq!(
+        listed_matters(&matters_section(&second)),
+        zhejiang_matters[50..].to_vec(),
+        "the member's other matters"
+    );
+    ensure!(
+        second.contains(&format!(
+            "Matters on this page: {} · at most 50 per page",
+            zhejiang_matters.len() - 50
+        )),
+        "how many of the member's are shown"
+    );
+    ensure!(
+        rel_link(&second, "next").is_none(),
+        "the member's last page"
+    );
+    ensure_eq!(
+        rel_link(&second, "first"),
+        Some("/en/jurisdictions/330000".to_owned()),
+        "back to the member's first page"
+    );
+    app.get("/en/jurisdictions/330000?cursor=meetings.00")
+        .await?
+        .expect_problem(400, Some("cursor"))?;
     Ok(())
 }
