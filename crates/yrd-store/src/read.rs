@@ -192,11 +192,12 @@ fn mean_percent(figures: impl Iterator<Item = Option<u8>>) -> Option<u8> {
     (count > 0).then(|| (f64::from(sum) / f64::from(count)).round() as u8)
 }
 
+/// A progress figure: the percentage and the day it describes.
+type Figure = (u8, Date);
+
 /// The latest reported figure (a report not returned) and the latest verified figure among a
 /// task's reports in date order, each as (percent, as of).
-fn latest_figures(
-    reports: Option<&Vec<ProgressReport>>,
-) -> (Option<(u8, Date)>, Option<(u8, Date)>) {
+fn latest_figures(reports: Option<&Vec<ProgressReport>>) -> (Option<Figure>, Option<Figure>) {
     let reports = reports.map(Vec::as_slice).unwrap_or(&[]);
     // Reports are in date order, so the last match is the latest.
     let reported = reports.iter().rfind(|r| r.state != ReportState::Returned);
