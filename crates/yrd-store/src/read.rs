@@ -192,6 +192,9 @@ fn mean_percent(figures: impl Iterator<Item = Option<u8>>) -> Option<u8> {
     (count > 0).then(|| (f64::from(sum) / f64::from(count)).round() as u8)
 }
 
+/// A matter's leads and participants.
+type MemberCodes = (Vec<AdminCode>, Vec<AdminCode>);
+
 /// A progress figure: the percentage and the day it describes.
 type Figure = (u8, Date);
 
@@ -1695,12 +1698,7 @@ impl Store {
             )
             .await?;
         let within = format!("IN (SELECT key FROM matters {filter})");
-        let members: Vec<MatterMemberRow> = self
-            .fetch(
-                format!("SELECT matter, jurisdiction, role FROM matter_members WHERE matter {within} ORDER BY matter, seq"),
-                args.clone(),
-            )
-            .await?;
+        let mut members = self.load_members(&within, args.clone()).await?;
         let milestones: Vec<MilestoneDatesRow> = self
             .fetch(
                 format!(
@@ -1716,21 +1714,11 @@ impl Store {
         let rewound = self
             .reports_up_to(as_ofs, &task_filter, args, today)
             .await?;
-        let mut members = group(members.into_iter().map(|m| (m.matter.clone(), m)));
         let mut milestones = group(milestones.into_iter().map(|m| (m.matter.clone(), m)));
         let mut tasks = group(tasks.into_iter().map(|t| (t.matter.clone(), t)));
         rows.into_iter()
             .map(|r| {
-                let mut leads = Vec::new();
-                let mut participants = Vec::new();
-                for m in members.remove(&r.key).unwrap_or_default() {
-                    let c = code("matter member", &m.jurisdiction)?;
-                    if m.role == "lead" {
-                        leads.push(c)
-                    } else {
-                        participants.push(c)
-                    }
-                }
+                let (leads, participants) = members.remove(&r.key).unwrap_or_default();
                 let milestones: Vec<Milestone> = milestones
                     .remove(&r.key)
                     .unwrap_or_default()
@@ -1786,6 +1774,32 @@ impl Store {
             .collect()
     }
 
+    /// Each matter's leads and participants (in their recorded order), for the matters
+    /// `within` (`IN (…)` on `matters.key`) selects.
+    async fn load_members(
+        &self,
+        within: &str,
+        args: Vec<Arg>,
+    ) -> Result<HashMap<String, MemberCodes>, StoreError> {
+        let rows: Vec<MatterMemberRow> = self
+            .fetch(
+                format!("SELECT matter, jurisdiction, role FROM matter_members WHERE matter {within} ORDER BY matter, seq"),
+                args,
+            )
+            .await?;
+        let mut members: HashMap<String, MemberCodes> = HashMap::new();
+        for row in rows {
+            let code = code("matter member", &row.jurisdiction)?;
+            let (leads, participants) = members.entry(row.matter).or_default();
+            if row.role == "lead" {
+                leads.push(code)
+            } else {
+                participants.push(code)
+            }
+        }
+        Ok(members)
+    }
+
     pub(crate) async fn load_matters(
         &self,
         filter: &str,
@@ -1798,12 +1812,7 @@ impl Store {
             )
             .await?;
         let within = format!("IN (SELECT key FROM matters {filter})");
-        let members: Vec<MatterMemberRow> = self
-            .fetch(
-                format!("SELECT matter, jurisdiction, role FROM matter_members WHERE matter {within} ORDER BY matter, seq"),
-                args.clone(),
-            )
-            .await?;
+        let mut members = self.load_members(&within, args.clone()).await?;
         let milestones: Vec<MilestoneRow> = self
             .fetch(
                 format!(
@@ -1831,22 +1840,12 @@ impl Store {
                 args,
             )
             .await?;
-        let mut members = group(members.into_iter().map(|m| (m.matter.clone(), m)));
         let mut milestones = group(milestones.into_iter().map(|m| (m.matter.clone(), m)));
         let mut indicators = group(indicators.into_iter().map(|l| (l.owner, l.target)));
         let mut agreements = group(agreements.into_iter().map(|l| (l.owner, l.target)));
         rows.into_iter()
             .map(|r| {
-                let mut leads = Vec::new();
-                let mut participants = Vec::new();
-                for m in members.remove(&r.key).unwrap_or_default() {
-                    let c = code("matter member", &m.jurisdiction)?;
-                    if m.role == "lead" {
-                        leads.push(c)
-                    } else {
-                        participants.push(c)
-                    }
-                }
+                let (leads, participants) = members.remove(&r.key).unwrap_or_default();
                 Ok(Matter {
                     milestones: milestones
                         .remove(&r.key)
