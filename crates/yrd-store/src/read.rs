@@ -71,6 +71,16 @@ pub enum ProgressBasis {
     Verified,
 }
 
+impl ProgressBasis {
+    /// Of a pair of things, reported first, the one of this basis.
+    pub fn pick<T>(self, reported: T, verified: T) -> T {
+        match self {
+            ProgressBasis::Reported => reported,
+            ProgressBasis::Verified => verified,
+        }
+    }
+}
+
 /// A task with its latest reported and verified progress.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TaskState {
@@ -87,10 +97,7 @@ pub struct TaskState {
 
 impl TaskState {
     pub fn percent(&self, basis: ProgressBasis) -> Option<u8> {
-        match basis {
-            ProgressBasis::Reported => self.reported_percent,
-            ProgressBasis::Verified => self.verified_percent,
-        }
+        basis.pick(self.reported_percent, self.verified_percent)
     }
 }
 
@@ -811,10 +818,10 @@ fn matter_page_query(
         // PostgreSQL answers by hashing every overdue task of the region first). A task whose
         // latest figure postdates `today` might have been unfinished then, so it stays a
         // candidate; the derived status decides.
-        let (percent, as_of) = match basis {
-            ProgressBasis::Reported => ("reported_percent", "reported_as_of"),
-            ProgressBasis::Verified => ("verified_percent", "verified_as_of"),
-        };
+        let (percent, as_of) = basis.pick(
+            ("reported_percent", "reported_as_of"),
+            ("verified_percent", "verified_as_of"),
+        );
         conditions.add(
             &format!(
                 "EXISTS (SELECT 1 FROM tasks t WHERE t.matter = matters.key AND t.parent IS NULL \
@@ -1748,10 +1755,7 @@ impl Store {
                         let progress = TaskProgress {
                             start: t.start_date,
                             due: t.due_date,
-                            percent: match basis {
-                                ProgressBasis::Reported => reported,
-                                ProgressBasis::Verified => verified,
-                            },
+                            percent: basis.pick(reported, verified),
                         };
                         Ok((progress, reported, verified))
                     })

@@ -428,6 +428,65 @@ pub(crate) async fn matter_lines(
     .await
 }
 
+/// How a list of matters shown a page at a time says how many it shows, and links to its
+/// other pages.
+pub(crate) struct MatterPager {
+    /// How many matters the page shows, as a sentence with the page size.
+    pub shown: String,
+    /// The next page with the same filters, if there is one.
+    pub next_href: Option<String>,
+    /// The first page with the same filters, when this page is a later one.
+    pub first_href: Option<String>,
+}
+
+impl MatterPager {
+    /// The pager of the page at `path` (within the reader's language) whose list `filters`
+    /// (name, value; those not given left out) narrow: it started at `cursor`, shows `count`
+    /// matters of at most `per_page`, and `next` leads on.
+    pub fn new(
+        chrome: &Chrome,
+        path: &str,
+        filters: &[(&str, Option<&str>)],
+        cursor: Option<&str>,
+        next: Option<&str>,
+        count: usize,
+        per_page: u32,
+    ) -> MatterPager {
+        let next_href = next.map(|next| {
+            let mut query = filters.to_vec();
+            query.push(("cursor", Some(next)));
+            list_href(chrome, path, &query)
+        });
+        MatterPager {
+            shown: format!(
+                "{} · {}",
+                chrome.t1("pl-matters-shown", "count", count.to_string()),
+                chrome.t1("pl-matters-per-page", "size", per_page.to_string()),
+            ),
+            next_href,
+            first_href: cursor.is_some().then(|| list_href(chrome, path, filters)),
+        }
+    }
+}
+
+/// The address of the page at `path` with `query` (name, value) in its query string, leaving
+/// out those not given.
+fn list_href(chrome: &Chrome, path: &str, query: &[(&str, Option<&str>)]) -> String {
+    let mut serializer = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in query {
+        if let Some(value) = value {
+            serializer.append_pair(name, value);
+        }
+    }
+    let query = serializer.finish();
+    let path = chrome.href(path);
+    if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
 /// The other language.
 pub fn other(lang: Lang) -> Lang {
     match lang {

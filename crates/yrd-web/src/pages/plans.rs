@@ -15,7 +15,7 @@ use yrd_domain::access::{Action, Publication, Target};
 use yrd_store::TaskAccess;
 
 use super::plan_forms::may;
-use super::{Chrome, PageLang, render};
+use super::{Chrome, MatterPager, PageLang, render};
 use crate::AppState;
 use crate::auth::{Principal, matter_target, task_target};
 use crate::dto::{ProgressBasis, ReportState, text};
@@ -100,12 +100,8 @@ struct PlanPage {
     /// The filter form's options, "all" first: the members and the areas.
     member_choices: Vec<Choice>,
     area_choices: Vec<Choice>,
-    /// How many matters the page shows, as a sentence with the page size.
-    shown: String,
-    /// The next page of matters with the same filters, if there is one.
-    next_href: Option<String>,
-    /// The first page with the same filters, when this page is a later one.
-    first_href: Option<String>,
+    /// How many matters the page shows, and its links to the list's other pages.
+    pager: MatterPager,
     /// Whether the reader creates matters in the plan (the office).
     can_draft: bool,
     /// Whether the reader publishes or withdraws the plan.
@@ -202,24 +198,6 @@ impl Choice {
     }
 }
 
-/// The plan page's address with `filters` (name, value) in its query, leaving out those not
-/// given.
-fn plan_href(chrome: &Chrome, key: &str, filters: &[(&str, Option<&str>)]) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    for (name, value) in filters {
-        if let Some(value) = value {
-            query.append_pair(name, value);
-        }
-    }
-    let query = query.finish();
-    let path = chrome.href(&format!("/plans/{key}"));
-    if query.is_empty() {
-        path
-    } else {
-        format!("{path}?{query}")
-    }
-}
-
 /// `/{lang}/plans/{key}`: a plan, its progress by area × member, and its matters a page at a
 /// time, filtered by member and area (`?member=&area=&cursor=`, as the API's matter list).
 pub async fn detail(
@@ -304,17 +282,14 @@ pub async fn detail(
                 .map(|a| Choice::new(&a.key, &a.name, area.as_deref())),
         )
         .collect();
-    let filters = [("member", member.as_deref()), ("area", area.as_deref())];
-    let next_href = page.next_cursor.as_deref().map(|next| {
-        let mut query = filters.to_vec();
-        query.push(("cursor", Some(next)));
-        plan_href(&chrome, &key, &query)
-    });
-    let first_href = cursor.is_some().then(|| plan_href(&chrome, &key, &filters));
-    let shown = format!(
-        "{} · {}",
-        chrome.t1("pl-matters-shown", "count", page.items.len().to_string()),
-        chrome.t1("pl-matters-per-page", "size", MATTERS_PER_PAGE.to_string()),
+    let pager = MatterPager::new(
+        &chrome,
+        &format!("/plans/{key}"),
+        &[("member", member.as_deref()), ("area", area.as_deref())],
+        cursor.as_deref(),
+        page.next_cursor.as_deref(),
+        page.items.len(),
+        MATTERS_PER_PAGE,
     );
     let matters = page.items;
     let target = plan_target(plan.plan.published);
@@ -329,9 +304,7 @@ pub async fn detail(
         matters,
         member_choices,
         area_choices,
-        shown,
-        next_href,
-        first_href,
+        pager,
     })
 }
 

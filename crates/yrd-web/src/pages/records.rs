@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::plans::KeyPath;
-use super::{Chrome, PageLang, render};
+use super::{Chrome, MatterPager, PageLang, render};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::dto::ValueResponse;
@@ -294,11 +294,8 @@ struct JurisdictionPage {
     chrome: Chrome,
     jurisdiction: JurisdictionDetailResponse,
     matters: Vec<MatterLineView>,
-    /// How many matters the page shows, and at most.
-    shown: String,
-    /// The links to the next and the first page of matters, when there are other pages.
-    next_href: Option<String>,
-    first_href: Option<String>,
+    /// How many matters the page shows, and its links to the list's other pages.
+    pager: MatterPager,
     tasks: Vec<super::member::Owed>,
     indicators: Vec<IndicatorResponse>,
     agreements: Vec<AgreementResponse>,
@@ -376,26 +373,20 @@ pub async fn jurisdiction(
         .parse()
         .map_err(|e| ApiError::invalid("code", format!("{e}")))?;
     let tasks = super::member::owed(&state, &chrome, &principal, member, TASKS_SHOWN).await?;
-    let here = chrome.href(&format!("/jurisdictions/{code}"));
-    let next_href = matters.next_cursor.as_deref().map(|next| {
-        let query = form_urlencoded::Serializer::new(String::new())
-            .append_pair("cursor", next)
-            .finish();
-        format!("{here}?{query}")
-    });
-    let first_href = cursor.is_some().then_some(here);
-    let shown = format!(
-        "{} · {}",
-        chrome.t1("pl-matters-shown", "count", matters.items.len().to_string()),
-        chrome.t1("pl-matters-per-page", "size", MATTERS_PER_PAGE.to_string()),
+    let pager = MatterPager::new(
+        &chrome,
+        &format!("/jurisdictions/{code}"),
+        &[],
+        cursor.as_deref(),
+        matters.next_cursor.as_deref(),
+        matters.items.len(),
+        MATTERS_PER_PAGE,
     );
     render(&JurisdictionPage {
         chrome,
         jurisdiction,
         matters: matters.items,
-        shown,
-        next_href,
-        first_href,
+        pager,
         tasks,
         indicators,
         agreements,

@@ -369,7 +369,7 @@ pub(crate) async fn matter_list(
     )
     .await?;
     let areas = AreaNames::new(&plans);
-    let names = Names::given_or_load(names, state.store(), lang).await?;
+    let names = Names::given_or_load(names, store, lang).await?;
     Ok(MatterPage {
         items: found
             .items
