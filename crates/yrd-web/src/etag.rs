@@ -49,7 +49,7 @@ const TAGGED: &[&str] = &[
     "application/atom+xml",
 ];
 
-fn is_tagged(headers: &HeaderMap) -> bool {
+pub(crate) fn is_tagged(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -2,7 +2,8 @@
 //! that describes it, served at `/api/openapi.json`.
 //!
 //! Layers, outermost first: request tracing; a panic guard that turns a panicking handler into
-//! an opaque 500 problem; entity tags and conditional GETs (`etag`); then thin handlers
+//! an opaque 500 problem; security headers; visitors' responses kept until the records change
+//! (`cache`); entity tags and conditional GETs (`etag`); then thin handlers
 //! (`routes`) that extract and parse parameters, call the [`Store`], and map records to
 //! response types. The router and the OpenAPI document are built from one list of handlers, so
 //! every route served is documented and every documented path is served.
@@ -12,6 +13,7 @@
 //! invalid parameter; lists as `{ "items": [...] }`, with `next_cursor` where paged.
 
 mod auth;
+mod cache;
 mod dto;
 mod error;
 mod etag;
@@ -36,24 +38,40 @@ use yrd_store::Store;
 
 use crate::error::ApiError;
 
-/// What every handler shares: the store, and the directory of the members' signing keys.
-/// Cheap to clone (the store's pool is shared).
+/// What every handler shares: the store, the directory of the members' signing keys, and the
+/// cache of visitors' responses. Cheap to clone (the store's pool and the cache are shared).
 #[derive(Clone, Debug)]
 pub struct AppState {
     store: Store,
     keys: std::sync::Arc<std::path::Path>,
+    responses: Option<std::sync::Arc<cache::ResponseCache>>,
 }
 
 /// Where the members' private signing keys are when no directory is configured.
 pub const DEFAULT_KEYS_DIR: &str = "keys";
 
+/// How many MiB of visitors' responses are kept when no budget is configured.
+pub const DEFAULT_RESPONSE_CACHE_MIB: u64 = 64;
+
+pub use cache::CACHE_HEADER;
+
 impl AppState {
-    /// State over `store`, which must be migrated, with keys in [`DEFAULT_KEYS_DIR`].
+    /// State over `store`, which must be migrated, with keys in [`DEFAULT_KEYS_DIR`] and
+    /// [`DEFAULT_RESPONSE_CACHE_MIB`] of visitors' responses kept.
     pub fn new(store: Store) -> Self {
         AppState {
             store,
             keys: std::path::Path::new(DEFAULT_KEYS_DIR).into(),
+            responses: None,
         }
+        .with_response_cache(DEFAULT_RESPONSE_CACHE_MIB)
+    }
+
+    /// The same state keeping up to `mib` MiB of visitors' responses; 0 keeps none.
+    pub fn with_response_cache(mut self, mib: u64) -> Self {
+        self.responses = (mib > 0)
+            .then(|| std::sync::Arc::new(cache::ResponseCache::new(mib.saturating_mul(1 << 20))));
+        self
     }
 
     /// The same state with the members' signing keys (`<member code>.pem`) in `dir`.
@@ -82,6 +100,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(etag::etag))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cache::respond,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(extract::BODY_LIMIT))
         .layer(axum::middleware::from_fn(hardening::security_headers))
         .layer(CatchPanicLayer::custom(panic_response))

@@ -59,6 +59,15 @@ enum Command {
             value_name = "DIR"
         )]
         keys: PathBuf,
+        /// How many MiB of visitors' responses (pages and API reads without a session or a
+        /// token) to keep until the records change; 0 keeps none.
+        #[arg(
+            long,
+            env = "YRD_RESPONSE_CACHE_MIB",
+            default_value_t = yrd_web::DEFAULT_RESPONSE_CACHE_MIB,
+            value_name = "MIB"
+        )]
+        response_cache_mib: u64,
     },
     /// Apply pending database migrations.
     Migrate {

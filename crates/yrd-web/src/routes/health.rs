@@ -1,6 +1,7 @@
 //! `GET /api/v1/healthz`: whether the service can reach its database.
 
 use axum::extract::State;
+use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -49,11 +50,16 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError
         Engine::Sqlite => Database::Sqlite,
         Engine::Postgres => Database::Postgres,
     };
-    Ok(json_response(
+    let mut response = json_response(
         &HealthResponse {
             status: HealthStatus::Ok,
             database,
         },
         None,
-    ))
+    );
+    // Each check must reach the database: no cache, ours or another, may answer for it.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }

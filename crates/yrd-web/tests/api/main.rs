@@ -10,6 +10,7 @@
 mod access;
 mod agreements;
 mod app;
+mod caching;
 mod conventions;
 mod fixtures;
 mod meetings;
@@ -83,6 +84,7 @@ fn main() {
         .chain(
             access::CASES
                 .iter()
+                .chain(caching::CASES)
                 .chain(meetings::CASES)
                 .chain(plans::CASES)
                 .chain(problems::CASES)

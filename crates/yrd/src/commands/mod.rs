@@ -109,7 +109,11 @@ pub fn redact(url: &str) -> String {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let database = Database::from_cli(cli.database);
     match cli.command {
-        Command::Serve { listen, keys } => serve::run(&database, listen, &keys).await,
+        Command::Serve {
+            listen,
+            keys,
+            response_cache_mib,
+        } => serve::run(&database, listen, &keys, response_cache_mib).await,
         Command::Migrate { down_to } => migrate::run(&database, down_to).await,
         Command::Import { dir } => import::run(&database, &dir).await,
         Command::Export { dir } => export::run(&database, &dir).await,

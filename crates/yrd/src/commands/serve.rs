@@ -13,6 +13,7 @@ pub async fn run(
     database: &Database,
     listen: SocketAddr,
     keys: &std::path::Path,
+    response_cache_mib: u64,
 ) -> anyhow::Result<ExitCode> {
     let store = database.connect().await?;
     store.migrate().await.context("migrating the database")?;
@@ -53,7 +54,9 @@ pub async fn run(
     let sweep = super::problems::spawn_daily_sweep(store.clone());
     yrd_web::serve(
         listener,
-        yrd_web::AppState::new(store.clone()).with_keys(keys),
+        yrd_web::AppState::new(store.clone())
+            .with_keys(keys)
+            .with_response_cache(response_cache_mib),
         shutdown_signal(),
     )
     .await

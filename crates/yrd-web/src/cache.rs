@@ -1,0 +1,231 @@
+//! The response cache: what a visitor (no session, no token) is answered to a `GET`, kept
+//! until the records change.
+//!
+//! Every change to the records commits together with a move of the journal's head, and a
+//! visitor's response depends only on the records, the request and the date (statuses and
+//! deadlines are judged on today). So a response is kept under the head's sequence number,
+//! today's date and the request, and found again only while all three are the same: one read
+//! of the head per request, from the database, so a write through any server on the same
+//! database is seen at once. Entries of an older head are never found again and are evicted
+//! first by the cache's policy.
+//!
+//! Concurrent requests for the same missing entry wait for the first to produce it instead
+//! of each computing it. Anything personal or not a plain document is not kept: requests
+//! with a cookie or an `Authorization` header, other methods, and responses other than a 200
+//! of a tagged type, or that set a cookie or forbid storing.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use quick_cache::Weighter;
+use time::{Date, OffsetDateTime};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::etag;
+
+/// Says whether a response came from the cache (`hit`) or was produced and kept (`miss`).
+/// Responses the cache does not apply to carry no such header.
+pub const CACHE_HEADER: HeaderName = HeaderName::from_static("x-cache");
+
+/// The request headers a visitor's response may depend on besides the path and query: the
+/// negotiated language and format, and whether the visitor came over TLS.
+const VARYING: [HeaderName; 3] = [
+    header::ACCEPT_LANGUAGE,
+    header::ACCEPT,
+    HeaderName::from_static("x-forwarded-proto"),
+];
+
+/// The largest response kept, as a share of the budget: a few very large exports must not
+/// push out every page.
+const LARGEST_SHARE: u64 = 16;
+
+/// Fixed cost counted per entry besides its body and key: its headers and bookkeeping.
+const ENTRY_OVERHEAD: u64 = 1024;
+
+/// What identifies a visitor's response.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    head: i64,
+    day: Date,
+    /// The path and query, then the varying headers, each on its own line.
+    request: String,
+}
+
+#[derive(Clone)]
+enum Entry {
+    Kept(Arc<Kept>),
+    /// A response that must be produced afresh each time (see the module's documentation):
+    /// remembered so that concurrent requests for it do not wait for one another.
+    NotKept,
+}
+
+struct Kept {
+    headers: HeaderMap,
+    body: Bytes,
+    tag: Option<String>,
+}
+
+#[derive(Clone)]
+struct Size;
+
+impl Weighter<Key, Entry> for Size {
+    fn weight(&self, key: &Key, entry: &Entry) -> u64 {
+        let body = match entry {
+            Entry::Kept(kept) => kept.body.len() as u64,
+            Entry::NotKept => 0,
+        };
+        ENTRY_OVERHEAD + key.request.len() as u64 + body
+    }
+}
+
+/// Visitors' responses, up to a budget of bytes.
+pub struct ResponseCache {
+    entries: quick_cache::sync::Cache<Key, Entry, Size>,
+    largest: u64,
+}
+
+impl std::fmt::Debug for ResponseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseCache")
+            .field("entries", &self.entries.len())
+            .field("bytes", &self.entries.weight())
+            .finish()
+    }
+}
+
+impl ResponseCache {
+    /// A cache holding up to `budget` bytes of responses.
+    pub fn new(budget: u64) -> Self {
+        // Pages weigh tens of kilobytes: the estimate only sizes the tables up front.
+        let estimated_entries = (budget / 16_384).clamp(64, 65_536) as usize;
+        ResponseCache {
+            entries: quick_cache::sync::Cache::with_weighter(estimated_entries, budget, Size),
+            largest: budget / LARGEST_SHARE,
+        }
+    }
+}
+
+/// Middleware: answers visitors' `GET`s from the cache, keeping what it may.
+pub async fn respond(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Some(cache) = state.responses.clone() else {
+        return next.run(request).await;
+    };
+    if !is_visitor_get(&request) {
+        return next.run(request).await;
+    }
+    let day = today();
+    // The head is read before anything the response is made of, so what is kept under it is
+    // at least as new as it.
+    // Without the head the cache cannot tell what is current: the request goes on uncached
+    // and fails, if it must, as the handler says (a health check with 503, say).
+    let Ok((head, _)) = state.store().journal_head().await else {
+        return next.run(request).await;
+    };
+    let key = Key {
+        head,
+        day,
+        request: request_line(&request),
+    };
+    let if_none_match = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let guard = match cache.entries.get_value_or_guard_async(&key).await {
+        Ok(Entry::Kept(kept)) => return answer(&kept, if_none_match.as_deref(), "hit"),
+        Ok(Entry::NotKept) => return next.run(request).await,
+        Err(guard) => guard,
+    };
+    // The full response is needed to keep it: a conditional request is answered here, from
+    // what is kept, rather than by the tagging layer.
+    let mut request = request;
+    request.headers_mut().remove(header::IF_NONE_MATCH);
+    let response = next.run(request).await;
+    if !may_keep(&response) || today() != day {
+        // A response begun on one day and finished on the next may mix the two.
+        let _ = guard.insert(Entry::NotKept);
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let body = match to_bytes(body, usize::MAX).await {
+        Ok(body) => body,
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    let kept = Arc::new(Kept {
+        tag: parts
+            .headers
+            .get(header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        headers: parts.headers,
+        body,
+    });
+    if (kept.body.len() as u64) < cache.largest {
+        let _ = guard.insert(Entry::Kept(kept.clone()));
+    } else {
+        let _ = guard.insert(Entry::NotKept);
+    }
+    answer(&kept, if_none_match.as_deref(), "miss")
+}
+
+/// A `GET` without credentials of any kind. A cookie may be a session, or a form's token, so
+/// any cookie makes the request personal.
+fn is_visitor_get(request: &Request) -> bool {
+    request.method() == Method::GET
+        && !request.headers().contains_key(header::AUTHORIZATION)
+        && !request.headers().contains_key(header::COOKIE)
+}
+
+fn request_line(request: &Request) -> String {
+    let mut line = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    for name in &VARYING {
+        line.push('\n');
+        for value in request.headers().get_all(name) {
+            line.push_str(&String::from_utf8_lossy(value.as_bytes()));
+            line.push(',');
+        }
+    }
+    line
+}
+
+/// A 200 document the tagging layer tags, that sets no cookie and does not forbid storing.
+fn may_keep(response: &Response) -> bool {
+    let headers = response.headers();
+    response.status() == StatusCode::OK
+        && etag::is_tagged(headers)
+        && !headers.contains_key(header::SET_COOKIE)
+        && !headers
+            .get_all(header::CACHE_CONTROL)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.contains("no-store") || v.contains("private"))
+}
+
+fn answer(kept: &Kept, if_none_match: Option<&str>, outcome: &'static str) -> Response {
+    let mut headers = kept.headers.clone();
+    headers.insert(CACHE_HEADER, HeaderValue::from_static(outcome));
+    let matched = kept
+        .tag
+        .as_deref()
+        .is_some_and(|tag| if_none_match.is_some_and(|v| etag::none_match_hits(v, tag)));
+    if matched {
+        // As the tagging layer answers: the headers of a 200 but those describing a body.
+        headers.remove(header::CONTENT_TYPE);
+        headers.remove(header::CONTENT_LENGTH);
+        return (StatusCode::NOT_MODIFIED, headers, Body::empty()).into_response();
+    }
+    (StatusCode::OK, headers, Body::from(kept.body.clone())).into_response()
+}
+
+fn today() -> Date {
+    OffsetDateTime::now_utc().date()
+}
