@@ -9,6 +9,7 @@
 //! database's lock is only ever contended by other processes.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -289,6 +290,8 @@ pub(crate) struct JournalTx {
     tip: Option<(i64, String)>,
     /// The store's queue of writers, and this transaction's turn once the tip is locked.
     writers: Arc<Mutex<()>>,
+    /// The store's highest known head, moved once this transaction commits.
+    known_head: Arc<AtomicI64>,
     turn: Option<OwnedMutexGuard<()>>,
     changes: Vec<Change>,
     /// Statements to run once the tip is locked, just before the entries are appended.
@@ -319,6 +322,7 @@ impl JournalTx {
             author: author.label(),
             tip: None,
             writers: store.writers.clone(),
+            known_head: store.known_head.clone(),
             turn: None,
             changes: Vec::new(),
             at_commit: Vec::new(),
@@ -462,6 +466,9 @@ impl JournalTx {
             }
         }
         self.tx.commit().await?;
+        if let Some(last) = entries.last() {
+            self.known_head.fetch_max(last.seq, Ordering::SeqCst);
+        }
         Ok(entries)
     }
 }
@@ -540,7 +547,7 @@ const MAX_ROWS_PER_STATEMENT: usize = 500;
 const VERIFY_BATCH: i64 = 5_000;
 
 impl Store {
-    /// The sequence number of the journal's last entry.
+    /// The sequence number and hash of the journal's last entry.
     pub async fn journal_head(&self) -> Result<(i64, String), StoreError> {
         let rows: Vec<(i64, String)> = self
             .fetch(
@@ -548,10 +555,20 @@ impl Store {
                 vec![],
             )
             .await?;
-        rows.into_iter().next().ok_or(StoreError::Corrupt {
+        let head = rows.into_iter().next().ok_or(StoreError::Corrupt {
             what: "journal",
             reason: "the journal's tip row is missing".into(),
-        })
+        })?;
+        self.known_head.fetch_max(head.0, Ordering::SeqCst);
+        Ok(head)
+    }
+
+    /// The highest sequence number of the journal this store handle or any of its clones has
+    /// committed, or read with [`Store::journal_head`], without asking the database. Every
+    /// change made through this process has moved it by the time its call returns; a change
+    /// made by another process is seen at the next [`Store::journal_head`].
+    pub fn known_head(&self) -> i64 {
+        self.known_head.load(Ordering::SeqCst)
     }
 
     /// Walks the whole chain from the first entry and reports the first broken link: an entry

@@ -140,6 +140,9 @@ pub struct Store {
     /// wakes waiters of a row lock in no order; SQLite's waiters poll with sleeps). The
     /// database's lock still serialises writers of other processes.
     writers: Arc<tokio::sync::Mutex<()>>,
+    /// The highest sequence number of the journal this handle (or a clone) has committed or
+    /// read: see [`Store::known_head`].
+    known_head: Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// Runs `$body` with `$pool` bound to the engine's pool; the body is compiled once per engine.
@@ -158,6 +161,7 @@ impl Store {
         Store {
             backend,
             writers: Arc::default(),
+            known_head: Arc::default(),
         }
     }
 

@@ -4,10 +4,14 @@
 //! Every change to the records commits together with a move of the journal's head, and a
 //! visitor's response depends only on the records, the request and the date (statuses and
 //! deadlines are judged on today). So a response is kept under the head's sequence number,
-//! today's date and the request, and found again only while all three are the same: one read
-//! of the head per request, from the database, so a write through any server on the same
-//! database is seen at once. Entries of an older head are never found again and are evicted
-//! first by the cache's policy.
+//! today's date and the request, and found again only while all three are the same.
+//!
+//! The head is the store's known head ([`yrd_store::Store::known_head`]): a change made
+//! through this server has moved it before its request is answered, so it is seen at once,
+//! with no query per request. A change made by another process on the same database (a second
+//! server, a command-line import) is seen when the head is next read from the database: by the
+//! first request once [`RECHECK`] has passed since the last read. When the head moves, the
+//! entries of older heads are dropped.
 //!
 //! Concurrent requests for the same missing entry wait for the first to produce it instead
 //! of each computing it. Anything personal or not a plain document is not kept: requests
@@ -15,6 +19,8 @@
 //! of a tagged type, or that set a cookie or forbid storing.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
@@ -39,6 +45,9 @@ const VARYING: [HeaderName; 3] = [
     header::ACCEPT,
     HeaderName::from_static("x-forwarded-proto"),
 ];
+
+/// How long a change made by another process may go unseen (see the module's documentation).
+pub const RECHECK: Duration = Duration::from_millis(250);
 
 /// The largest response kept, as a share of the budget: a few very large exports must not
 /// push out every page.
@@ -87,6 +96,12 @@ impl Weighter<Key, Entry> for Size {
 pub struct ResponseCache {
     entries: quick_cache::sync::Cache<Key, Entry, Size>,
     largest: u64,
+    /// When the cache was made: the clock of `next_check`.
+    started: Instant,
+    /// When the head is next read from the database, in milliseconds from `started`.
+    next_check: AtomicU64,
+    /// The newest head entries are kept under: those of older ones are dropped.
+    newest: AtomicI64,
 }
 
 impl std::fmt::Debug for ResponseCache {
@@ -106,6 +121,37 @@ impl ResponseCache {
         ResponseCache {
             entries: quick_cache::sync::Cache::with_weighter(estimated_entries, budget, Size),
             largest: budget / LARGEST_SHARE,
+            started: Instant::now(),
+            next_check: AtomicU64::new(0),
+            newest: AtomicI64::new(i64::MIN),
+        }
+    }
+
+    /// The head to keep responses under now. When [`RECHECK`] has passed since the head was
+    /// last read from the database, this request reads it (one request per interval: the
+    /// others go on with the known head).
+    async fn head(&self, store: &yrd_store::Store) -> i64 {
+        let now = self.started.elapsed().as_millis() as u64;
+        let due = self.next_check.load(Ordering::Relaxed);
+        let recheck = RECHECK.as_millis() as u64;
+        if now >= due
+            && self
+                .next_check
+                .compare_exchange(due, now + recheck, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            // A failed read leaves the known head as it is: the request goes on, and fails if
+            // it must as its handler says (a health check with 503, say).
+            let _ = store.journal_head().await;
+        }
+        store.known_head()
+    }
+
+    /// Drops the entries of heads older than `head`, once per head.
+    fn forget_before(&self, head: i64, day: Date) {
+        if self.newest.fetch_max(head, Ordering::SeqCst) < head {
+            self.entries
+                .retain(|key, _| key.head >= head && key.day >= day);
         }
     }
 }
@@ -119,13 +165,10 @@ pub async fn respond(State(state): State<AppState>, request: Request, next: Next
         return next.run(request).await;
     }
     let day = today();
-    // The head is read before anything the response is made of, so what is kept under it is
-    // at least as new as it.
-    // Without the head the cache cannot tell what is current: the request goes on uncached
-    // and fails, if it must, as the handler says (a health check with 503, say).
-    let Ok((head, _)) = state.store().journal_head().await else {
-        return next.run(request).await;
-    };
+    // The head is taken before anything the response is made of is read, so what is kept
+    // under it is at least as new as it.
+    let head = cache.head(state.store()).await;
+    cache.forget_before(head, day);
     let key = Key {
         head,
         day,
@@ -173,12 +216,14 @@ pub async fn respond(State(state): State<AppState>, request: Request, next: Next
     answer(&kept, if_none_match.as_deref(), "miss")
 }
 
-/// A `GET` without credentials of any kind. A cookie may be a session, or a form's token, so
-/// any cookie makes the request personal.
+/// A `GET` without credentials of any kind, for something made from the records. A cookie
+/// may be a session, or a form's token, so any cookie makes the request personal. Static files
+/// are served from memory already: the cache would only add a read of the head.
 fn is_visitor_get(request: &Request) -> bool {
     request.method() == Method::GET
         && !request.headers().contains_key(header::AUTHORIZATION)
         && !request.headers().contains_key(header::COOKIE)
+        && !request.uri().path().starts_with("/static/")
 }
 
 fn request_line(request: &Request) -> String {

@@ -53,7 +53,7 @@ pub const DEFAULT_KEYS_DIR: &str = "keys";
 /// How many MiB of visitors' responses are kept when no budget is configured.
 pub const DEFAULT_RESPONSE_CACHE_MIB: u64 = 64;
 
-pub use cache::CACHE_HEADER;
+pub use cache::{CACHE_HEADER, RECHECK as CACHE_RECHECK};
 
 impl AppState {
     /// State over `store`, which must be migrated, with keys in [`DEFAULT_KEYS_DIR`] and

@@ -1548,8 +1548,19 @@ fn bench_drives_every_request_type_without_errors(s: &Scratch) {
         let p99 = kind["latency_ms"]["p99"].as_f64().unwrap();
         assert!(p99 > 0.0 && p99 <= kind["latency_ms"]["max"].as_f64().unwrap());
         assert!(table.contains(name.as_str().unwrap()), "{table}");
+        // Only visitors' reads are answered from the server's cache: never a write, nor a
+        // signed-in page.
+        let cached = kind["cached"].as_u64().unwrap();
+        assert!(cached <= kind["count"].as_u64().unwrap(), "{kind:#}");
+        let personal = name.as_str().unwrap().starts_with("write:") || name == "page:workspace";
+        if personal {
+            assert_eq!(cached, 0, "{name} is never cached: {kind:#}");
+        }
     }
     assert_eq!(report["total"]["errors"], 0, "{report:#}");
+    // The home page, one address asked again and again, is found in the cache at times.
+    let home = types.iter().find(|t| t["name"] == "page:home").unwrap();
+    assert!(home["cached"].as_u64().unwrap() > 0, "{home:#}");
     let peak = report["server"]["peak_memory_mib"].as_f64();
     assert!(peak.is_some_and(|mib| mib > 0.0), "{report:#}");
     assert!(table.contains("server peak memory"), "{table}");

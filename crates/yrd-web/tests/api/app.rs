@@ -46,6 +46,8 @@ pub struct TestApp {
     pub engine: &'static str,
     /// The server's store, for cases that break the database on purpose.
     pub store: yrd_store::Store,
+    /// What another process would be given to reach the server's database.
+    pub database_url: String,
     /// The server's directory of members' signing keys (temporary, empty at the start): cases
     /// make keys with `store.generate_member_key(…, &app.keys, …)`.
     pub keys: std::path::PathBuf,
@@ -288,6 +290,7 @@ pub fn run_case(engine: Engine, fixture: Fixture, case: Case) -> Result<(), Fail
             dataset,
             engine: engine_name,
             store: scratch.store.clone(),
+            database_url: scratch.url.clone(),
             keys: keys.path().to_owned(),
         };
         let outcome = case(app).await;

@@ -15,6 +15,7 @@ use crate::{cases, ensure, ensure_eq, fail};
 
 cases!(
     a_visitors_response_is_kept_until_the_records_change,
+    a_change_by_another_process_is_seen_within_the_recheck,
     languages_are_kept_apart,
     personal_and_uncacheable_responses_are_never_kept,
 );
@@ -68,8 +69,8 @@ async fn a_visitors_response_is_kept_until_the_records_change(app: TestApp) -> R
     }
     let before = app.json("/api/v1/matters/m-tech").await?;
 
-    // A report recorded by another server on the same database (here: the store itself)
-    // moves the journal's head, so nothing kept before it is served again.
+    // A report recorded through the server's own store moves the head it keeps responses
+    // under at once, so nothing kept before it is served again.
     app.store
         .submit_report(
             &setup_author(),
@@ -131,6 +132,54 @@ async fn a_visitors_response_is_kept_until_the_records_change(app: TestApp) -> R
         js["reported"]["percent"],
         serde_json::json!(55),
         "the API's report shows"
+    );
+    Ok(())
+}
+
+async fn a_change_by_another_process_is_seen_within_the_recheck(
+    app: TestApp,
+) -> Result<(), Failed> {
+    let path = "/api/v1/matters/m-tech";
+    app.get(path).await?;
+    let kept = app.get(path).await?;
+    ensure_eq!(outcome(&kept), Some("hit"), "kept");
+    // Another process on the same database: the server hears of its change only by reading
+    // the head from the database.
+    let other = yrd_store::Store::connect(&app.database_url)
+        .await
+        .map_err(|e| fail("a second store on the database", e))?;
+    other
+        .submit_report(
+            &setup_author(),
+            "t-tech-js",
+            &NewReport {
+                as_of: date!(2025 - 02 - 28),
+                percent: 35,
+                narrative: Text::new("进展", "Progress"),
+                evidence: vec![],
+            },
+        )
+        .await
+        .map_err(|e| fail("a report by another process", e))?;
+    other.close().await;
+    // One request starts the read of the head (which may answer from what is kept), then
+    // after the recheck interval the next one must see the change.
+    app.get(path).await?;
+    tokio::time::sleep(yrd_web::CACHE_RECHECK * 2).await;
+    let after = app.get(path).await?;
+    ensure_eq!(
+        outcome(&after),
+        Some("miss"),
+        "made afresh after the recheck"
+    );
+    let js = after.json()?["tasks"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["key"] == "t-tech-js").cloned())
+        .ok_or("Jiangsu's task")?;
+    ensure_eq!(
+        js["reported"]["percent"],
+        serde_json::json!(35),
+        "the other process's report shows"
     );
     Ok(())
 }

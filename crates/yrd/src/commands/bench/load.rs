@@ -40,6 +40,8 @@ pub struct KindSamples {
     /// Every counted request's latency, failed ones included.
     pub latencies: Vec<Duration>,
     pub errors: u64,
+    /// Answers the server took from its cache of visitors' responses (`x-cache: hit`).
+    pub cached: u64,
     /// The first few failures, as `METHOD PATH: what happened`.
     pub first_errors: Vec<String>,
 }
@@ -48,6 +50,7 @@ impl KindSamples {
     fn merge(&mut self, other: KindSamples) {
         self.latencies.extend(other.latencies);
         self.errors += other.errors;
+        self.cached += other.cached;
         for message in other.first_errors {
             if self.first_errors.len() < ERRORS_KEPT {
                 self.first_errors.push(message);
@@ -174,6 +177,9 @@ impl Worker {
             }
             let counted = &mut samples[index];
             counted.latencies.push(last - started);
+            if outcome == Ok(Served::FromCache) {
+                counted.cached += 1;
+            }
             if let Err(what) = outcome {
                 counted.errors += 1;
                 if counted.first_errors.len() < ERRORS_KEPT {
@@ -219,17 +225,33 @@ fn pick(kinds: &[Kind], draw: u32) -> usize {
     kinds.len() - 1
 }
 
+/// Where the server found an answer.
+#[derive(Debug, PartialEq, Eq)]
+enum Served {
+    FromCache,
+    Made,
+}
+
 /// Sends a request and reads its whole body (latency includes it); an error unless the status
 /// is `expected`.
-async fn send(request: RequestBuilder, expected: StatusCode) -> Result<(), String> {
+async fn send(request: RequestBuilder, expected: StatusCode) -> Result<Served, String> {
     let response = request.send().await.map_err(|e| causes(&e))?;
     let status = response.status();
+    let served = if response
+        .headers()
+        .get(yrd_web::CACHE_HEADER)
+        .is_some_and(|v| v == "hit")
+    {
+        Served::FromCache
+    } else {
+        Served::Made
+    };
     let body = response
         .bytes()
         .await
         .map_err(|e| format!("reading the body: {}", causes(&e)))?;
     if status == expected {
-        Ok(())
+        Ok(served)
     } else {
         Err(format!(
             "{status} (expected {expected}): {}",

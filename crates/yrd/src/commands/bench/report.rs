@@ -67,6 +67,8 @@ pub struct Row {
     /// Requests counted (failed ones included).
     pub count: u64,
     pub errors: u64,
+    /// Requests the server answered from its cache of visitors' responses.
+    pub cached: u64,
     /// Counted requests per second of the measured time.
     pub throughput_per_second: f64,
     /// `null` when nothing was counted.
@@ -124,6 +126,7 @@ fn row(
         weight,
         count,
         errors: samples.errors,
+        cached: samples.cached,
         throughput_per_second: if seconds > 0.0 {
             (count as f64 / seconds * 100.0).round() / 100.0
         } else {
@@ -149,6 +152,7 @@ impl Report {
         for (kind, own) in mix.kinds.iter().zip(samples.kinds) {
             all.latencies.extend_from_slice(&own.latencies);
             all.errors += own.errors;
+            all.cached += own.cached;
             requests.push(row(
                 kind.name.to_owned(),
                 Some(kind.method.to_string()),
@@ -196,8 +200,16 @@ impl Report {
             .max("REQUEST TYPE".len());
         let _ = writeln!(
             out,
-            "{:<width$}  {:>8}  {:>6}  {:>9}  {:>8}  {:>8}  {:>8}  {:>8}",
-            "REQUEST TYPE", "COUNT", "ERRORS", "REQ/S", "P50 MS", "P90 MS", "P99 MS", "MAX MS"
+            "{:<width$}  {:>8}  {:>6}  {:>6}  {:>9}  {:>8}  {:>8}  {:>8}  {:>8}",
+            "REQUEST TYPE",
+            "COUNT",
+            "ERRORS",
+            "CACHED",
+            "REQ/S",
+            "P50 MS",
+            "P90 MS",
+            "P99 MS",
+            "MAX MS"
         );
         for row in self.requests.iter().chain(std::iter::once(&self.total)) {
             let figure = |pick: fn(&Latency) -> f64| {
@@ -207,10 +219,15 @@ impl Report {
             };
             let _ = writeln!(
                 out,
-                "{:<width$}  {:>8}  {:>6}  {:>9.1}  {:>8}  {:>8}  {:>8}  {:>8}",
+                "{:<width$}  {:>8}  {:>6}  {:>5.0}%  {:>9.1}  {:>8}  {:>8}  {:>8}  {:>8}",
                 row.name,
                 row.count,
                 row.errors,
+                if row.count > 0 {
+                    row.cached as f64 * 100.0 / row.count as f64
+                } else {
+                    0.0
+                },
                 row.throughput_per_second,
                 figure(|l| l.p50),
                 figure(|l| l.p90),
