@@ -14,7 +14,8 @@
 //! entries of older heads are dropped.
 //!
 //! Concurrent requests for the same missing entry wait for the first to produce it instead
-//! of each computing it. Anything personal or not a plain document is not kept: requests
+//! of each computing it. The cache sits inside the tagging layer (`etag`), which tags what it
+//! answers and turns a matching `If-None-Match` into a 304, kept or not. Anything personal or not a plain document is not kept: requests
 //! with a cookie or an `Authorization` header, other methods, and responses other than a 200
 //! of a tagged type, or that set a cookie or forbid storing.
 
@@ -76,7 +77,6 @@ enum Entry {
 struct Kept {
     headers: HeaderMap,
     body: Bytes,
-    tag: Option<String>,
 }
 
 #[derive(Clone)]
@@ -174,20 +174,11 @@ pub async fn respond(State(state): State<AppState>, request: Request, next: Next
         day,
         request: request_line(&request),
     };
-    let if_none_match = request
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
     let guard = match cache.entries.get_value_or_guard_async(&key).await {
-        Ok(Entry::Kept(kept)) => return answer(&kept, if_none_match.as_deref(), "hit"),
+        Ok(Entry::Kept(kept)) => return answer(&kept, "hit"),
         Ok(Entry::NotKept) => return next.run(request).await,
         Err(guard) => guard,
     };
-    // The full response is needed to keep it: a conditional request is answered here, from
-    // what is kept, rather than by the tagging layer.
-    let mut request = request;
-    request.headers_mut().remove(header::IF_NONE_MATCH);
     let response = next.run(request).await;
     if !may_keep(&response) || today() != day {
         // A response begun on one day and finished on the next may mix the two.
@@ -200,11 +191,6 @@ pub async fn respond(State(state): State<AppState>, request: Request, next: Next
         Err(e) => return ApiError::internal(e).into_response(),
     };
     let kept = Arc::new(Kept {
-        tag: parts
-            .headers
-            .get(header::ETAG)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
         headers: parts.headers,
         body,
     });
@@ -213,7 +199,7 @@ pub async fn respond(State(state): State<AppState>, request: Request, next: Next
     } else {
         let _ = guard.insert(Entry::NotKept);
     }
-    answer(&kept, if_none_match.as_deref(), "miss")
+    answer(&kept, "miss")
 }
 
 /// A `GET` without credentials of any kind, for something made from the records. A cookie
@@ -255,19 +241,9 @@ fn may_keep(response: &Response) -> bool {
             .any(|v| v.contains("no-store") || v.contains("private"))
 }
 
-fn answer(kept: &Kept, if_none_match: Option<&str>, outcome: &'static str) -> Response {
+fn answer(kept: &Kept, outcome: &'static str) -> Response {
     let mut headers = kept.headers.clone();
     headers.insert(CACHE_HEADER, HeaderValue::from_static(outcome));
-    let matched = kept
-        .tag
-        .as_deref()
-        .is_some_and(|tag| if_none_match.is_some_and(|v| etag::none_match_hits(v, tag)));
-    if matched {
-        // As the tagging layer answers: the headers of a 200 but those describing a body.
-        headers.remove(header::CONTENT_TYPE);
-        headers.remove(header::CONTENT_LENGTH);
-        return (StatusCode::NOT_MODIFIED, headers, Body::empty()).into_response();
-    }
     (StatusCode::OK, headers, Body::from(kept.body.clone())).into_response()
 }
 

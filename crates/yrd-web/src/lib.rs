@@ -2,8 +2,8 @@
 //! that describes it, served at `/api/openapi.json`.
 //!
 //! Layers, outermost first: request tracing; a panic guard that turns a panicking handler into
-//! an opaque 500 problem; security headers; visitors' responses kept until the records change
-//! (`cache`); entity tags and conditional GETs (`etag`); then thin handlers
+//! an opaque 500 problem; security headers; entity tags and conditional GETs (`etag`);
+//! visitors' responses kept until the records change (`cache`); then thin handlers
 //! (`routes`) that extract and parse parameters, call the [`Store`], and map records to
 //! response types. The router and the OpenAPI document are built from one list of handlers, so
 //! every route served is documented and every documented path is served.
@@ -99,11 +99,11 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn(etag::etag))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             cache::respond,
         ))
+        .layer(axum::middleware::from_fn(etag::etag))
         .layer(axum::extract::DefaultBodyLimit::max(extract::BODY_LIMIT))
         .layer(axum::middleware::from_fn(hardening::security_headers))
         .layer(CatchPanicLayer::custom(panic_response))
