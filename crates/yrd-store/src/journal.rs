@@ -293,7 +293,8 @@ pub(crate) struct JournalTx {
     /// The store's highest known head, moved once this transaction commits.
     known_head: Arc<AtomicI64>,
     turn: Option<OwnedMutexGuard<()>>,
-    changes: Vec<Change>,
+    /// The changes to journal, each with its author's label.
+    changes: Vec<(String, Change)>,
     /// Statements to run once the tip is locked, just before the entries are appended.
     at_commit: Vec<Stmt>,
 }
@@ -386,7 +387,14 @@ impl JournalTx {
 
     /// Records a change to be journalled at commit.
     pub(crate) fn record(&mut self, change: Change) {
-        self.changes.push(change);
+        self.changes.push((self.author.clone(), change));
+    }
+
+    /// Records a change made by `author`, who need not be the transaction's: reports
+    /// submitted by several people are written in one transaction, each journalled as its
+    /// own author's.
+    pub(crate) fn record_by(&mut self, author: &Author, change: Change) {
+        self.changes.push((author.label(), change));
     }
 
     /// Runs a statement at commit, under the tip's lock, so that it sees every write committed
@@ -406,11 +414,11 @@ impl JournalTx {
             .expect("the current time formats as RFC 3339");
         let mut entries = Vec::with_capacity(self.changes.len());
         let mut prev_hash = head_hash;
-        for (i, change) in std::mem::take(&mut self.changes).into_iter().enumerate() {
+        for (i, (actor, change)) in std::mem::take(&mut self.changes).into_iter().enumerate() {
             let mut entry = JournalEntry {
                 seq: head_seq + 1 + i as i64,
                 at: at.clone(),
-                actor: self.author.clone(),
+                actor,
                 record_kind: change.kind.to_owned(),
                 record_key: change.key,
                 action: change.action,

@@ -19,6 +19,7 @@ mod meetings;
 mod plans;
 mod problems;
 mod read;
+mod report_queue;
 mod rows;
 mod search;
 #[cfg(feature = "testing")]
@@ -86,6 +87,9 @@ pub enum StoreError {
     /// A write refused because a value is unacceptable.
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
+    /// A write whose outcome is unknown because what was writing it stopped.
+    #[error("interrupted: {0}")]
+    Interrupted(&'static str),
 }
 
 impl StoreError {
@@ -143,6 +147,8 @@ pub struct Store {
     /// The highest sequence number of the journal this handle (or a clone) has committed or
     /// read: see [`Store::known_head`].
     known_head: Arc<std::sync::atomic::AtomicI64>,
+    /// This process's progress reports waiting to be written together.
+    reports: Arc<report_queue::ReportQueue>,
 }
 
 /// Runs `$body` with `$pool` bound to the engine's pool; the body is compiled once per engine.
@@ -162,6 +168,7 @@ impl Store {
             backend,
             writers: Arc::default(),
             known_head: Arc::default(),
+            reports: Arc::default(),
         }
     }
 

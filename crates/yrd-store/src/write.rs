@@ -156,28 +156,8 @@ impl Store {
             return_reason: Text::default(),
             source: entered_by(author),
         };
-        // The report is new: only the progress refresh needs the other writers' reports, so it
-        // runs at commit, under the journal's tip.
-        let mut tx = JournalTx::begin_unlocked(self, author).await?;
-        // The shared layout's values, the task's key taken from the task itself: no row, no
-        // report.
-        let inserted = tx
-            .execute(
-                "INSERT INTO reports (key, task, as_of, percent, state, narrative_zh, narrative_en, evidence, source, \
-                 return_reason_zh, return_reason_en) \
-                 SELECT $1, key, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM tasks WHERE key = $2",
-                crate::rows::report(&report),
-            )
-            .await?;
-        if inserted == 0 {
-            return Err(StoreError::NotFound(format!("task {task:?}")));
-        }
-        tx.execute_at_commit(crate::import::REFRESH_TASK_PROGRESS, vec![task.into()]);
-        tx.record(
-            Change::between("report", &report.key, None, Some(&report))
-                .expect("a new record is a change"),
-        );
-        tx.commit().await?;
+        // Written with the other reports queued at the time, in one transaction.
+        self.write_report(author, &report).await?;
         Ok(report)
     }
 

@@ -55,6 +55,7 @@ cases!(
     concurrent_writes_keep_one_unbroken_chain,
     concurrent_reports_on_one_task_keep_its_latest_progress,
     reports_written_together_keep_their_authors_and_are_refused_alone,
+    a_failed_batch_of_reports_fails_only_the_report_at_fault,
     writers_of_two_processes_keep_one_chain,
     migrations_revert_to_a_version,
     problem_pages_follow_the_list_order,
@@ -251,6 +252,7 @@ async fn reports_written_together_keep_their_authors_and_are_refused_alone(store
         after.entries == before + 24,
         "one entry per report written: {after:?}"
     );
+    let mut commits = std::collections::HashSet::new();
     for (author, report) in &written {
         let history = store.history("report", &report.key, None, 10).await?;
         ensure!(
@@ -261,8 +263,98 @@ async fn reports_written_together_keep_their_authors_and_are_refused_alone(store
             report.key,
             author.label()
         );
+        // The entries of one commit share its time.
+        commits.insert(history[0].at.clone());
     }
+    ensure!(
+        commits.len() < written.len() / 2,
+        "reports queued together are committed together: {} commits for {} reports",
+        commits.len(),
+        written.len()
+    );
     latest_reports_count(&store, &[("t-1a", 38), ("t-1b", 39)]).await
+}
+
+/// A batch of reports whose transaction fails (here one report's key is taken) is written
+/// again report by report: only the report at fault fails, one on a missing task is refused
+/// as missing, and every other is written, journalled and counted.
+async fn a_failed_batch_of_reports_fails_only_the_report_at_fault(store: Store) -> Result {
+    store.import(&importer(), &sample::dataset()).await?;
+    let taken = store
+        .submit_report(
+            &importer(),
+            "t-1b",
+            &yrd_store::NewReport {
+                as_of: date!(2026 - 04 - 01),
+                percent: 30,
+                narrative: Text::new("已报", "reported"),
+                evidence: vec![],
+            },
+        )
+        .await?;
+    let before = store.verify_history().await?.entries;
+    let report = |key: &str, task: &str, percent: u8| ProgressReport {
+        key: key.into(),
+        task: task.into(),
+        as_of: date!(2026 - 05 - 01),
+        percent,
+        narrative: Text::new("批量", "batched"),
+        evidence: vec![],
+        state: ReportState::Submitted,
+        return_reason: Text::default(),
+        source: "yrd:conformance".into(),
+    };
+    let officer = |name: &str| yrd_store::Author::User(name.into());
+    let outcomes = store
+        .write_reports_as_one_batch(vec![
+            (officer("officer-a"), report("report-batch-1", "t-1a", 61)),
+            (officer("officer-b"), report(&taken.key, "t-1b", 99)),
+            (officer("officer-c"), report("report-batch-3", "t-none", 62)),
+            (officer("officer-d"), report("report-batch-4", "t-2b", 63)),
+        ])
+        .await;
+    ensure!(outcomes.len() == 4, "an outcome per report: {outcomes:?}");
+    ensure!(
+        outcomes[0].is_ok() && outcomes[3].is_ok(),
+        "the sound reports are written: {outcomes:?}"
+    );
+    ensure!(
+        matches!(&outcomes[1], Err(StoreError::Database(_))),
+        "the report whose key is taken fails: {outcomes:?}"
+    );
+    ensure!(
+        matches!(&outcomes[2], Err(StoreError::NotFound(what)) if what.contains("t-none")),
+        "the report on no task is refused as missing: {outcomes:?}"
+    );
+    let after = store.verify_history().await?;
+    ensure!(after.broken.is_none(), "the chain: {after:?}");
+    ensure!(
+        after.entries == before + 2,
+        "an entry for each report written: {after:?}"
+    );
+    for (key, author) in [("report-batch-1", "officer-a"), ("report-batch-4", "officer-d")] {
+        let history = store.history("report", key, None, 10).await?;
+        ensure!(
+            history.len() == 1 && history[0].actor == officer(author).label(),
+            "{key} journalled as {author}'s: {history:?}"
+        );
+    }
+    let taken_history = store.history("report", &taken.key, None, 10).await?;
+    ensure!(
+        taken_history.len() == 1 && taken_history[0].actor == importer().label(),
+        "the report whose key was taken is unchanged: {taken_history:?}"
+    );
+    latest_reports_count(&store, &[("t-1a", 61), ("t-1b", 30)]).await?;
+    let m2 = store
+        .matter("m-2", date!(2030 - 01 - 01), ProgressBasis::Reported)
+        .await?
+        .ok_or("m-2")?;
+    let t2b = m2.state.tasks.iter().find(|t| t.task.key == "t-2b");
+    ensure!(
+        t2b.is_some_and(|t| t.reported_percent == Some(63)),
+        "t-2b's batched report counts: {t2b:?}"
+    );
+    Ok(())
 }
 
 /// Two processes writing to one database, each with its own queue of writers: the database's

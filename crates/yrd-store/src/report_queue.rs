@@ -1,0 +1,259 @@
+//! Progress reports submitted at about the same time, written together.
+//!
+//! Every write takes the journal's tip in turn, and a turn costs a lock, an append and a
+//! commit whatever the write. Reports are the most frequent write by far (every member's
+//! officers report on every task, month after month), so a report does not take a turn of its
+//! own: it joins this process's queue of reports, and one writer takes everything queued, writes
+//! it in one transaction and commits it with one turn at the tip. While a batch is being
+//! written the next one queues, so batches grow with the load and a lone report is written at
+//! once, as before.
+//!
+//! Each report keeps its own outcome: a report on a task that does not exist is refused alone,
+//! and if the batch's transaction fails for any other reason, its reports are written again one
+//! by one, so that an error reaches only the report that causes it. A report is journalled as
+//! its own author's, and its task's latest progress is recomputed under the tip as before.
+
+use std::collections::HashSet;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::oneshot;
+use yrd_domain::ProgressReport;
+
+use crate::journal::{Author, Change, JournalTx};
+use crate::rows::{REPORT_COLUMNS, report as report_row};
+use crate::{Store, StoreError};
+
+/// Reports one transaction writes at most: 11 parameters each, well under the engines' limits.
+const MAX_BATCH: usize = 256;
+
+/// This process's reports waiting to be written, and whether a writer is at work on them.
+#[derive(Debug, Default)]
+pub(crate) struct ReportQueue {
+    state: Mutex<QueueState>,
+}
+
+#[derive(Debug, Default)]
+struct QueueState {
+    waiting: Vec<Queued>,
+    /// A writer is taking batches from `waiting`; it stops, clearing this, once it is empty.
+    writing: bool,
+}
+
+/// A report waiting to be written, and where its outcome goes.
+#[derive(Debug)]
+struct Queued {
+    author: Author,
+    report: ProgressReport,
+    outcome: oneshot::Sender<Result<(), StoreError>>,
+}
+
+impl ReportQueue {
+    fn state(&self) -> MutexGuard<'_, QueueState> {
+        // The state is a list and a flag, whole at every step: a panic elsewhere leaves it usable.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Clears the queue's `writing` flag if the writer stops without doing so (it panicked), failing
+/// the reports still waiting instead of leaving them, and every later one, waiting forever.
+struct StopGuard<'a> {
+    queue: &'a ReportQueue,
+    finished: bool,
+}
+
+impl Drop for StopGuard<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            let mut state = self.queue.state();
+            state.writing = false;
+            // Dropping the senders tells each waiting report that it was not written.
+            state.waiting.clear();
+        }
+    }
+}
+
+impl Store {
+    /// Writes a new report through the queue and returns once it is committed (or refused).
+    pub(crate) async fn write_report(
+        &self,
+        author: &Author,
+        report: &ProgressReport,
+    ) -> Result<(), StoreError> {
+        let (outcome, written) = oneshot::channel();
+        let start_writer = {
+            let mut state = self.reports.state();
+            state.waiting.push(Queued {
+                author: author.clone(),
+                report: report.clone(),
+                outcome,
+            });
+            !std::mem::replace(&mut state.writing, true)
+        };
+        if start_writer {
+            // The writer runs apart from the request that started it, so that a request
+            // abandoned by its client does not take the others' reports down with it.
+            let store = self.clone();
+            tokio::spawn(async move { store.write_queued_reports().await });
+        }
+        written
+            .await
+            .map_err(|_| StoreError::Interrupted("the writer of queued reports stopped"))?
+    }
+
+    /// Writes batches of queued reports until none is left.
+    async fn write_queued_reports(&self) {
+        let mut guard = StopGuard {
+            queue: &self.reports,
+            finished: false,
+        };
+        loop {
+            let batch: Vec<Queued> = {
+                let mut state = self.reports.state();
+                if state.waiting.is_empty() {
+                    // Under the lock that queues reports: one queued after this sees the flag
+                    // cleared and starts a writer itself.
+                    state.writing = false;
+                    guard.finished = true;
+                    return;
+                }
+                let taken = state.waiting.len().min(MAX_BATCH);
+                state.waiting.drain(..taken).collect()
+            };
+            self.write_batch(batch).await;
+        }
+    }
+
+    /// Writes one batch and tells each report its outcome.
+    async fn write_batch(&self, batch: Vec<Queued>) {
+        let outcomes = match self.insert_reports(&batch).await {
+            Ok(written) => batch
+                .iter()
+                .map(|q| written_or_missing(&written, &q.report))
+                .collect(),
+            // Which report failed is unknown: each is tried alone, so only it fails.
+            Err(_) if batch.len() > 1 => {
+                let mut outcomes = Vec::with_capacity(batch.len());
+                for queued in &batch {
+                    let alone = std::slice::from_ref(queued);
+                    outcomes.push(
+                        self.insert_reports(alone)
+                            .await
+                            .and_then(|written| written_or_missing(&written, &queued.report)),
+                    );
+                }
+                outcomes
+            }
+            Err(e) => vec![Err(e)],
+        };
+        for (queued, outcome) in batch.into_iter().zip(outcomes) {
+            // The submitter may have gone (its request abandoned): the report stands anyway.
+            let _ = queued.outcome.send(outcome);
+        }
+    }
+
+    /// Inserts the reports whose tasks exist, recomputes those tasks' latest progress under
+    /// the journal's tip and journals each report as its author's, in one transaction.
+    /// Returns the keys of the reports written.
+    async fn insert_reports(&self, batch: &[Queued]) -> Result<HashSet<String>, StoreError> {
+        let Some(first) = batch.first() else {
+            return Ok(HashSet::new());
+        };
+        let (sql, args) = insert_statement(batch);
+        // New reports need no other writer's: only the refresh of their tasks' progress runs
+        // under the tip, at commit.
+        let mut tx = JournalTx::begin_unlocked(self, &first.author).await?;
+        let written: Vec<(String,)> = tx.fetch(sql, args).await?;
+        let written: HashSet<String> = written.into_iter().map(|(key,)| key).collect();
+        if written.is_empty() {
+            return Ok(written);
+        }
+        let mut refreshed = HashSet::new();
+        for queued in batch.iter().filter(|q| written.contains(&q.report.key)) {
+            let report = &queued.report;
+            if refreshed.insert(report.task.as_str()) {
+                tx.execute_at_commit(
+                    crate::import::REFRESH_TASK_PROGRESS,
+                    vec![report.task.as_str().into()],
+                );
+            }
+            tx.record_by(
+                &queued.author,
+                Change::between("report", &report.key, None, Some(report))
+                    .expect("a new record is a change"),
+            );
+        }
+        tx.commit().await?;
+        Ok(written)
+    }
+}
+
+/// A report's outcome once its batch is committed: written, or refused for want of its task.
+fn written_or_missing(
+    written: &HashSet<String>,
+    report: &ProgressReport,
+) -> Result<(), StoreError> {
+    if written.contains(&report.key) {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound(format!("task {:?}", report.task)))
+    }
+}
+
+/// One statement inserting the batch's reports whose tasks exist, returning their keys.
+fn insert_statement(batch: &[Queued]) -> (String, Vec<crate::exec::Arg>) {
+    let mut values = String::new();
+    let mut args = Vec::with_capacity(batch.len() * 11);
+    for (i, queued) in batch.iter().enumerate() {
+        values.push_str(if i == 0 { "(" } else { ", (" });
+        for (j, arg) in report_row(&queued.report).into_iter().enumerate() {
+            args.push(arg);
+            if j > 0 {
+                values.push_str(", ");
+            }
+            values.push_str(&format!("${}", args.len()));
+        }
+        values.push(')');
+    }
+    (
+        format!(
+            "WITH submitted ({REPORT_COLUMNS}) AS (VALUES {values}) \
+             INSERT INTO reports ({REPORT_COLUMNS}) SELECT {REPORT_COLUMNS} FROM submitted \
+             WHERE EXISTS (SELECT 1 FROM tasks t WHERE t.key = submitted.task) RETURNING key"
+        ),
+        args,
+    )
+}
+
+#[cfg(feature = "testing")]
+impl Store {
+    /// Writes `reports` as one batch, as the queue's writer would had they queued together,
+    /// and returns each one's outcome in order. For tests of a batch's failure, which
+    /// submitted reports (with fresh keys, on checked tasks) cannot bring about.
+    pub async fn write_reports_as_one_batch(
+        &self,
+        reports: Vec<(Author, ProgressReport)>,
+    ) -> Vec<Result<(), StoreError>> {
+        let (batch, outcomes): (Vec<Queued>, Vec<_>) = reports
+            .into_iter()
+            .map(|(author, report)| {
+                let (outcome, written) = oneshot::channel();
+                (
+                    Queued {
+                        author,
+                        report,
+                        outcome,
+                    },
+                    written,
+                )
+            })
+            .unzip();
+        self.write_batch(batch).await;
+        let mut results = Vec::with_capacity(outcomes.len());
+        for written in outcomes {
+            results.push(written.await.unwrap_or(Err(StoreError::Interrupted(
+                "the batch gave this report no outcome",
+            ))));
+        }
+        results
+    }
+}
