@@ -332,7 +332,10 @@ async fn a_failed_batch_of_reports_fails_only_the_report_at_fault(store: Store) 
         after.entries == before + 2,
         "an entry for each report written: {after:?}"
     );
-    for (key, author) in [("report-batch-1", "officer-a"), ("report-batch-4", "officer-d")] {
+    for (key, author) in [
+        ("report-batch-1", "officer-a"),
+        ("report-batch-4", "officer-d"),
+    ] {
         let history = store.history("report", key, None, 10).await?;
         ensure!(
             history.len() == 1 && history[0].actor == officer(author).label(),
