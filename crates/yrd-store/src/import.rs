@@ -696,6 +696,16 @@ pub(crate) const REFRESH_TASK_PROGRESS: &str = "UPDATE tasks SET \
         ORDER BY r.as_of DESC, r.key DESC LIMIT 1) \
     WHERE key = $1";
 
+/// [`REFRESH_TASK_PROGRESS`] for a task that has just been given a submitted report: only its
+/// reported figures can change. Its verified ones cannot, and finding them can mean walking
+/// back over every report submitted since the last verification.
+pub(crate) const REFRESH_REPORTED_PROGRESS: &str = "UPDATE tasks SET \
+    reported_percent = (SELECT r.percent FROM reports r WHERE r.task = tasks.key AND r.state <> 'returned' \
+        ORDER BY r.as_of DESC, r.key DESC LIMIT 1), \
+    reported_as_of = (SELECT r.as_of FROM reports r WHERE r.task = tasks.key AND r.state <> 'returned' \
+        ORDER BY r.as_of DESC, r.key DESC LIMIT 1) \
+    WHERE key = $1";
+
 /// Orders changed records so that a record another refers to (a plan's parent, the decision a
 /// decision supersedes, the matter a matter carries over, a sub-task's task) is written before
 /// it, so every foreign key points at a row already written.

@@ -17,7 +17,7 @@ use std::collections::HashSet;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::oneshot;
-use yrd_domain::ProgressReport;
+use yrd_domain::{ProgressReport, ReportState};
 
 use crate::journal::{Author, Change, JournalTx};
 use crate::rows::{REPORT_COLUMNS, report as report_row};
@@ -167,15 +167,30 @@ impl Store {
         if written.is_empty() {
             return Ok(written);
         }
+        let written_reports: Vec<&Queued> = batch
+            .iter()
+            .filter(|q| written.contains(&q.report.key))
+            .collect();
         let mut refreshed = HashSet::new();
-        for queued in batch.iter().filter(|q| written.contains(&q.report.key)) {
-            let report = &queued.report;
-            if refreshed.insert(report.task.as_str()) {
-                tx.execute_at_commit(
-                    crate::import::REFRESH_TASK_PROGRESS,
-                    vec![report.task.as_str().into()],
-                );
+        for queued in &written_reports {
+            let task = queued.report.task.as_str();
+            if !refreshed.insert(task) {
+                continue;
             }
+            // Submitted reports move only their task's reported figures.
+            let only_submitted = written_reports
+                .iter()
+                .filter(|q| q.report.task == task)
+                .all(|q| q.report.state == ReportState::Submitted);
+            let refresh = if only_submitted {
+                crate::import::REFRESH_REPORTED_PROGRESS
+            } else {
+                crate::import::REFRESH_TASK_PROGRESS
+            };
+            tx.execute_at_commit(refresh, vec![task.into()]);
+        }
+        for queued in written_reports {
+            let report = &queued.report;
             tx.record_by(
                 &queued.author,
                 Change::between("report", &report.key, None, Some(report))
