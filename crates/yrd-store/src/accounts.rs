@@ -132,23 +132,23 @@ struct UserRow {
     lang: String,
     disabled: bool,
     password_hash: Option<String>,
+    /// One of the account's role assignments; all three `None` when it has none.
+    role: Option<String>,
+    scope_kind: Option<String>,
+    scope_key: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
-struct AssignmentRow {
-    username: String,
-    role: String,
-    scope_kind: String,
-    scope_key: String,
-}
-
-fn assignment_from_row(row: &AssignmentRow) -> Result<Assignment, StoreError> {
+fn assignment_from_row(
+    role: &str,
+    scope_kind: &str,
+    scope_key: &str,
+) -> Result<Assignment, StoreError> {
     let corrupt = |reason: String| StoreError::Corrupt {
         what: "role assignment",
         reason,
     };
-    let role: Role = row.role.parse().map_err(corrupt)?;
-    let scope = Scope::from_parts(&row.scope_kind, &row.scope_key).map_err(corrupt)?;
+    let role: Role = role.parse().map_err(corrupt)?;
+    let scope = Scope::from_parts(scope_kind, scope_key).map_err(corrupt)?;
     Assignment::new(role, scope).map_err(corrupt)
 }
 
@@ -187,7 +187,7 @@ impl Store {
     /// One account with its roles.
     pub async fn user(&self, username: &str) -> Result<Option<User>, StoreError> {
         Ok(self
-            .load_users("WHERE username = $1", vec![username.into()])
+            .load_users("WHERE u.username = $1", vec![username.into()])
             .await?
             .into_iter()
             .next())
@@ -198,6 +198,8 @@ impl Store {
         self.load_users("", vec![]).await
     }
 
+    /// The accounts `filter` (a `WHERE` clause on `users u`) selects, each with its roles: one
+    /// query, one row per assignment, since every signed-in request reads its account.
     async fn load_users(
         &self,
         filter: &'static str,
@@ -206,37 +208,34 @@ impl Store {
         let rows: Vec<UserRow> = self
             .fetch(
                 format!(
-                    "SELECT username, display_name, lang, disabled, password_hash FROM users {filter} \
-                     ORDER BY username"
-                ),
-                args.clone(),
-            )
-            .await?;
-        let assignments: Vec<AssignmentRow> = self
-            .fetch(
-                format!(
-                    "SELECT username, role, scope_kind, scope_key FROM role_assignments {filter} \
-                     ORDER BY username, role, scope_kind, scope_key"
+                    "SELECT u.username, u.display_name, u.lang, u.disabled, u.password_hash, \
+                     a.role, a.scope_kind, a.scope_key \
+                     FROM users u LEFT JOIN role_assignments a ON a.username = u.username {filter} \
+                     ORDER BY u.username, a.role, a.scope_kind, a.scope_key"
                 ),
                 args,
             )
             .await?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(User {
-                    assignments: assignments
-                        .iter()
-                        .filter(|a| a.username == row.username)
-                        .map(assignment_from_row)
-                        .collect::<Result<_, _>>()?,
+        let mut users: Vec<User> = Vec::new();
+        for row in rows {
+            if users.last().is_none_or(|u| u.username != row.username) {
+                users.push(User {
+                    assignments: Vec::new(),
                     lang: if row.lang == "en" { Lang::En } else { Lang::Zh },
                     has_password: row.password_hash.is_some(),
                     username: row.username,
                     display_name: row.display_name,
                     disabled: row.disabled,
-                })
-            })
-            .collect()
+                });
+            }
+            if let (Some(role), Some(kind), Some(key)) =
+                (&row.role, &row.scope_kind, &row.scope_key)
+            {
+                let user = users.last_mut().expect("pushed above");
+                user.assignments.push(assignment_from_row(role, kind, key)?);
+            }
+        }
+        Ok(users)
     }
 
     /// Creates an account with its first roles, in one journalled transaction.
@@ -637,9 +636,9 @@ impl Store {
     pub async fn token_account(&self, secret: &str) -> Result<Option<User>, StoreError> {
         Ok(self
             .load_users(
-                "WHERE username = (SELECT t.username FROM api_tokens t \
-                 JOIN users u ON u.username = t.username \
-                 WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND NOT u.disabled)",
+                "WHERE u.username = (SELECT t.username FROM api_tokens t \
+                 JOIN users holder ON holder.username = t.username \
+                 WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND NOT holder.disabled)",
                 vec![digest(secret).into()],
             )
             .await?

@@ -49,50 +49,55 @@ struct MatterAccessRow {
     members: Option<String>,
 }
 
+#[derive(sqlx::FromRow)]
+struct TaskAccessRow {
+    jurisdiction: String,
+    matter: String,
+    #[sqlx(flatten)]
+    access: MatterAccessRow,
+}
+
 /// Selects a matter's access facts; the plan's publication counts too.
 const MATTER_ACCESS: &str = "SELECT (m.published AND p.published) AS published, m.body, \
      (SELECT GROUP_CONCAT_MEMBERS FROM matter_members mm WHERE mm.matter = m.key) AS members \
      FROM matters m JOIN plans p ON p.key = m.plan WHERE m.key = $1";
 
+/// Selects a task's member and matter with the matter's access facts, in one query: every
+/// report and task edit asks it first.
+const TASK_ACCESS: &str = "SELECT t.jurisdiction, t.matter, (m.published AND p.published) AS published, m.body, \
+     (SELECT GROUP_CONCAT_MEMBERS FROM matter_members mm WHERE mm.matter = m.key) AS members \
+     FROM tasks t JOIN matters m ON m.key = t.matter JOIN plans p ON p.key = m.plan WHERE t.key = $1";
+
 impl Store {
-    fn matter_access_sql(&self) -> String {
+    /// `query` with the engine's way of joining the members' codes with commas.
+    fn with_member_concat(&self, query: &str) -> String {
         let concat = match self.engine() {
             crate::Engine::Sqlite => "group_concat(mm.jurisdiction, ',')",
             crate::Engine::Postgres => "string_agg(mm.jurisdiction, ',')",
         };
-        MATTER_ACCESS.replace("GROUP_CONCAT_MEMBERS", concat)
+        query.replace("GROUP_CONCAT_MEMBERS", concat)
     }
 
     /// The access facts of a matter, or None if there is no such matter.
     pub async fn matter_access(&self, key: &str) -> Result<Option<MatterAccess>, StoreError> {
         let rows: Vec<MatterAccessRow> = self
-            .fetch(self.matter_access_sql(), vec![key.into()])
+            .fetch(self.with_member_concat(MATTER_ACCESS), vec![key.into()])
             .await?;
         rows.into_iter().next().map(matter_access).transpose()
     }
 
     /// The access facts of a task, or None if there is no such task.
     pub async fn task_access(&self, key: &str) -> Result<Option<TaskAccess>, StoreError> {
-        let rows: Vec<(String, String)> = self
-            .fetch(
-                "SELECT jurisdiction, matter FROM tasks WHERE key = $1".into(),
-                vec![key.into()],
-            )
+        let rows: Vec<TaskAccessRow> = self
+            .fetch(self.with_member_concat(TASK_ACCESS), vec![key.into()])
             .await?;
-        let Some((member, matter)) = rows.into_iter().next() else {
+        let Some(row) = rows.into_iter().next() else {
             return Ok(None);
         };
-        let access = self
-            .matter_access(&matter)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt {
-                what: "task",
-                reason: format!("task {key:?} names a missing matter"),
-            })?;
         Ok(Some(TaskAccess {
-            member: code("task jurisdiction", &member)?,
-            matter,
-            access,
+            member: code("task jurisdiction", &row.jurisdiction)?,
+            matter: row.matter,
+            access: matter_access(row.access)?,
         }))
     }
 
