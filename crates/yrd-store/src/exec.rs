@@ -65,6 +65,33 @@ impl From<bool> for Arg {
     }
 }
 
+/// Appends `rows` to `sql` as the tuples of a `VALUES` list, `(…), (…)`, moving their values
+/// onto `args`. Placeholders are numbered on from `args`' length (`$n`), or anonymous (`?`,
+/// bound by position): SQLite looks a numbered parameter up by a linear search, so thousands of
+/// `$n` in one statement cost it quadratic time.
+pub(crate) fn push_values(
+    sql: &mut String,
+    rows: impl IntoIterator<Item = Vec<Arg>>,
+    args: &mut Vec<Arg>,
+    anonymous: bool,
+) {
+    for (i, row) in rows.into_iter().enumerate() {
+        sql.push_str(if i == 0 { "(" } else { ", (" });
+        for (j, arg) in row.into_iter().enumerate() {
+            args.push(arg);
+            if j > 0 {
+                sql.push_str(", ");
+            }
+            if anonymous {
+                sql.push('?');
+            } else {
+                sql.push_str(&format!("${}", args.len()));
+            }
+        }
+        sql.push(')');
+    }
+}
+
 /// One statement of a write batch.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Stmt {

@@ -684,27 +684,36 @@ fn plan_import(stored: &Dataset, incoming: &Dataset) -> (Diff, Vec<Stmt>) {
     (diffs, out)
 }
 
+/// The assignments that set a task's latest reported figures (any report not returned), for
+/// both refresh statements below.
+macro_rules! set_reported_figures {
+    () => {
+        "reported_percent = (SELECT r.percent FROM reports r WHERE r.task = tasks.key AND r.state <> 'returned' \
+            ORDER BY r.as_of DESC, r.key DESC LIMIT 1), \
+         reported_as_of = (SELECT r.as_of FROM reports r WHERE r.task = tasks.key AND r.state <> 'returned' \
+            ORDER BY r.as_of DESC, r.key DESC LIMIT 1)"
+    };
+}
+
 /// Recomputes a task's latest reported (any report not returned) and latest verified progress.
-pub(crate) const REFRESH_TASK_PROGRESS: &str = "UPDATE tasks SET \
-    reported_percent = (SELECT r.percent FROM reports r WHERE r.task = tasks.key AND r.state <> 'returned' \
+pub(crate) const REFRESH_TASK_PROGRESS: &str = concat!(
+    "UPDATE tasks SET ",
+    set_reported_figures!(),
+    ", verified_percent = (SELECT r.percent FROM reports r WHERE r.task = tasks.key AND r.state = 'verified' \
         ORDER BY r.as_of DESC, r.key DESC LIMIT 1), \
-    reported_as_of = (SELECT r.as_of FROM reports r WHERE r.task = tasks.key AND r.state <> 'returned' \
-        ORDER BY r.as_of DESC, r.key DESC LIMIT 1), \
-    verified_percent = (SELECT r.percent FROM reports r WHERE r.task = tasks.key AND r.state = 'verified' \
-        ORDER BY r.as_of DESC, r.key DESC LIMIT 1), \
-    verified_as_of = (SELECT r.as_of FROM reports r WHERE r.task = tasks.key AND r.state = 'verified' \
+     verified_as_of = (SELECT r.as_of FROM reports r WHERE r.task = tasks.key AND r.state = 'verified' \
         ORDER BY r.as_of DESC, r.key DESC LIMIT 1) \
-    WHERE key = $1";
+     WHERE key = $1"
+);
 
 /// [`REFRESH_TASK_PROGRESS`] for a task that has just been given a submitted report: only its
 /// reported figures can change. Its verified ones cannot, and finding them can mean walking
 /// back over every report submitted since the last verification.
-pub(crate) const REFRESH_REPORTED_PROGRESS: &str = "UPDATE tasks SET \
-    reported_percent = (SELECT r.percent FROM reports r WHERE r.task = tasks.key AND r.state <> 'returned' \
-        ORDER BY r.as_of DESC, r.key DESC LIMIT 1), \
-    reported_as_of = (SELECT r.as_of FROM reports r WHERE r.task = tasks.key AND r.state <> 'returned' \
-        ORDER BY r.as_of DESC, r.key DESC LIMIT 1) \
-    WHERE key = $1";
+pub(crate) const REFRESH_REPORTED_PROGRESS: &str = concat!(
+    "UPDATE tasks SET ",
+    set_reported_figures!(),
+    " WHERE key = $1"
+);
 
 /// Orders changed records so that a record another refers to (a plan's parent, the decision a
 /// decision supersedes, the matter a matter carries over, a sub-task's task) is written before

@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use crate::exec::{Arg, Row, Stmt, bind_args};
+use crate::exec::{Arg, Row, Stmt, bind_args, push_values};
 use crate::{Backend, Store, StoreError};
 
 /// The hash the first entry links to.
@@ -242,31 +242,17 @@ impl Tx {
     ) -> Result<(), StoreError> {
         let width = columns.split(',').count();
         let per_statement = (MAX_PARAMETERS / width).clamp(1, MAX_ROWS_PER_STATEMENT);
-        // SQLite looks a numbered parameter up by a linear search, so thousands of `$n` in one
-        // statement cost quadratic time there; its anonymous `?` are bound by position.
         let anonymous = matches!(self, Tx::Sqlite(_));
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let chunk: Vec<Vec<Arg>> = rows.by_ref().take(per_statement).collect();
+            debug_assert!(
+                chunk.iter().all(|row| row.len() == width),
+                "{table}: every row has {width} values"
+            );
             let mut sql = format!("INSERT INTO {table} ({columns}) VALUES ");
-            let mut n = 0;
-            for (i, row) in chunk.iter().enumerate() {
-                debug_assert_eq!(row.len(), width, "{table}: a row of {} values", row.len());
-                sql.push_str(if i == 0 { "(" } else { ", (" });
-                for j in 0..row.len() {
-                    n += 1;
-                    if j > 0 {
-                        sql.push_str(", ");
-                    }
-                    if anonymous {
-                        sql.push('?');
-                    } else {
-                        sql.push_str(&format!("${n}"));
-                    }
-                }
-                sql.push(')');
-            }
-            let args: Vec<Arg> = chunk.into_iter().flatten().collect();
+            let mut args = Vec::with_capacity(chunk.len() * width);
+            push_values(&mut sql, chunk, &mut args, anonymous);
             let sql = AssertSqlSafe(sql);
             on_tx!(self, tx => {
                 bind_args!(sqlx::query(sql), args).execute(&mut **tx).await?;
@@ -500,17 +486,7 @@ fn append_statement(
     sql.push_str(&format!(
         "appended AS (INSERT INTO journal ({ENTRY_COLUMNS}) VALUES "
     ));
-    for (i, row) in rows.into_iter().enumerate() {
-        sql.push_str(if i == 0 { "(" } else { ", (" });
-        for (j, arg) in row.into_iter().enumerate() {
-            args.push(arg);
-            if j > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("${}", args.len()));
-        }
-        sql.push(')');
-    }
+    push_values(&mut sql, rows, &mut args, false);
     sql.push_str(&format!(
         ") UPDATE journal_head SET seq = ${}, hash = ${} WHERE id = 1",
         args.len() + 1,

@@ -19,6 +19,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use tokio::sync::oneshot;
 use yrd_domain::{ProgressReport, ReportState};
 
+use crate::exec::{Arg, push_values};
 use crate::journal::{Author, Change, JournalTx};
 use crate::rows::{REPORT_COLUMNS, report as report_row};
 use crate::{Store, StoreError};
@@ -215,20 +216,15 @@ fn written_or_missing(
 }
 
 /// One statement inserting the batch's reports whose tasks exist, returning their keys.
-fn insert_statement(batch: &[Queued]) -> (String, Vec<crate::exec::Arg>) {
+fn insert_statement(batch: &[Queued]) -> (String, Vec<Arg>) {
     let mut values = String::new();
     let mut args = Vec::with_capacity(batch.len() * 11);
-    for (i, queued) in batch.iter().enumerate() {
-        values.push_str(if i == 0 { "(" } else { ", (" });
-        for (j, arg) in report_row(&queued.report).into_iter().enumerate() {
-            args.push(arg);
-            if j > 0 {
-                values.push_str(", ");
-            }
-            values.push_str(&format!("${}", args.len()));
-        }
-        values.push(')');
-    }
+    push_values(
+        &mut values,
+        batch.iter().map(|queued| report_row(&queued.report)),
+        &mut args,
+        false,
+    );
     (
         format!(
             "WITH submitted ({REPORT_COLUMNS}) AS (VALUES {values}) \

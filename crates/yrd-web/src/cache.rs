@@ -15,9 +15,10 @@
 //!
 //! Concurrent requests for the same missing entry wait for the first to produce it instead
 //! of each computing it. The cache sits inside the tagging layer (`etag`), which tags what it
-//! answers and turns a matching `If-None-Match` into a 304, kept or not. Anything personal or not a plain document is not kept: requests
-//! with a cookie or an `Authorization` header, other methods, and responses other than a 200
-//! of a tagged type, or that set a cookie or forbid storing.
+//! answers and turns a matching `If-None-Match` into a 304, kept or not. Anything personal or
+//! not a plain document is not kept: requests with a cookie or an `Authorization` header,
+//! other methods, and responses other than a 200 of a tagged type, or that set a cookie or
+//! forbid storing.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
