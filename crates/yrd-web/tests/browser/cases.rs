@@ -304,7 +304,8 @@ pub async fn a_coordinator_states_the_members_position(b: Browser) -> Result<(),
         .send_keys("Agreed, subject to the land quota")
         .await
         .map_err(|e| fail("typing the comment", e))?;
-    click(&b, "form.position button[type='submit']").await?;
+    b.click_to_new_page("form.position button[type='submit']")
+        .await?;
     b.wait_for_path(&page).await?;
     let row = b
         .script(&format!(
@@ -540,7 +541,8 @@ pub async fn a_chinese_search_finds_the_taipu_river(b: Browser) -> Result<(), Fa
         .send_keys("太浦河")
         .await
         .map_err(|e| fail("typing into the search field", e))?;
-    click(&b, "form[role='search'] button[type='submit']").await?;
+    b.click_to_new_page("form[role='search'] button[type='submit']")
+        .await?;
     b.wait_for_path("/zh/search").await?;
     click(
         &b,

@@ -491,6 +491,47 @@ impl Browser {
         }
     }
 
+    /// Clicks what `selector` finds and waits until a new document has loaded in its place:
+    /// a form that posts back to the page it is on leaves the path as it was, so waiting for
+    /// the path alone would read the old page.
+    pub async fn click_to_new_page(&self, selector: &str) -> Result<(), Failed> {
+        // A document's time origin is set when it is created, so a new one has another.
+        const ORIGIN: &str =
+            "return document.readyState === 'complete' ? performance.timeOrigin : null";
+        let here = self.path().await?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        // The page clicked on must itself have loaded, or its own load would pass for the next.
+        let before = loop {
+            let origin = self.script(ORIGIN).await?;
+            if !origin.is_null() {
+                break origin;
+            }
+            ensure!(Instant::now() < deadline, "{here}: not loaded after 30 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        self.client
+            .find(Locator::Css(selector))
+            .await
+            .map_err(|e| fail(&format!("{here}: `{selector}`"), e))?
+            .click()
+            .await
+            .map_err(|e| fail(&format!("{here}: clicking `{selector}`"), e))?;
+        loop {
+            // While the browser is between documents a script may fail; that is "not yet".
+            if let Ok(now) = self.client.execute(ORIGIN, Vec::new()).await
+                && !now.is_null()
+                && now != before
+            {
+                return Ok(());
+            }
+            ensure!(
+                Instant::now() < deadline,
+                "{here}: no new page 30 s after clicking `{selector}`"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Runs a script and returns its result.
     pub async fn script(&self, script: &str) -> Result<Value, Failed> {
         self.client
