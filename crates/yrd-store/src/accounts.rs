@@ -6,6 +6,8 @@
 //! Sessions and throttling counters are operational state, not records of the mechanism, and
 //! are not journalled; account and role changes and token creation and revocation are.
 
+use std::time::Instant;
+
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use serde::Serialize;
@@ -15,6 +17,7 @@ use time::OffsetDateTime;
 use yrd_domain::Lang;
 use yrd_domain::access::{Assignment, Role, Scope};
 
+use crate::account_cache::Credential;
 use crate::journal::{Author, Change, JournalTx, hex};
 use crate::{Store, StoreError};
 
@@ -116,6 +119,9 @@ pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
 pub fn random_secret() -> String {
     hex(&random_bytes::<32>())
 }
+
+/// The record kind every change to an account, its roles or its tokens is journalled under.
+pub(crate) const ACCOUNT_RECORD_KIND: &str = "user";
 
 fn digest(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))
@@ -276,7 +282,7 @@ impl Store {
             )));
         }
         tx.record(Change::new(
-            "user",
+            ACCOUNT_RECORD_KIND,
             &new.username,
             "create",
             None,
@@ -320,7 +326,7 @@ impl Store {
         )
         .await?;
         tx.record(Change::new(
-            "user",
+            ACCOUNT_RECORD_KIND,
             username,
             "set_password",
             None,
@@ -369,7 +375,7 @@ impl Store {
             .await?;
         if removed > 0 {
             tx.record(Change::new(
-                "user",
+                ACCOUNT_RECORD_KIND,
                 username,
                 "revoke",
                 Some(assignment_json(assignment)),
@@ -566,7 +572,7 @@ impl Store {
         )
         .await?;
         tx.record(Change::new(
-            "user",
+            ACCOUNT_RECORD_KIND,
             username,
             "create_token",
             None,
@@ -621,7 +627,7 @@ impl Store {
             return Ok(false);
         };
         tx.record(Change::new(
-            "user",
+            ACCOUNT_RECORD_KIND,
             owner,
             "revoke_token",
             Some(json!({"token": id})),
@@ -632,18 +638,49 @@ impl Store {
     }
 
     /// The account (with its roles) a bearer token signs in, if the token is live and the
-    /// account enabled.
+    /// account enabled. Kept for the next requests as [`crate::account_cache`] describes.
     pub async fn token_account(&self, secret: &str) -> Result<Option<User>, StoreError> {
-        Ok(self
-            .load_users(
+        let digest = digest(secret);
+        self.kept_account(Credential::TokenDigest(digest.clone()), || {
+            self.load_users(
                 "WHERE u.username = (SELECT t.username FROM api_tokens t \
                  JOIN users holder ON holder.username = t.username \
                  WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND NOT holder.disabled)",
-                vec![digest(secret).into()],
+                vec![digest.into()],
             )
-            .await?
-            .into_iter()
-            .next())
+        })
+        .await
+    }
+
+    /// The account a live session names, as [`Store::user`] reads it, but kept for the next
+    /// requests as [`crate::account_cache`] describes: a session is checked on every request,
+    /// its account need not be read on every one.
+    pub async fn session_account(&self, username: &str) -> Result<Option<User>, StoreError> {
+        self.kept_account(Credential::Session(username.to_owned()), || {
+            self.load_users("WHERE u.username = $1", vec![username.into()])
+        })
+        .await
+    }
+
+    /// The account kept for `credential`, or the one `load` reads, then kept.
+    async fn kept_account<F>(
+        &self,
+        credential: Credential,
+        load: impl FnOnce() -> F,
+    ) -> Result<Option<User>, StoreError>
+    where
+        F: Future<Output = Result<Vec<User>, StoreError>>,
+    {
+        if let Some(user) = self.accounts.get(&credential) {
+            return Ok(Some(user));
+        }
+        let (generation, read_at) = (self.accounts.generation(), Instant::now());
+        let user = load().await?.into_iter().next();
+        if let Some(user) = &user {
+            self.accounts
+                .keep(credential, user.clone(), generation, read_at);
+        }
+        Ok(user)
     }
 }
 
@@ -698,7 +735,7 @@ async fn insert_assignment(
         .await?;
     if inserted > 0 {
         tx.record(Change::new(
-            "user",
+            ACCOUNT_RECORD_KIND,
             username,
             "grant",
             None,

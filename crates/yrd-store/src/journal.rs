@@ -21,6 +21,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::account_cache::AccountCache;
+use crate::accounts::ACCOUNT_RECORD_KIND;
 use crate::exec::{Arg, Row, Stmt, bind_args, push_values};
 use crate::{Backend, Store, StoreError};
 
@@ -278,6 +280,8 @@ pub(crate) struct JournalTx {
     writers: Arc<Mutex<()>>,
     /// The store's highest known head, moved once this transaction commits.
     known_head: Arc<AtomicI64>,
+    /// The store's kept accounts, read again once this transaction commits an account change.
+    accounts: Arc<AccountCache>,
     turn: Option<OwnedMutexGuard<()>>,
     /// The changes to journal, each with its author's label.
     changes: Vec<(String, Change)>,
@@ -310,6 +314,7 @@ impl JournalTx {
             tip: None,
             writers: store.writers.clone(),
             known_head: store.known_head.clone(),
+            accounts: store.accounts.clone(),
             turn: None,
             changes: Vec::new(),
             at_commit: Vec::new(),
@@ -462,6 +467,10 @@ impl JournalTx {
         self.tx.commit().await?;
         if let Some(last) = entries.last() {
             self.known_head.fetch_max(last.seq, Ordering::SeqCst);
+        }
+        // Accounts, their roles and their tokens are all journalled as `user` records.
+        if entries.iter().any(|e| e.record_kind == ACCOUNT_RECORD_KIND) {
+            self.accounts.accounts_changed();
         }
         Ok(entries)
     }

@@ -8,6 +8,7 @@
 //! Reads are set-based: a list is one query per record kind, never one query per record, and
 //! every filter is answered by an index.
 
+mod account_cache;
 mod accounts;
 mod agreements;
 mod bulk;
@@ -36,6 +37,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use account_cache::RECHECK as ACCOUNT_RECHECK;
 pub use accounts::*;
 pub use agreements::{
     AgreementAccess, AgreementFilter, AgreementRecord, AgreementSignature, AgreementState,
@@ -149,6 +151,8 @@ pub struct Store {
     known_head: Arc<std::sync::atomic::AtomicI64>,
     /// This process's progress reports waiting to be written together.
     reports: Arc<report_queue::ReportQueue>,
+    /// Accounts recently read for signed-in requests.
+    accounts: Arc<account_cache::AccountCache>,
 }
 
 /// Runs `$body` with `$pool` bound to the engine's pool; the body is compiled once per engine.
@@ -169,6 +173,7 @@ impl Store {
             writers: Arc::default(),
             known_head: Arc::default(),
             reports: Arc::default(),
+            accounts: Arc::default(),
         }
     }
 
@@ -289,6 +294,8 @@ impl Store {
         on_backend!(self, pool => {
             sqlx::raw_sql(sql).execute(pool).await?;
         });
+        // It may have changed anything, accounts included.
+        self.accounts.accounts_changed();
         Ok(())
     }
 

@@ -212,7 +212,7 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<Principal, ApiError>
 async fn load_user(state: &AppState, username: &str) -> Result<User, ApiError> {
     state
         .store()
-        .user(username)
+        .session_account(username)
         .await?
         .ok_or_else(|| ApiError::Unauthenticated("the account no longer exists".into()))
 }

@@ -57,6 +57,7 @@ cases!(
     reports_written_together_keep_their_authors_and_are_refused_alone,
     a_failed_batch_of_reports_fails_only_the_report_at_fault,
     writers_of_two_processes_keep_one_chain,
+    kept_accounts_follow_every_change,
     migrations_revert_to_a_version,
     problem_pages_follow_the_list_order,
     mechanism_state_round_trips_through_a_dataset_directory,
@@ -399,6 +400,87 @@ async fn writers_of_two_processes_keep_one_chain(store: Store) -> Result {
     }
     all_written_in_one_chain(&store, writers, before + 38).await?;
     latest_reports_count(&store, &[("t-1a", 20 + 37), ("t-1b", 20 + 35)]).await
+}
+
+/// A signed-in caller's account is kept between requests, but never past a change: one made
+/// through this store applies to the very next lookup, one made by another process within
+/// the recheck, and a raw statement (which may change anything) at once.
+async fn kept_accounts_follow_every_change(store: Store) -> Result {
+    use yrd_domain::access::{Assignment, Role, Scope};
+    store.import(&importer(), &sample::dataset()).await?;
+    let author = importer();
+    let officer = NewUser {
+        username: "officer".into(),
+        display_name: "Officer".into(),
+        lang: Lang::En,
+        password_hash: None,
+    };
+    store.create_user(&author, &officer, &[]).await?;
+    let mut secrets = Vec::new();
+    for name in ["first", "second", "third"] {
+        secrets.push(store.create_token(&author, "officer", name).await?);
+    }
+    let [
+        (first, first_secret),
+        (second, second_secret),
+        (_, third_secret),
+    ] = <[_; 3]>::try_from(secrets).map_err(|_| "three tokens")?;
+    let roles = |user: Option<yrd_store::User>| user.map(|u| u.assignments.len());
+    ensure!(
+        roles(store.token_account(&first_secret).await?) == Some(0)
+            && roles(store.session_account("officer").await?) == Some(0),
+        "the officer signs in without roles"
+    );
+
+    // Granted here: both lookups show the role at once, though both were just kept.
+    let staff = Assignment::new(Role::OfficeStaff, Scope::Region)?;
+    store.grant(&author, "officer", &staff).await?;
+    ensure!(
+        roles(store.token_account(&first_secret).await?) == Some(1),
+        "the token's account has the role granted here"
+    );
+    ensure!(
+        roles(store.session_account("officer").await?) == Some(1),
+        "the session's account has the role granted here"
+    );
+    // Revoked here: refused at once.
+    store.revoke_token(&author, &first.id).await?;
+    ensure!(
+        store.token_account(&first_secret).await?.is_none(),
+        "a token revoked here signs nobody in"
+    );
+
+    // Another process revokes the second token and the role: seen here within the recheck.
+    ensure!(
+        store.token_account(&second_secret).await?.is_some(),
+        "the second token signs in"
+    );
+    let other = store.as_another_process();
+    other.revoke_token(&author, &second.id).await?;
+    other.revoke(&author, "officer", &staff).await?;
+    tokio::time::sleep(yrd_store::ACCOUNT_RECHECK).await;
+    ensure!(
+        store.token_account(&second_secret).await?.is_none(),
+        "a token revoked by another process still signs in after the recheck"
+    );
+    ensure!(
+        roles(store.session_account("officer").await?) == Some(0),
+        "a role revoked by another process still counts after the recheck"
+    );
+
+    // A raw statement disables the account: the third token, just kept, is refused at once.
+    ensure!(
+        store.token_account(&third_secret).await?.is_some(),
+        "the third token signs in"
+    );
+    store
+        .execute_raw("UPDATE users SET disabled = TRUE WHERE username = 'officer'")
+        .await?;
+    ensure!(
+        store.token_account(&third_secret).await?.is_none(),
+        "a disabled account's token signs nobody in"
+    );
+    Ok(())
 }
 
 /// Every writer succeeded, and the chain is whole with `entries` entries.

@@ -96,7 +96,7 @@ impl FromRequest<AppState> for PageForm {
             )));
         }
         let user = store
-            .user(&session.username)
+            .session_account(&session.username)
             .await
             .map_err(|e| fail(e.into()))?
             .ok_or_else(|| {
