@@ -638,7 +638,8 @@ impl Store {
     }
 
     /// The account (with its roles) a bearer token signs in, if the token is live and the
-    /// account enabled. Kept for the next requests as [`crate::account_cache`] describes.
+    /// account enabled. Kept for the next requests until an account change commits here, or for
+    /// [`crate::ACCOUNT_RECHECK`] against changes by another process.
     pub async fn token_account(&self, secret: &str) -> Result<Option<User>, StoreError> {
         let digest = digest(secret);
         self.kept_account(Credential::TokenDigest(digest.clone()), || {
@@ -652,9 +653,9 @@ impl Store {
         .await
     }
 
-    /// The account a live session names, as [`Store::user`] reads it, but kept for the next
-    /// requests as [`crate::account_cache`] describes: a session is checked on every request,
-    /// its account need not be read on every one.
+    /// The account a live session names, as [`Store::user`] reads it, but kept as
+    /// [`Store::token_account`] keeps it: the session is checked on every request, its account
+    /// need not be read on every one.
     pub async fn session_account(&self, username: &str) -> Result<Option<User>, StoreError> {
         self.kept_account(Credential::Session(username.to_owned()), || {
             self.load_users("WHERE u.username = $1", vec![username.into()])
