@@ -428,41 +428,64 @@ pub(crate) async fn matter_lines(
     .await
 }
 
-/// How a list of matters shown a page at a time says how many it shows, and links to its
-/// other pages.
-pub(crate) struct MatterPager {
-    /// How many matters the page shows, as a sentence with the page size.
+/// What a list shown a page at a time is of: the messages that count its items and name its
+/// pages.
+#[derive(Clone, Copy)]
+pub(crate) struct Listed {
+    /// Takes `$count`, the items on the page.
+    pub shown: &'static str,
+    /// Takes `$size`, the page size.
+    pub per_page: &'static str,
+    /// The name of the links between the pages.
+    pub pages: &'static str,
+}
+
+/// Matters, as a plan's and a member's pages list them.
+pub(crate) const MATTERS_LISTED: Listed = Listed {
+    shown: "pl-matters-shown",
+    per_page: "pl-matters-per-page",
+    pages: "pl-matter-pages",
+};
+
+/// How a list shown a page at a time says how many it shows, and links to its other pages.
+pub(crate) struct ListPager {
+    /// How many items the page shows, as a sentence with the page size.
     pub shown: String,
+    /// The name of the links between the pages.
+    pub label: String,
     /// The next page with the same filters, if there is one.
     pub next_href: Option<String>,
     /// The first page with the same filters, when this page is a later one.
     pub first_href: Option<String>,
 }
 
-impl MatterPager {
-    /// The pager of the page at `path` (within the reader's language) whose list `filters`
-    /// (name, value; those not given left out) narrow: it started at `cursor`, shows `count`
-    /// matters of at most `per_page`, and `next` leads on.
+impl ListPager {
+    /// The pager of the page at `path` (within the reader's language) whose list of `listed`
+    /// `filters` (name, value; those not given left out) narrow: it started at `cursor`, shows
+    /// `count` items of at most `per_page`, and `next` leads on.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         chrome: &Chrome,
+        listed: Listed,
         path: &str,
         filters: &[(&str, Option<&str>)],
         cursor: Option<&str>,
         next: Option<&str>,
         count: usize,
         per_page: u32,
-    ) -> MatterPager {
+    ) -> ListPager {
         let next_href = next.map(|next| {
             let mut query = filters.to_vec();
             query.push(("cursor", Some(next)));
             list_href(chrome, path, &query)
         });
-        MatterPager {
+        ListPager {
             shown: format!(
                 "{} · {}",
-                chrome.t1("pl-matters-shown", "count", count.to_string()),
-                chrome.t1("pl-matters-per-page", "size", per_page.to_string()),
+                chrome.t1(listed.shown, "count", count.to_string()),
+                chrome.t1(listed.per_page, "size", per_page.to_string()),
             ),
+            label: chrome.t(listed.pages),
             next_href,
             first_href: cursor.is_some().then(|| list_href(chrome, path, filters)),
         }

@@ -15,7 +15,7 @@ use yrd_domain::access::{Action, Publication, Target};
 use yrd_store::TaskAccess;
 
 use super::plan_forms::may;
-use super::{Chrome, MatterPager, PageLang, render};
+use super::{Chrome, ListPager, MATTERS_LISTED, PageLang, render};
 use crate::AppState;
 use crate::auth::{Principal, matter_target, task_target};
 use crate::dto::{ProgressBasis, ReportState, text};
@@ -101,7 +101,7 @@ struct PlanPage {
     member_choices: Vec<Choice>,
     area_choices: Vec<Choice>,
     /// How many matters the page shows, and its links to the list's other pages.
-    pager: MatterPager,
+    pager: ListPager,
     /// Whether the reader creates matters in the plan (the office).
     can_draft: bool,
     /// Whether the reader publishes or withdraws the plan.
@@ -282,8 +282,9 @@ pub async fn detail(
                 .map(|a| Choice::new(&a.key, &a.name, area.as_deref())),
         )
         .collect();
-    let pager = MatterPager::new(
+    let pager = ListPager::new(
         &chrome,
+        MATTERS_LISTED,
         &format!("/plans/{key}"),
         &[("member", member.as_deref()), ("area", area.as_deref())],
         cursor.as_deref(),

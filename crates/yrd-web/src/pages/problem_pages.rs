@@ -21,12 +21,12 @@ use yrd_store::{JournalEntry, ProgressBasis};
 
 use super::forms::{PageForm, failure};
 use super::plans::KeyPath;
-use super::{Chrome, PageLang, render};
+use super::{Chrome, ListPager, Listed, PageLang, render};
 use crate::AppState;
 use crate::auth::{Principal, matter_target};
 use crate::dto::{Names, Tier, text};
 use crate::error::{ApiError, FieldError};
-use crate::extract::{Path, Query};
+use crate::extract::{PageQuery, Path, Query};
 use crate::routes::problems::{
     self, EscalateInput, ProblemDetail, ProblemListQuery, ProblemSummary, RaiseInput, ResolveInput,
     problem_target,
@@ -93,18 +93,43 @@ struct ListPage {
     member_choices: Vec<Choice>,
     state_choices: Vec<Choice>,
     as_of: String,
+    pager: ListPager,
 }
 
-/// `/{lang}/problems`: problems by tier and age, filtered by tier, member and state.
+/// Problems the list page shows at most.
+const PROBLEMS_PER_PAGE: u32 = 50;
+
+/// Problems, as their list page lists them.
+const PROBLEMS_LISTED: Listed = Listed {
+    shown: "problem-list-shown",
+    per_page: "pl-matters-per-page",
+    pages: "problem-list-pages",
+};
+
+/// The problem list page's filters, as the API's problem list takes them, and where the page
+/// starts: the API's cursor, from the previous page's next link.
+#[derive(serde::Deserialize)]
+struct ListPageQuery {
+    #[serde(flatten)]
+    filters: ProblemListQuery,
+    cursor: Option<String>,
+}
+
+/// `/{lang}/problems`: problems by tier and age, filtered by tier, member and state, a page
+/// at a time in the API's order (tier by tier from the top, oldest first).
 async fn list(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
     principal: Principal,
-    Query(query): Query<ProblemListQuery>,
+    Query(ListPageQuery {
+        filters: query,
+        cursor,
+    }): Query<ListPageQuery>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     // A GET form sends its empty choices as empty parameters: they mean "any".
     let blank = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
+    let cursor = blank(&cursor);
     let query = ProblemListQuery {
         tier: blank(&query.tier),
         state: blank(&query.state),
@@ -112,10 +137,18 @@ async fn list(
         member: blank(&query.member),
         as_of: blank(&query.as_of),
     };
-    let (items, as_of) = problems::list(&state, &principal, lang, &query).await?;
+    let page = PageQuery {
+        cursor: cursor.clone(),
+        limit: Some(PROBLEMS_PER_PAGE.to_string()),
+    };
+    let (items, next, as_of) = problems::list(&state, &principal, lang, &query, &page).await?;
+    // Where the list runs over several pages, a tier appears on the pages that hold its
+    // problems; on a list of one page, every tier asked for does, if only to say it has none.
+    let one_page = cursor.is_none() && next.is_none();
     let tables = TIERS
         .into_iter()
         .filter(|t| query.tier.is_none() || query.tier.as_deref() == Some(t.name()))
+        .filter(|t| one_page || items.iter().any(|p| p.tier == *t))
         .map(|tier| TierTable {
             tier,
             items: items.iter().filter(|p| p.tier == tier).cloned().collect(),
@@ -132,6 +165,22 @@ async fn list(
     codes.dedup();
     let names = Names::load(store, lang).await?;
     let chrome = Chrome::new(lang, &uri, &principal);
+    let pager = ListPager::new(
+        &chrome,
+        PROBLEMS_LISTED,
+        "/problems",
+        &[
+            ("tier", query.tier.as_deref()),
+            ("member", query.member.as_deref()),
+            ("state", query.state.as_deref()),
+            ("matter", query.matter.as_deref()),
+            ("as_of", query.as_of.as_deref()),
+        ],
+        cursor.as_deref(),
+        next.as_deref(),
+        items.len(),
+        PROBLEMS_PER_PAGE,
+    );
     let any = || chrome.t("problem-filter-any");
     let tier_choices = std::iter::once(Choice::new("", any(), query.tier.as_deref()))
         .chain(TIERS.into_iter().map(|t| {
@@ -178,6 +227,7 @@ async fn list(
         member_choices,
         state_choices,
         as_of: crate::dto::date(as_of),
+        pager,
     })
 }
 

@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::plans::KeyPath;
-use super::{Chrome, MatterPager, PageLang, render};
+use super::{Chrome, ListPager, MATTERS_LISTED, PageLang, render};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::dto::ValueResponse;
@@ -295,7 +295,7 @@ struct JurisdictionPage {
     jurisdiction: JurisdictionDetailResponse,
     matters: Vec<MatterLineView>,
     /// How many matters the page shows, and its links to the list's other pages.
-    pager: MatterPager,
+    pager: ListPager,
     tasks: Vec<super::member::Owed>,
     indicators: Vec<IndicatorResponse>,
     agreements: Vec<AgreementResponse>,
@@ -373,8 +373,9 @@ pub async fn jurisdiction(
         .parse()
         .map_err(|e| ApiError::invalid("code", format!("{e}")))?;
     let tasks = super::member::owed(&state, &chrome, &principal, member, TASKS_SHOWN).await?;
-    let pager = MatterPager::new(
+    let pager = ListPager::new(
         &chrome,
+        MATTERS_LISTED,
         &format!("/jurisdictions/{code}"),
         &[],
         cursor.as_deref(),

@@ -276,8 +276,6 @@ async fn stored(state: &AppState, key: &str) -> Result<ProblemRecord, ApiError> 
         .ok_or_else(|| ApiError::not_found("problem", key))
 }
 
-/// The problems a list query asks for, as `principal` may see them, and the day they are aged
-/// on. Bad parameters are 400 naming each.
 /// The filter a list query names, as `principal` may see it, and the day ages are reckoned on.
 fn filter_of(
     principal: &Principal,
@@ -312,18 +310,31 @@ fn filter_of(
     (filter, as_of.unwrap_or_else(today))
 }
 
+/// A page of the problems a list query asks for, as `principal` may see them, with the
+/// encoded cursor of the next page and the day they are aged on. Bad parameters, the cursor
+/// among them, are 400 naming each.
 pub async fn list(
     state: &AppState,
     principal: &Principal,
     lang: Lang,
     query: &ProblemListQuery,
-) -> Result<(Vec<ProblemSummary>, Date), ApiError> {
+    page: &PageQuery,
+) -> Result<(Vec<ProblemSummary>, Option<String>, Date), ApiError> {
     let mut parse = Parse::default();
     let (filter, as_of) = filter_of(principal, query, &mut parse);
+    let page = page.parse(LIST, &mut parse);
     parse.finish()?;
-    let found = state.store().problems(&filter).await?;
+    let found = state
+        .store()
+        .problems_page(&filter, page.cursor.as_deref(), page.limit)
+        .await?;
     Ok((
-        found.iter().map(|p| summary(p, lang, as_of)).collect(),
+        found
+            .items
+            .iter()
+            .map(|p| summary(p, lang, as_of))
+            .collect(),
+        found.next_cursor.map(|c| encode_cursor(LIST, &c)),
         as_of,
     ))
 }
@@ -562,23 +573,9 @@ pub async fn list_problems(
     Query(query): Query<ProblemListQuery>,
     Query(page): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let mut parse = Parse::default();
-    let (filter, as_of) = filter_of(&principal, &query, &mut parse);
-    let page = page.parse(LIST, &mut parse);
-    parse.finish()?;
-    let found = state
-        .store()
-        .problems_page(&filter, page.cursor.as_deref(), page.limit)
-        .await?;
+    let (items, next_cursor, _) = list(&state, &principal, lang, &query, &page).await?;
     Ok(json_response(
-        &ProblemList {
-            items: found
-                .items
-                .iter()
-                .map(|p| summary(p, lang, as_of))
-                .collect(),
-            next_cursor: found.next_cursor.map(|c| encode_cursor(LIST, &c)),
-        },
+        &ProblemList { items, next_cursor },
         Some(lang),
     ))
 }

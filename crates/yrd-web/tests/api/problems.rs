@@ -20,6 +20,7 @@ crate::cases!(
     a_coordinator_escalates_and_the_coordination_tier_resolves,
     the_overdue_sweep_moves_exactly_the_overdue_ones,
     forms_raise_escalate_and_resolve_with_a_session,
+    the_problem_list_page_shows_a_page_at_a_time,
 );
 
 /// The coordination-tier body the cases add to the synthetic fixture (which has only the
@@ -1539,5 +1540,94 @@ async fn forms_raise_escalate_and_resolve_with_a_session(app: TestApp) -> Result
         !html.contains("id=\"tier-execution\""),
         "only the tier asked for"
     );
+    Ok(())
+}
+
+/// The problems a list page links to, in order: the keys of its links to problem pages.
+fn listed_problems(html: &str) -> Vec<String> {
+    html.split("<th scope=\"row\"><a href=\"/en/problems/")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('"'))
+        .map(|(key, _)| key.to_owned())
+        .collect()
+}
+
+/// Where the page's link with `rel` leads, with the entities of the attribute put back.
+fn rel_link(html: &str, rel: &str) -> Option<String> {
+    let end = html.find(&format!("\" rel=\"{rel}\""))?;
+    let start = html[..end].rfind("href=\"")? + "href=\"".len();
+    Some(html[start..end].replace("&#38;", "&").replace("&amp;", "&"))
+}
+
+/// The list page shows fifty problems at a time, in the API's order (tier by tier, oldest
+/// first), with the filters kept in its links to the next and the first page; a tier is shown
+/// on the pages that hold its problems.
+async fn the_problem_list_page_shows_a_page_at_a_time(app: TestApp) -> Result<(), Failed> {
+    let one = page(&app, None, "/en/problems?state=all").await?;
+    ensure!(
+        rel_link(&one, "next").is_none() && rel_link(&one, "first").is_none(),
+        "one page: no page links"
+    );
+    ensure!(
+        one.contains("id=\"tier-decision\"") && one.contains("No problems at this tier."),
+        "on a list of one page every tier is shown, an empty one said to be"
+    );
+    // Sixty more, at the execution tier, on Jiangsu's matter m-tech.
+    for n in 0..60 {
+        raise(
+            &app,
+            "m-tech",
+            &format!("paged {n:02}"),
+            date!(2026 - 01 - 01) + time::Duration::days(n),
+            date!(2026 - 12 - 31),
+        )
+        .await?;
+    }
+    let listed = app
+        .json("/api/v1/problems?member=320000&state=all&limit=500")
+        .await?;
+    let every: Vec<String> = listed["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["key"].as_str().map(str::to_owned))
+        .collect();
+    ensure!(every.len() > 60, "Jiangsu's problems: {}", every.len());
+
+    let first = page(&app, None, "/en/problems?member=320000&state=all").await?;
+    ensure_eq!(
+        listed_problems(&first),
+        every[..50].to_vec(),
+        "the first fifty"
+    );
+    ensure!(
+        first.contains("Problems on this page: 50 · at most 50 per page"),
+        "how many are shown"
+    );
+    ensure!(rel_link(&first, "first").is_none(), "the first page");
+    let next = rel_link(&first, "next").ok_or("a link to the next page")?;
+    ensure!(
+        next.starts_with("/en/problems?member=320000&state=all&cursor=problems."),
+        "the next page keeps the filters: {next}"
+    );
+    let second = page(&app, None, &next).await?;
+    ensure_eq!(listed_problems(&second), every[50..].to_vec(), "the rest");
+    ensure!(
+        rel_link(&second, "next").is_none(),
+        "the last page: no next"
+    );
+    ensure_eq!(
+        rel_link(&second, "first"),
+        Some("/en/problems?member=320000&state=all".to_owned()),
+        "back to the first page"
+    );
+    ensure!(
+        !second.contains("id=\"tier-decision\"") && second.contains("id=\"tier-execution\""),
+        "a later page shows only the tiers it holds"
+    );
+    // A cursor that is not this list's is refused, naming it.
+    app.get("/en/problems?cursor=meetings.00")
+        .await?
+        .expect_problem(400, Some("cursor"))?;
     Ok(())
 }
