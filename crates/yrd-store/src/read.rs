@@ -2196,6 +2196,61 @@ impl Store {
         .await
     }
 
+    /// A page of the indicators in key order, each with the observations its assessment
+    /// reads (as [`Store::indicators_for_assessment`]); the cursor names the last indicator
+    /// of the previous page. Three queries, whatever the number of indicators.
+    pub async fn indicators_for_assessment_page(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<IndicatorWithObservations>, StoreError> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let (filter, args) = match cursor {
+            None => (String::new(), vec![]),
+            Some(cursor) => {
+                let after = decode_cursor(cursor, 1)?.remove(0);
+                if !is_valid_key(&after) {
+                    return Err(StoreError::InvalidCursor);
+                }
+                ("WHERE key > $1".to_owned(), vec![after.into()])
+            }
+        };
+        let mut indicators = self
+            .load_indicators_limited(&filter, args, Some(limit + 1))
+            .await?;
+        let next_cursor = (indicators.len() > limit as usize).then(|| {
+            indicators.truncate(limit as usize);
+            encode_cursor(&[&indicators.last().expect("a full page").key])
+        });
+        let judged: Vec<&str> = indicators
+            .iter()
+            .filter(|i| !i.targets.is_empty())
+            .map(|i| i.key.as_str())
+            .collect();
+        let mut observations = if judged.is_empty() {
+            HashMap::new()
+        } else {
+            let (marks, args) = key_list(&judged);
+            let found = self
+                .load_observations(
+                    &format!("WHERE indicator IN ({marks}) ORDER BY indicator, obs_date, key"),
+                    args,
+                )
+                .await?;
+            group(found.into_iter().map(|o| (o.indicator.clone(), o)))
+        };
+        Ok(Page {
+            items: indicators
+                .into_iter()
+                .map(|indicator| IndicatorWithObservations {
+                    observations: observations.remove(&indicator.key).unwrap_or_default(),
+                    indicator,
+                })
+                .collect(),
+            next_cursor,
+        })
+    }
+
     /// Every indicator with all its observations (two queries in all).
     pub async fn indicators_with_observations(
         &self,
@@ -2230,9 +2285,20 @@ impl Store {
         filter: &str,
         args: Vec<Arg>,
     ) -> Result<Vec<Indicator>, StoreError> {
+        self.load_indicators_limited(filter, args, None).await
+    }
+
+    /// The indicators `filter` selects in key order, at most `limit` of them.
+    async fn load_indicators_limited(
+        &self,
+        filter: &str,
+        args: Vec<Arg>,
+        limit: Option<u32>,
+    ) -> Result<Vec<Indicator>, StoreError> {
+        let limit = limit.map_or(String::new(), |n| format!(" LIMIT {n}"));
         let rows: Vec<IndicatorRow> = self
             .fetch(
-                format!("SELECT {INDICATOR_COLUMNS} FROM indicators {filter} ORDER BY key"),
+                format!("SELECT {INDICATOR_COLUMNS} FROM indicators {filter} ORDER BY key{limit}"),
                 args,
             )
             .await?;

@@ -221,10 +221,7 @@ pub async fn indicators_csv(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
 ) -> Result<Response, ApiError> {
-    let indicators = indicators::list_indicators(State(state), Language(lang))
-        .await?
-        .body
-        .items;
+    let indicators = indicators::every_indicator(&state, lang).await?;
     let rows = indicators
         .into_iter()
         .map(|i| {

@@ -9,12 +9,12 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::plans::KeyPath;
-use super::{Chrome, ListPager, MATTERS_LISTED, PageLang, render};
+use super::{Chrome, ListPager, Listed, MATTERS_LISTED, PageLang, render};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::dto::ValueResponse;
 use crate::error::ApiError;
-use crate::extract::{Language, Path, Query};
+use crate::extract::{Language, PageQuery, Path, Query};
 use crate::routes::agreements::{self, AgreementListQuery, AgreementResponse};
 use crate::routes::bodies::{self, BodyResponse};
 use crate::routes::indicators::{self, IndicatorDetailResponse, IndicatorResponse};
@@ -46,23 +46,60 @@ fn year_fraction(date: &str) -> Option<f64> {
 struct IndicatorsPage {
     chrome: Chrome,
     indicators: Vec<IndicatorResponse>,
+    pager: ListPager,
 }
 
-/// `/{lang}/indicators`: every indicator with its latest assessment.
+/// Indicators the list page shows at most.
+const INDICATORS_PER_PAGE: u32 = 50;
+
+/// Indicators, as their list page lists them.
+const INDICATORS_LISTED: Listed = Listed {
+    shown: "indicators-shown",
+    per_page: "pl-matters-per-page",
+    pages: "indicator-pages",
+};
+
+/// Where the indicator list page starts: the API's cursor, from the previous page's link.
+#[derive(Deserialize)]
+pub struct IndicatorsPageQuery {
+    pub cursor: Option<String>,
+}
+
+/// `/{lang}/indicators`: the indicators with their latest assessment, a page at a time in
+/// key order.
 pub async fn indicator_list(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
     principal: Principal,
+    Query(query): Query<IndicatorsPageQuery>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let indicators = indicators::list_indicators(State(state), Language(lang))
+    let cursor = query.cursor.filter(|c| !c.is_empty());
+    let page = PageQuery {
+        cursor: cursor.clone(),
+        limit: Some(INDICATORS_PER_PAGE.to_string()),
+    };
+    let list = indicators::list_indicators(State(state), Language(lang), Query(page))
         .await?
-        .body
-        .items;
+        .body;
     let chrome = Chrome::new(lang, &uri, &principal)
         .with_json(format!("/api/v1/indicators?lang={}", lang.code()))
         .with_csv(format!("/{}/indicators.csv", lang.code()));
-    render(&IndicatorsPage { chrome, indicators })
+    let pager = ListPager::new(
+        &chrome,
+        INDICATORS_LISTED,
+        "/indicators",
+        &[],
+        cursor.as_deref(),
+        list.next_cursor.as_deref(),
+        list.items.len(),
+        INDICATORS_PER_PAGE,
+    );
+    render(&IndicatorsPage {
+        chrome,
+        indicators: list.items,
+        pager,
+    })
 }
 
 /// One observation as the page's table shows it.
@@ -360,10 +397,8 @@ pub async fn jurisdiction(
     .await?
     .body
     .items;
-    let indicators = indicators::list_indicators(State(state.clone()), Language(lang))
+    let indicators = indicators::every_indicator(&state, lang)
         .await?
-        .body
-        .items
         .into_iter()
         .filter(|i| i.scope.id == code)
         .collect();

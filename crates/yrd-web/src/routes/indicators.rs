@@ -13,7 +13,7 @@ use crate::dto::{
     Direction, IndicatorStatus, JurisdictionRef, Names, Qualifier, ValueResponse, opt_text, text,
 };
 use crate::error::{ApiError, ProblemResponse};
-use crate::extract::{self, Language, Path};
+use crate::extract::{self, Language, PageQuery, Parse, Path, Query, encode_cursor};
 use crate::response::Localized;
 
 /// A measure of integration with its current status.
@@ -79,10 +79,12 @@ pub struct AssessmentResponse {
     pub expected: Option<ValueResponse>,
 }
 
-/// Every indicator, ordered by key.
+/// A page of the indicators, ordered by key.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IndicatorList {
     pub items: Vec<IndicatorResponse>,
+    /// Continues the list (`cursor`) where this page ends; `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// An indicator with all its observations.
@@ -192,26 +194,67 @@ fn observation(o: &Observation, names: &Names, lang: Lang) -> ObservationRespons
     }
 }
 
-/// Lists every indicator with its current status.
+/// Lists the indicators with their current status, a page at a time in key order.
 #[utoipa::path(
     get,
     path = "/api/v1/indicators",
     tag = "indicators",
-    responses((status = 200, description = "Every indicator", body = IndicatorList))
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of the indicators", body = IndicatorList),
+        (status = 400, description = "Invalid parameters, each named", body = ProblemResponse,
+            content_type = "application/problem+json"),
+    )
 )]
 pub async fn list_indicators(
     State(state): State<AppState>,
     Language(lang): Language,
+    Query(page): Query<PageQuery>,
 ) -> Result<Localized<IndicatorList>, ApiError> {
+    let mut parse = Parse::default();
+    let page = page.parse(LIST, &mut parse);
+    parse.finish()?;
+    let store = state.store();
+    let found = store
+        .indicators_for_assessment_page(page.cursor.as_deref(), page.limit)
+        .await?;
+    let names = Names::load(store, lang).await?;
+    let zones = zones_for(
+        store,
+        &found.items.iter().map(|i| &i.indicator).collect::<Vec<_>>(),
+    )
+    .await?;
+    let items = found
+        .items
+        .iter()
+        .map(|i| indicator(&i.indicator, &i.observations, &names, &zones, lang))
+        .collect();
+    Ok(Localized::new(
+        lang,
+        IndicatorList {
+            items,
+            next_cursor: found.next_cursor.map(|c| encode_cursor(LIST, &c)),
+        },
+    ))
+}
+
+/// The list's name in its cursors.
+const LIST: &str = "indicators";
+
+/// Every indicator with its current status, in key order: for the open-data export, which is
+/// whole, and the pages that pick some out.
+pub async fn every_indicator(
+    state: &AppState,
+    lang: Lang,
+) -> Result<Vec<IndicatorResponse>, ApiError> {
     let store = state.store();
     let all = store.indicators_for_assessment().await?;
     let names = Names::load(store, lang).await?;
     let zones = zones_for(store, &all.iter().map(|i| &i.indicator).collect::<Vec<_>>()).await?;
-    let items = all
+    Ok(all
         .iter()
         .map(|i| indicator(&i.indicator, &i.observations, &names, &zones, lang))
-        .collect();
-    Ok(Localized::new(lang, IndicatorList { items }))
+        .collect())
 }
 
 /// Shows one indicator with its observations, targets and status.

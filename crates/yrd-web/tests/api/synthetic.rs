@@ -19,6 +19,7 @@ cases!(
     reminders_list_what_is_overdue_or_due_soon_and_not_done,
     indicator_status_compares_the_latest_observation_with_the_path,
     plan_and_member_pages_list_matters_a_page_at_a_time,
+    indicators_are_listed_a_page_at_a_time,
 );
 
 /// The expected statistics of one basis: tasks, reported, mean, done.
@@ -855,5 +856,92 @@ async fn plan_and_member_pages_list_matters_a_page_at_a_time(app: TestApp) -> Re
     app.get("/en/jurisdictions/330000?cursor=meetings.00")
         .await?
         .expect_problem(400, Some("cursor"))?;
+    Ok(())
+}
+
+/// The indicator list, in the API and on its page, goes fifty at a time in key order; the
+/// pages join up without a gap or a repeat, and a cursor of another list is refused.
+async fn indicators_are_listed_a_page_at_a_time(app: TestApp) -> Result<(), Failed> {
+    let template = app
+        .dataset
+        .indicators
+        .first()
+        .cloned()
+        .ok_or("the fixture has an indicator")?;
+    let mut more = yrd_domain::Dataset::default();
+    for n in 0..60 {
+        let mut indicator = template.clone();
+        indicator.key = format!("paged-{n:02}");
+        more.indicators.push(indicator);
+    }
+    app.store
+        .import(&crate::people::setup_author(), &more)
+        .await
+        .map_err(|e| crate::fail("importing indicators", e))?;
+    let total = app.dataset.indicators.len() + 60;
+
+    let keys = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| i["key"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let first = app.json("/api/v1/indicators").await?;
+    ensure_eq!(keys(&first).len(), 50, "fifty by default");
+    let cursor = first["next_cursor"]
+        .as_str()
+        .ok_or("a cursor to the next page")?;
+    let second = app
+        .json(&format!("/api/v1/indicators?cursor={cursor}"))
+        .await?;
+    ensure!(second["next_cursor"].is_null(), "the last page");
+    let mut listed = keys(&first);
+    listed.extend(keys(&second));
+    let mut sorted = listed.clone();
+    sorted.sort();
+    sorted.dedup();
+    ensure_eq!(listed, sorted, "in key order, none twice");
+    ensure_eq!(listed.len(), total, "every indicator once");
+    let whole = app.json("/api/v1/indicators?limit=500").await?;
+    ensure_eq!(keys(&whole), listed, "one page of 500 lists the same");
+
+    let html = app.get("/en/indicators").await?;
+    ensure_eq!(html.status, 200, "the list page");
+    let html = String::from_utf8_lossy(&html.body).into_owned();
+    ensure!(
+        html.contains("Indicators on this page: 50 · at most 50 per page"),
+        "how many are shown"
+    );
+    let next = rel_link(&html, "next").ok_or("a link to the next page")?;
+    ensure!(
+        next.starts_with("/en/indicators?cursor=indicators."),
+        "the next page: {next}"
+    );
+    let rest = app.get(&next).await?;
+    ensure_eq!(rest.status, 200, "the next page");
+    let rest = String::from_utf8_lossy(&rest.body).into_owned();
+    ensure!(
+        rest.contains(&format!(
+            "Indicators on this page: {} · at most 50 per page",
+            total - 50
+        )) && rel_link(&rest, "first") == Some("/en/indicators".to_owned()),
+        "the rest, with a link back to the first page"
+    );
+    for path in [
+        "/api/v1/indicators?cursor=problems.00",
+        "/en/indicators?cursor=x",
+    ] {
+        app.get(path).await?.expect_problem(400, Some("cursor"))?;
+    }
+    // The export stays whole.
+    let csv = app.get("/en/indicators.csv").await?;
+    let lines = String::from_utf8_lossy(&csv.body).lines().count();
+    ensure_eq!(
+        lines,
+        total + 1,
+        "a header and every indicator in the export"
+    );
     Ok(())
 }

@@ -239,7 +239,9 @@ pub async fn discover(
         bail!("no sampled task belongs to a member jurisdiction, so none can be reported on");
     }
 
-    let indicators: Items<Keyed> = http.get("/api/v1/indicators", &Auth::Anonymous).await?;
+    let indicators: Items<Keyed> = http
+        .get("/api/v1/indicators?limit=500", &Auth::Anonymous)
+        .await?;
     let mut indicators: Vec<String> = indicators.items.into_iter().map(|i| i.key).collect();
     rng.shuffle(&mut indicators);
     indicators.truncate(INDICATORS);
