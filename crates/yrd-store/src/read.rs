@@ -2251,6 +2251,33 @@ impl Store {
         })
     }
 
+    /// The indicators whose scope is `scope_id` (a member's code, a zone's or a site's key),
+    /// each with the observations its assessment reads: what a member's page shows, without
+    /// reading every indicator of the region.
+    pub async fn indicators_for_assessment_of(
+        &self,
+        scope_id: &str,
+    ) -> Result<Vec<IndicatorWithObservations>, StoreError> {
+        let indicators = self
+            .load_indicators("WHERE scope_id = $1", vec![scope_id.into()])
+            .await?;
+        let observations = self
+            .load_observations(
+                "WHERE indicator IN (SELECT key FROM indicators WHERE scope_id = $1 AND targets <> '[]') \
+                 ORDER BY indicator, obs_date, key",
+                vec![scope_id.into()],
+            )
+            .await?;
+        let mut observations = group(observations.into_iter().map(|o| (o.indicator.clone(), o)));
+        Ok(indicators
+            .into_iter()
+            .map(|indicator| IndicatorWithObservations {
+                observations: observations.remove(&indicator.key).unwrap_or_default(),
+                indicator,
+            })
+            .collect())
+    }
+
     /// Every indicator with all its observations (two queries in all).
     pub async fn indicators_with_observations(
         &self,

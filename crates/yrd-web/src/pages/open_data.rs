@@ -221,7 +221,7 @@ pub async fn indicators_csv(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
 ) -> Result<Response, ApiError> {
-    let indicators = indicators::every_indicator(&state, lang).await?;
+    let indicators = indicators::every_indicator(&state, lang, None).await?;
     let rows = indicators
         .into_iter()
         .map(|i| {

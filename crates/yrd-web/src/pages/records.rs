@@ -397,11 +397,7 @@ pub async fn jurisdiction(
     .await?
     .body
     .items;
-    let indicators = indicators::every_indicator(&state, lang)
-        .await?
-        .into_iter()
-        .filter(|i| i.scope.id == code)
-        .collect();
+    let indicators = indicators::every_indicator(&state, lang, Some(&code)).await?;
     let chrome = Chrome::new(lang, &uri, &principal)
         .with_json(format!("/api/v1/jurisdictions/{code}?lang={}", lang.code()));
     let member: yrd_domain::AdminCode = code

@@ -241,14 +241,18 @@ pub async fn list_indicators(
 /// The list's name in its cursors.
 const LIST: &str = "indicators";
 
-/// Every indicator with its current status, in key order: for the open-data export, which is
-/// whole, and the pages that pick some out.
+/// Every indicator with its current status, in key order, or those whose scope is
+/// `scope_id` (a member's own): for the open-data export, which is whole, and a member's page.
 pub async fn every_indicator(
     state: &AppState,
     lang: Lang,
+    scope_id: Option<&str>,
 ) -> Result<Vec<IndicatorResponse>, ApiError> {
     let store = state.store();
-    let all = store.indicators_for_assessment().await?;
+    let all = match scope_id {
+        None => store.indicators_for_assessment().await?,
+        Some(scope_id) => store.indicators_for_assessment_of(scope_id).await?,
+    };
     let names = Names::load(store, lang).await?;
     let zones = zones_for(store, &all.iter().map(|i| &i.indicator).collect::<Vec<_>>()).await?;
     Ok(all

@@ -935,6 +935,21 @@ async fn indicators_are_listed_a_page_at_a_time(app: TestApp) -> Result<(), Fail
     ] {
         app.get(path).await?.expect_problem(400, Some("cursor"))?;
     }
+    // A member's page shows the member's own indicators, all of them: the sixty copy
+    // Shanghai's rail mileage.
+    let shanghai = app.get(&format!("/en/jurisdictions/{SH}")).await?;
+    let shanghai = String::from_utf8_lossy(&shanghai.body).into_owned();
+    ensure!(
+        shanghai.matches("href=\"/en/indicators/paged-").count() == 60
+            && shanghai.contains("href=\"/en/indicators/rail-km\""),
+        "Shanghai's page lists its 61 indicators"
+    );
+    let jiangsu = app.get(&format!("/en/jurisdictions/{JS}")).await?;
+    let jiangsu = String::from_utf8_lossy(&jiangsu.body).into_owned();
+    ensure!(
+        !jiangsu.contains("id=\"indicators\""),
+        "Jiangsu has no indicator of its own"
+    );
     // The export stays whole.
     let csv = app.get("/en/indicators.csv").await?;
     let lines = String::from_utf8_lossy(&csv.body).lines().count();
