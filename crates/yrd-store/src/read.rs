@@ -867,6 +867,21 @@ fn key_list(keys: &[&str]) -> (String, Vec<Arg>) {
 }
 
 /// Groups child rows by their owner's key, keeping their order.
+/// Each indicator with those of `observations` that are its own, in the order given.
+fn with_observations(
+    indicators: Vec<Indicator>,
+    observations: Vec<Observation>,
+) -> Vec<IndicatorWithObservations> {
+    let mut observations = group(observations.into_iter().map(|o| (o.indicator.clone(), o)));
+    indicators
+        .into_iter()
+        .map(|indicator| IndicatorWithObservations {
+            observations: observations.remove(&indicator.key).unwrap_or_default(),
+            indicator,
+        })
+        .collect()
+}
+
 fn group<T>(rows: impl IntoIterator<Item = (String, T)>) -> HashMap<String, Vec<T>> {
     let mut map: HashMap<String, Vec<T>> = HashMap::new();
     for (owner, item) in rows {
@@ -2227,26 +2242,18 @@ impl Store {
             .filter(|i| !i.targets.is_empty())
             .map(|i| i.key.as_str())
             .collect();
-        let mut observations = if judged.is_empty() {
-            HashMap::new()
+        let observations = if judged.is_empty() {
+            Vec::new()
         } else {
             let (marks, args) = key_list(&judged);
-            let found = self
-                .load_observations(
-                    &format!("WHERE indicator IN ({marks}) ORDER BY indicator, obs_date, key"),
-                    args,
-                )
-                .await?;
-            group(found.into_iter().map(|o| (o.indicator.clone(), o)))
+            self.load_observations(
+                &format!("WHERE indicator IN ({marks}) ORDER BY indicator, obs_date, key"),
+                args,
+            )
+            .await?
         };
         Ok(Page {
-            items: indicators
-                .into_iter()
-                .map(|indicator| IndicatorWithObservations {
-                    observations: observations.remove(&indicator.key).unwrap_or_default(),
-                    indicator,
-                })
-                .collect(),
+            items: with_observations(indicators, observations),
             next_cursor,
         })
     }
@@ -2268,14 +2275,7 @@ impl Store {
                 vec![scope_id.into()],
             )
             .await?;
-        let mut observations = group(observations.into_iter().map(|o| (o.indicator.clone(), o)));
-        Ok(indicators
-            .into_iter()
-            .map(|indicator| IndicatorWithObservations {
-                observations: observations.remove(&indicator.key).unwrap_or_default(),
-                indicator,
-            })
-            .collect())
+        Ok(with_observations(indicators, observations))
     }
 
     /// Every indicator with all its observations (two queries in all).
@@ -2297,14 +2297,7 @@ impl Store {
                 vec![],
             )
             .await?;
-        let mut observations = group(observations.into_iter().map(|o| (o.indicator.clone(), o)));
-        Ok(indicators
-            .into_iter()
-            .map(|indicator| IndicatorWithObservations {
-                observations: observations.remove(&indicator.key).unwrap_or_default(),
-                indicator,
-            })
-            .collect())
+        Ok(with_observations(indicators, observations))
     }
 
     async fn load_indicators(

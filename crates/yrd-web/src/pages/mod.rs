@@ -434,8 +434,6 @@ pub(crate) async fn matter_lines(
 pub(crate) struct Listed {
     /// Takes `$count`, the items on the page.
     pub shown: &'static str,
-    /// Takes `$size`, the page size.
-    pub per_page: &'static str,
     /// The name of the links between the pages.
     pub pages: &'static str,
 }
@@ -443,7 +441,6 @@ pub(crate) struct Listed {
 /// Matters, as a plan's and a member's pages list them.
 pub(crate) const MATTERS_LISTED: Listed = Listed {
     shown: "pl-matters-shown",
-    per_page: "pl-matters-per-page",
     pages: "pl-matter-pages",
 };
 
@@ -483,7 +480,7 @@ impl ListPager {
             shown: format!(
                 "{} · {}",
                 chrome.t1(listed.shown, "count", count.to_string()),
-                chrome.t1(listed.per_page, "size", per_page.to_string()),
+                chrome.t1("list-per-page", "size", per_page.to_string()),
             ),
             label: chrome.t(listed.pages),
             next_href,

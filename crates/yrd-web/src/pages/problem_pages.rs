@@ -102,7 +102,6 @@ const PROBLEMS_PER_PAGE: u32 = 50;
 /// Problems, as their list page lists them.
 const PROBLEMS_LISTED: Listed = Listed {
     shown: "problem-list-shown",
-    per_page: "pl-matters-per-page",
     pages: "problem-list-pages",
 };
 

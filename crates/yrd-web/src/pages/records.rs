@@ -55,7 +55,6 @@ const INDICATORS_PER_PAGE: u32 = 50;
 /// Indicators, as their list page lists them.
 const INDICATORS_LISTED: Listed = Listed {
     shown: "indicators-shown",
-    per_page: "pl-matters-per-page",
     pages: "indicator-pages",
 };
 

@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use yrd_domain::rules::indicator::assess_indicator;
 use yrd_domain::{Indicator, Lang, Observation, Scope, Target, Zone};
-use yrd_store::Store;
+use yrd_store::{IndicatorWithObservations, Store};
 
 use crate::AppState;
 use crate::dto::{
@@ -218,21 +218,10 @@ pub async fn list_indicators(
     let found = store
         .indicators_for_assessment_page(page.cursor.as_deref(), page.limit)
         .await?;
-    let names = Names::load(store, lang).await?;
-    let zones = zones_for(
-        store,
-        &found.items.iter().map(|i| &i.indicator).collect::<Vec<_>>(),
-    )
-    .await?;
-    let items = found
-        .items
-        .iter()
-        .map(|i| indicator(&i.indicator, &i.observations, &names, &zones, lang))
-        .collect();
     Ok(Localized::new(
         lang,
         IndicatorList {
-            items,
+            items: responses(store, &found.items, lang).await?,
             next_cursor: found.next_cursor.map(|c| encode_cursor(LIST, &c)),
         },
     ))
@@ -253,9 +242,22 @@ pub async fn every_indicator(
         None => store.indicators_for_assessment().await?,
         Some(scope_id) => store.indicators_for_assessment_of(scope_id).await?,
     };
+    responses(store, &all, lang).await
+}
+
+/// The indicators as the API shows them, with the names and zones they refer to.
+async fn responses(
+    store: &Store,
+    found: &[IndicatorWithObservations],
+    lang: Lang,
+) -> Result<Vec<IndicatorResponse>, ApiError> {
     let names = Names::load(store, lang).await?;
-    let zones = zones_for(store, &all.iter().map(|i| &i.indicator).collect::<Vec<_>>()).await?;
-    Ok(all
+    let zones = zones_for(
+        store,
+        &found.iter().map(|i| &i.indicator).collect::<Vec<_>>(),
+    )
+    .await?;
+    Ok(found
         .iter()
         .map(|i| indicator(&i.indicator, &i.observations, &names, &zones, lang))
         .collect())

@@ -248,7 +248,8 @@ async fn sign_in(
             .await
             .map_err(|e| fail(&format!("typing into {selector}"), e))?;
     }
-    click(b, "form[action='/sign-in'] button[type='submit']").await?;
+    b.click("form[action='/sign-in'] button[type='submit']")
+        .await?;
     let path = next.split('?').next().unwrap_or(next);
     b.wait_for_path(path).await
 }
@@ -295,7 +296,7 @@ pub async fn a_coordinator_states_the_members_position(b: Browser) -> Result<(),
     let page = format!("/en/meetings/{SCHEDULED_MEETING}");
     sign_in(&b, COORDINATOR, &page).await?;
     let radio = format!("input[id='stance-{SCHEDULED_DECISION}-320000-consent_in_principle']");
-    click(&b, &radio).await?;
+    b.click(&radio).await?;
     let comment = format!("input[id='comment-en-{SCHEDULED_DECISION}-320000']");
     b.client
         .find(Locator::Css(&comment))
@@ -506,22 +507,10 @@ pub async fn screenshot_home(b: Browser, lang: Lang) -> Result<(), Failed> {
     Ok(())
 }
 
-/// Clicks the first element `selector` finds.
-async fn click(b: &Browser, selector: &str) -> Result<(), Failed> {
-    let here = b.path().await?;
-    b.client
-        .find(Locator::Css(selector))
-        .await
-        .map_err(|e| fail(&format!("{here}: `{selector}`"), e))?
-        .click()
-        .await
-        .map_err(|e| fail(&format!("{here}: clicking `{selector}`"), e))
-}
-
 /// On the home page's map, a member's point leads to the member's page.
 pub async fn the_map_leads_to_a_member(b: Browser) -> Result<(), Failed> {
     b.goto("/zh/").await?;
-    click(&b, "svg a[href='/zh/jurisdictions/310000']").await?;
+    b.click("svg a[href='/zh/jurisdictions/310000']").await?;
     b.wait_for_path("/zh/jurisdictions/310000").await?;
     let h1 = b.h1().await?;
     ensure!(h1 == "上海市", "the member's page: the h1 is {h1:?}");
@@ -544,11 +533,8 @@ pub async fn a_chinese_search_finds_the_taipu_river(b: Browser) -> Result<(), Fa
     b.click_to_new_page("form[role='search'] button[type='submit']")
         .await?;
     b.wait_for_path("/zh/search").await?;
-    click(
-        &b,
-        "ul.hits a[href='/zh/indicators/taipu-river-water-quality']",
-    )
-    .await?;
+    b.click("ul.hits a[href='/zh/indicators/taipu-river-water-quality']")
+        .await?;
     b.wait_for_path("/zh/indicators/taipu-river-water-quality")
         .await?;
     let h1 = b.h1().await?;
@@ -578,7 +564,8 @@ pub async fn signing_in_leads_to_the_workspace(b: Browser) -> Result<(), Failed>
             .await
             .map_err(|e| fail(&format!("typing into {selector}"), e))?;
     }
-    click(&b, "form[action='/sign-in'] button[type='submit']").await?;
+    b.click("form[action='/sign-in'] button[type='submit']")
+        .await?;
     b.wait_for_path("/en/workspace").await?;
     let h1 = b.h1().await?;
     ensure!(h1 == "My workspace", "the workspace: the h1 is {h1:?}");

@@ -491,6 +491,18 @@ impl Browser {
         }
     }
 
+    /// Clicks the first element `selector` finds.
+    pub async fn click(&self, selector: &str) -> Result<(), Failed> {
+        let here = self.path().await?;
+        self.client
+            .find(Locator::Css(selector))
+            .await
+            .map_err(|e| fail(&format!("{here}: `{selector}`"), e))?
+            .click()
+            .await
+            .map_err(|e| fail(&format!("{here}: clicking `{selector}`"), e))
+    }
+
     /// Clicks what `selector` finds and waits until a new document has loaded in its place:
     /// a form that posts back to the page it is on leaves the path as it was, so waiting for
     /// the path alone would read the old page.
@@ -509,13 +521,7 @@ impl Browser {
             ensure!(Instant::now() < deadline, "{here}: not loaded after 30 s");
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
-        self.client
-            .find(Locator::Css(selector))
-            .await
-            .map_err(|e| fail(&format!("{here}: `{selector}`"), e))?
-            .click()
-            .await
-            .map_err(|e| fail(&format!("{here}: clicking `{selector}`"), e))?;
+        self.click(selector).await?;
         loop {
             // While the browser is between documents a script may fail; that is "not yet".
             if let Ok(now) = self.client.execute(ORIGIN, Vec::new()).await
