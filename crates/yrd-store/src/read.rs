@@ -2445,13 +2445,13 @@ impl Store {
     }
 }
 
+/// SQLite's query plans, for the tests that check a query is answered by an index.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::testing::ScratchStore;
+pub(crate) mod query_plan {
+    use crate::Store;
+    use crate::exec::Arg;
 
-    /// What SQLite's planner will do with a query, one line per step.
-    async fn plan(store: &Store, sql: &str, args: Vec<Arg>) -> Vec<String> {
+    pub(crate) async fn plan(store: &Store, sql: &str, args: Vec<Arg>) -> Vec<String> {
         let rows: Vec<(i64, i64, i64, String)> = store
             .fetch(format!("EXPLAIN QUERY PLAN {sql}"), args)
             .await
@@ -2461,16 +2461,24 @@ mod tests {
 
     /// "SCAN t" without an index reads every row; "SCAN t USING INDEX" walks an index in
     /// order and stops at the LIMIT.
-    fn reads_whole_table(plan: &[String]) -> bool {
+    pub(crate) fn reads_whole_table(plan: &[String]) -> bool {
         plan.iter()
             .any(|step| step.starts_with("SCAN ") && !step.contains("USING"))
     }
 
     /// A whole table read, or a temp B-tree that sorts the whole matching set.
-    fn scans_whole_table(plan: &[String]) -> bool {
+    pub(crate) fn scans_whole_table(plan: &[String]) -> bool {
         reads_whole_table(plan) || plan.iter().any(|step| step.contains("TEMP B-TREE"))
     }
+}
 
+#[cfg(test)]
+mod tests {
+    use super::query_plan::{plan, reads_whole_table, scans_whole_table};
+    use super::*;
+    use crate::testing::ScratchStore;
+
+    /// What SQLite's planner will do with a query, one line per step.
     #[tokio::test]
     async fn page_queries_are_answered_by_indexes() {
         let scratch = ScratchStore::sqlite().await.expect("scratch");

@@ -1,0 +1,1 @@
+DROP INDEX matter_agreements_agreement;
