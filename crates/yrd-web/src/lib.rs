@@ -53,11 +53,12 @@ pub const DEFAULT_KEYS_DIR: &str = "keys";
 /// How many MiB of visitors' responses are kept when no budget is configured.
 pub const DEFAULT_RESPONSE_CACHE_MIB: u64 = 64;
 
-pub use cache::{CACHE_HEADER, RECHECK as CACHE_RECHECK};
+pub use cache::{CACHE_HEADER, DEFAULT_STALE_BOUND, RECHECK as CACHE_RECHECK};
 
 impl AppState {
     /// State over `store`, which must be migrated, with keys in [`DEFAULT_KEYS_DIR`] and
-    /// [`DEFAULT_RESPONSE_CACHE_MIB`] of visitors' responses kept.
+    /// [`DEFAULT_RESPONSE_CACHE_MIB`] of visitors' responses kept, answered up to
+    /// [`DEFAULT_STALE_BOUND`] behind the records.
     pub fn new(store: Store) -> Self {
         AppState {
             store,
@@ -69,8 +70,26 @@ impl AppState {
 
     /// The same state keeping up to `mib` MiB of visitors' responses; 0 keeps none.
     pub fn with_response_cache(mut self, mib: u64) -> Self {
-        self.responses = (mib > 0)
-            .then(|| std::sync::Arc::new(cache::ResponseCache::new(mib.saturating_mul(1 << 20))));
+        let stale_bound = self
+            .responses
+            .as_ref()
+            .map_or(DEFAULT_STALE_BOUND, |c| c.stale_bound());
+        self.responses = (mib > 0).then(|| {
+            std::sync::Arc::new(cache::ResponseCache::new(
+                mib.saturating_mul(1 << 20),
+                stale_bound,
+            ))
+        });
+        self
+    }
+
+    /// The same state answering a visitor a kept response up to `bound` after it was made
+    /// although the records have changed since ([`DEFAULT_STALE_BOUND`] unless set); zero
+    /// answers only responses as new as the records.
+    pub fn with_stale_bound(mut self, bound: std::time::Duration) -> Self {
+        self.responses = self
+            .responses
+            .map(|c| std::sync::Arc::new(cache::ResponseCache::new(c.budget(), bound)));
         self
     }
 

@@ -68,6 +68,16 @@ enum Command {
             value_name = "MIB"
         )]
         response_cache_mib: u64,
+        /// How many milliseconds after it was made a kept response may still be answered to
+        /// visitors once the records have changed, while its successor is made; 0 answers
+        /// only responses as new as the records.
+        #[arg(
+            long,
+            env = "YRD_RESPONSE_STALE_MS",
+            default_value_t = yrd_web::DEFAULT_STALE_BOUND.as_millis() as u64,
+            value_name = "MS"
+        )]
+        response_stale_ms: u64,
     },
     /// Apply pending database migrations.
     Migrate {

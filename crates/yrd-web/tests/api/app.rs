@@ -53,6 +53,42 @@ pub struct TestApp {
     pub keys: std::path::PathBuf,
 }
 
+/// A second server over a case's database, with a state of the case's own; it stops when
+/// dropped.
+pub struct SecondServer {
+    pub app: TestApp,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl TestApp {
+    /// Serves the case's database a second time, with `state` (made over `self.store`), for a
+    /// case about a setting the first server does not have.
+    pub async fn second_server(&self, state: AppState) -> Result<SecondServer, Failed> {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| fail("binding a port", e))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| fail("local address", e))?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(yrd_web::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        Ok(SecondServer {
+            app: TestApp {
+                base: format!("http://{address}"),
+                client: self.client.clone(),
+                dataset: self.dataset.clone(),
+                engine: self.engine,
+                store: self.store.clone(),
+                database_url: self.database_url.clone(),
+                keys: self.keys.clone(),
+            },
+            _stop: stop,
+        })
+    }
+}
+
 /// A response, read whole.
 pub struct Reply {
     pub status: u16,
@@ -269,9 +305,14 @@ pub fn run_case(engine: Engine, fixture: Fixture, case: Case) -> Result<(), Fail
             .map_err(|e| fail("local address", e))?;
         let keys = tempfile::tempdir().map_err(|e| fail("making a key directory", e))?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        // Cases read as visitors what they have just changed, and check it: a visitor is
+        // answered as new as the records here. The case about stale answers starts its own
+        // server (`TestApp::second_server`).
         let server = tokio::spawn(yrd_web::serve(
             listener,
-            AppState::new(scratch.store.clone()).with_keys(keys.path()),
+            AppState::new(scratch.store.clone())
+                .with_keys(keys.path())
+                .with_stale_bound(Duration::ZERO),
             async move {
                 let _ = stopped.await;
             },

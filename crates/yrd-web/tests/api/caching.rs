@@ -1,12 +1,15 @@
 //! Cases for the cache of visitors' responses: what it keeps, for how long, and what it never
-//! keeps. Each response says where it came from in `x-cache` (`hit`, `miss`, or absent when
-//! the cache does not apply).
+//! keeps. Each response says where it came from in `x-cache` (`hit`, `stale`, `miss`, or absent
+//! when the cache does not apply).
+
+use std::time::{Duration, Instant};
 
 use libtest_mimic::Failed;
 use time::macros::date;
 use yrd_domain::Text;
 use yrd_domain::access::{Role, Scope};
 use yrd_store::NewReport;
+use yrd_web::AppState;
 
 use crate::app::{Reply, TestApp};
 use crate::fixtures::{JS, code};
@@ -15,6 +18,7 @@ use crate::{cases, ensure, ensure_eq, fail};
 
 cases!(
     a_visitors_response_is_kept_until_the_records_change,
+    a_visitor_may_be_answered_stale_within_the_bound,
     a_change_by_another_process_is_seen_within_the_recheck,
     languages_are_kept_apart,
     personal_and_uncacheable_responses_are_never_kept,
@@ -22,6 +26,33 @@ cases!(
 
 fn outcome(reply: &Reply) -> Option<&str> {
     reply.header("x-cache")
+}
+
+/// Jiangsu's reported figure on the technology matter, as a response shows it.
+fn jiangsu_reported(reply: &Reply) -> Result<serde_json::Value, Failed> {
+    let matter = reply.json()?;
+    let task = matter["tasks"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["key"] == "t-tech-js"))
+        .ok_or("Jiangsu's task")?;
+    Ok(task["reported"]["percent"].clone())
+}
+
+async fn report(store: &yrd_store::Store, as_of: time::Date, percent: u8) -> Result<(), Failed> {
+    store
+        .submit_report(
+            &setup_author(),
+            "t-tech-js",
+            &NewReport {
+                as_of,
+                percent,
+                narrative: Text::new("进展", "Progress"),
+                evidence: vec![],
+            },
+        )
+        .await
+        .map_err(|e| fail("a report", e))?;
+    Ok(())
 }
 
 async fn a_visitors_response_is_kept_until_the_records_change(app: TestApp) -> Result<(), Failed> {
@@ -71,31 +102,17 @@ async fn a_visitors_response_is_kept_until_the_records_change(app: TestApp) -> R
 
     // A report recorded through the server's own store moves the head it keeps responses
     // under at once, so nothing kept before it is served again.
-    app.store
-        .submit_report(
-            &setup_author(),
-            "t-tech-js",
-            &NewReport {
-                as_of: date!(2025 - 02 - 28),
-                percent: 45,
-                narrative: Text::new("进展", "Progress"),
-                evidence: vec![],
-            },
-        )
-        .await
-        .map_err(|e| fail("a report", e))?;
+    report(&app.store, date!(2025 - 02 - 28), 45).await?;
     let after = app.get("/api/v1/matters/m-tech").await?;
     ensure_eq!(outcome(&after), Some("miss"), "after a write");
-    let after = after.json()?;
-    ensure!(after != before, "the matter changed with the report");
-    let js = after["tasks"]
-        .as_array()
-        .and_then(|t| t.iter().find(|t| t["key"] == "t-tech-js"))
-        .ok_or("Jiangsu's task")?;
+    ensure!(
+        after.json()? != before,
+        "the matter changed with the report"
+    );
     ensure_eq!(
-        js["reported"]["percent"],
+        jiangsu_reported(&after)?,
         serde_json::json!(45),
-        "the new report shows: {js}"
+        "the new report shows"
     );
     let page = app.get("/zh/matters/m-tech").await?;
     ensure_eq!(outcome(&page), Some("miss"), "the page after a write");
@@ -124,14 +141,68 @@ async fn a_visitors_response_is_kept_until_the_records_change(app: TestApp) -> R
         Some("miss"),
         "after a write through the API"
     );
-    let js = after.json()?["tasks"]
-        .as_array()
-        .and_then(|t| t.iter().find(|t| t["key"] == "t-tech-js").cloned())
-        .ok_or("Jiangsu's task")?;
     ensure_eq!(
-        js["reported"]["percent"],
+        jiangsu_reported(&after)?,
         serde_json::json!(55),
         "the API's report shows"
+    );
+    Ok(())
+}
+
+/// With a stale bound (the shared server of these cases has none), a visitor asking right
+/// after a change is answered the kept response, marked `stale`, and the new one is made in
+/// the background and answered next; past the bound, the visitor waits for the new one.
+async fn a_visitor_may_be_answered_stale_within_the_bound(app: TestApp) -> Result<(), Failed> {
+    let bound = Duration::from_secs(2);
+    let second = app
+        .second_server(AppState::new(app.store.clone()).with_stale_bound(bound))
+        .await?;
+    let visitor = &second.app;
+    let path = "/api/v1/matters/m-tech";
+    let first = visitor.get(path).await?;
+    ensure_eq!(outcome(&first), Some("miss"), "the first request");
+    let before = jiangsu_reported(&first)?;
+
+    report(&app.store, date!(2025 - 02 - 28), 45).await?;
+    let stale = visitor.get(path).await?;
+    ensure_eq!(outcome(&stale), Some("stale"), "right after the change");
+    ensure!(
+        stale.body == first.body,
+        "the response kept before the change"
+    );
+    ensure_eq!(stale.header("etag"), first.header("etag"), "its own tag");
+    // That answer began making the new response: it is kept, and answered, within moments.
+    let started = Instant::now();
+    let refreshed = loop {
+        let reply = visitor.get(path).await?;
+        match outcome(&reply) {
+            Some("stale") if started.elapsed() < bound => {
+                ensure!(reply.body == first.body, "stale is the kept response");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            _ => break reply,
+        }
+    };
+    ensure_eq!(
+        outcome(&refreshed),
+        Some("hit"),
+        "made in the background, not while a visitor waited"
+    );
+    ensure_eq!(
+        jiangsu_reported(&refreshed)?,
+        serde_json::json!(45),
+        "the new report shows (before: {before})"
+    );
+
+    // Past the bound, the kept response is not answered: the visitor waits for a new one.
+    report(&app.store, date!(2025 - 03 - 31), 55).await?;
+    tokio::time::sleep(bound).await;
+    let late = visitor.get(path).await?;
+    ensure_eq!(outcome(&late), Some("miss"), "past the bound");
+    ensure_eq!(
+        jiangsu_reported(&late)?,
+        serde_json::json!(55),
+        "the newest report shows"
     );
     Ok(())
 }
@@ -148,19 +219,7 @@ async fn a_change_by_another_process_is_seen_within_the_recheck(
     let other = yrd_store::Store::connect(&app.database_url)
         .await
         .map_err(|e| fail("a second store on the database", e))?;
-    other
-        .submit_report(
-            &setup_author(),
-            "t-tech-js",
-            &NewReport {
-                as_of: date!(2025 - 02 - 28),
-                percent: 35,
-                narrative: Text::new("进展", "Progress"),
-                evidence: vec![],
-            },
-        )
-        .await
-        .map_err(|e| fail("a report by another process", e))?;
+    report(&other, date!(2025 - 02 - 28), 35).await?;
     other.close().await;
     // One request starts the read of the head (which may answer from what is kept), then
     // after the recheck interval the next one must see the change.
@@ -172,12 +231,8 @@ async fn a_change_by_another_process_is_seen_within_the_recheck(
         Some("miss"),
         "made afresh after the recheck"
     );
-    let js = after.json()?["tasks"]
-        .as_array()
-        .and_then(|t| t.iter().find(|t| t["key"] == "t-tech-js").cloned())
-        .ok_or("Jiangsu's task")?;
     ensure_eq!(
-        js["reported"]["percent"],
+        jiangsu_reported(&after)?,
         serde_json::json!(35),
         "the other process's report shows"
     );

@@ -277,9 +277,12 @@ fn serve(
             .local_addr()
             .map_err(|e| format!("local address: {e}"))?;
         let _ = ready.send(Ok(address));
+        // Cases look, as visitors, at what they have just changed: a visitor is answered as
+        // new as the records here (the API suite has the case about stale answers).
         let served = yrd_web::serve(
             listener,
-            yrd_web::AppState::new(scratch.store.clone()),
+            yrd_web::AppState::new(scratch.store.clone())
+                .with_stale_bound(std::time::Duration::ZERO),
             async move {
                 let _ = stopped.await;
             },

@@ -113,7 +113,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             listen,
             keys,
             response_cache_mib,
-        } => serve::run(&database, listen, &keys, response_cache_mib).await,
+            response_stale_ms,
+        } => {
+            let stale_bound = std::time::Duration::from_millis(response_stale_ms);
+            serve::run(&database, listen, &keys, response_cache_mib, stale_bound).await
+        }
         Command::Migrate { down_to } => migrate::run(&database, down_to).await,
         Command::Import { dir } => import::run(&database, &dir).await,
         Command::Export { dir } => export::run(&database, &dir).await,

@@ -14,6 +14,7 @@ pub async fn run(
     listen: SocketAddr,
     keys: &std::path::Path,
     response_cache_mib: u64,
+    stale_bound: std::time::Duration,
 ) -> anyhow::Result<ExitCode> {
     let store = database.connect().await?;
     store.migrate().await.context("migrating the database")?;
@@ -56,7 +57,8 @@ pub async fn run(
         listener,
         yrd_web::AppState::new(store.clone())
             .with_keys(keys)
-            .with_response_cache(response_cache_mib),
+            .with_response_cache(response_cache_mib)
+            .with_stale_bound(stale_bound),
         shutdown_signal(),
     )
     .await

@@ -40,7 +40,8 @@ pub struct KindSamples {
     /// Every counted request's latency, failed ones included.
     pub latencies: Vec<Duration>,
     pub errors: u64,
-    /// Answers the server took from its cache of visitors' responses (`x-cache: hit`).
+    /// Answers the server took from its cache of visitors' responses (`x-cache: hit` or
+    /// `stale`).
     pub cached: u64,
     /// The first few failures, as `METHOD PATH: what happened`.
     pub first_errors: Vec<String>,
@@ -240,7 +241,7 @@ async fn send(request: RequestBuilder, expected: StatusCode) -> Result<Served, S
     let served = if response
         .headers()
         .get(yrd_web::CACHE_HEADER)
-        .is_some_and(|v| v == "hit")
+        .is_some_and(|v| v == "hit" || v == "stale")
     {
         Served::FromCache
     } else {
