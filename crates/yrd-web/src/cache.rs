@@ -3,29 +3,29 @@
 //!
 //! Every change to the records commits together with a move of the journal's head, and a
 //! visitor's response depends only on the records, the request and the date (statuses and
-//! deadlines are judged on today). So a response is kept for the request and today's date,
-//! with the head it was made under, and answered as it is (`hit`) while the head is the same.
+//! deadlines are judged on today). So a response is kept under the head's sequence number,
+//! today's date and the request, and answered as kept (`hit`) while all three are the same.
 //!
-//! When the head has moved, a kept response made less than the stale bound ago
-//! ([`DEFAULT_STALE_BOUND`], 250 ms) is still answered (`stale`), and the first such request
-//! starts the making of the new one in the background; until it is kept, the stale one is
-//! answered. So a page asked for while changes come faster than it can be made is answered
-//! from memory, and a visitor's answer never shows the records as they were more than the
-//! bound ago. Older than the bound, the visitor waits for a new one (`miss`). Signed-in
-//! requests are never answered from here, so whoever makes a change sees it at once. A bound
-//! of zero answers nothing stale.
+//! When the head has moved, the newest response made for the request is still answered
+//! (`stale`) if it was made less than the stale bound ago ([`DEFAULT_STALE_BOUND`], one
+//! second); the first request to find it past half the bound has its successor made in the
+//! background. Past the bound, the visitor waits for a new one (`miss`). So a visitor's answer
+//! never shows the records as they were more than the bound ago, and a page asked for many
+//! times a second is made a few times a second however often the records change, instead of
+//! once per change with every visitor waiting for it. Signed-in requests are never answered
+//! from here, so whoever makes a change sees it at once. A bound of zero answers nothing stale.
 //!
 //! The head is the store's known head ([`yrd_store::Store::known_head`]): a change made
 //! through this server has moved it before its request is answered, with no query per request.
 //! A change made by another process on the same database (a second server, a command-line
 //! import) is seen when the head is next read from the database: by the first request once
-//! [`RECHECK`] has passed since the last read, so a visitor sees it within the recheck and the
-//! stale bound together. When the head moves, what is older than the bound is dropped.
+//! [`RECHECK`] has passed since the last read. When the head moves, the entries of older heads
+//! are dropped, but for the newest response of each request.
 //!
-//! Concurrent requests for a response that must be made wait for the first to make it
-//! instead of each making it. The cache sits inside the tagging layer (`etag`), which tags what
-//! it answers and turns a matching `If-None-Match` into a 304, kept or not. Anything personal
-//! or not a plain document is not kept: requests with a cookie or an `Authorization` header,
+//! Concurrent requests for the same missing entry wait for the first to produce it instead
+//! of each computing it. The cache sits inside the tagging layer (`etag`), which tags what it
+//! answers and turns a matching `If-None-Match` into a 304, kept or not. Anything personal or
+//! not a plain document is not kept: requests with a cookie or an `Authorization` header,
 //! other methods, and responses other than a 200 of a tagged type, or that set a cookie or
 //! forbid storing.
 
@@ -39,7 +39,6 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header}
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use quick_cache::Weighter;
-use quick_cache::sync::{EntryAction, EntryResult};
 use time::{Date, OffsetDateTime};
 
 use crate::AppState;
@@ -64,7 +63,7 @@ pub const RECHECK: Duration = Duration::from_millis(250);
 
 /// How long after it was made a kept response may still be answered once the records have
 /// changed (see the module's documentation).
-pub const DEFAULT_STALE_BOUND: Duration = Duration::from_millis(250);
+pub const DEFAULT_STALE_BOUND: Duration = Duration::from_secs(1);
 
 /// The largest response kept, as a share of the budget: a few very large exports must not
 /// push out every page.
@@ -76,20 +75,24 @@ const ENTRY_OVERHEAD: u64 = 1024;
 /// What identifies a visitor's response.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Key {
+    head: i64,
+    request: Asked,
+}
+
+/// What is asked, whatever the head: the newest response made for it is kept under this.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Asked {
     day: Date,
     /// The path and query, then the varying headers, each on its own line.
-    request: String,
+    line: String,
 }
 
 #[derive(Clone)]
 enum Entry {
     Kept(Arc<Kept>),
-    /// A response that must be made afresh each time (see the module's documentation),
-    /// remembered under the head it was found at, so that concurrent requests for it do not
-    /// wait for one another.
-    NotKept {
-        head: i64,
-    },
+    /// A response that must be made afresh each time (see the module's documentation):
+    /// remembered so that concurrent requests for it do not wait for one another.
+    NotKept,
 }
 
 struct Kept {
@@ -103,28 +106,28 @@ struct Kept {
     body: Bytes,
 }
 
-/// What a request finds kept for it.
-enum Found {
-    /// A response made under the current head.
-    Fresh(Arc<Kept>),
-    /// A response of an older head, within the stale bound.
-    Stale(Arc<Kept>),
-    /// Nothing to answer from: the response is made afresh, without waiting for anyone.
-    Uncacheable,
+/// How a request may use the newest response kept for it, made under an older head.
+#[derive(Debug, PartialEq, Eq)]
+enum Staleness {
+    /// Answer it: it is younger than the stale bound.
+    Answer,
+    /// Answer it, and have its successor made: it is past half the bound.
+    AnswerAndRefresh,
+    /// Do not: it is past the bound.
+    TooOld,
 }
 
-/// What to do with the entry a request finds: answer from it, or (outside the stale bound)
-/// replace it, the other requests waiting for the new one.
-fn judge(entry: &Entry, head: i64, now: Instant, stale_bound: Duration) -> EntryAction<Found> {
-    match entry {
-        Entry::Kept(kept) if kept.head >= head => EntryAction::Retain(Found::Fresh(kept.clone())),
-        Entry::Kept(kept) if now.saturating_duration_since(kept.made) < stale_bound => {
-            EntryAction::Retain(Found::Stale(kept.clone()))
-        }
-        Entry::NotKept { head: found_at } if *found_at >= head => {
-            EntryAction::Retain(Found::Uncacheable)
-        }
-        _ => EntryAction::ReplaceWithGuard,
+/// How a response made at `made` under an older head may be used at `now`. A successor is made
+/// only once half the bound has passed, so that a page asked for many times a second while the
+/// records change as often is made a few times a second, not once per change.
+fn staleness(made: Instant, now: Instant, bound: Duration) -> Staleness {
+    let age = now.saturating_duration_since(made);
+    if age >= bound {
+        Staleness::TooOld
+    } else if age >= bound / 2 {
+        Staleness::AnswerAndRefresh
+    } else {
+        Staleness::Answer
     }
 }
 
@@ -135,15 +138,25 @@ impl Weighter<Key, Entry> for Size {
     fn weight(&self, key: &Key, entry: &Entry) -> u64 {
         let body = match entry {
             Entry::Kept(kept) => kept.body.len() as u64,
-            Entry::NotKept { .. } => 0,
+            Entry::NotKept => 0,
         };
-        ENTRY_OVERHEAD + key.request.len() as u64 + body
+        ENTRY_OVERHEAD + key.request.line.len() as u64 + body
+    }
+}
+
+impl Weighter<Asked, Arc<Kept>> for Size {
+    fn weight(&self, request: &Asked, kept: &Arc<Kept>) -> u64 {
+        ENTRY_OVERHEAD + request.line.len() as u64 + kept.body.len() as u64
     }
 }
 
 /// Visitors' responses, up to a budget of bytes.
 pub struct ResponseCache {
+    /// Responses by the head they were made under: answered as kept.
     entries: quick_cache::sync::Cache<Key, Entry, Size>,
+    /// The newest response made for each request, whatever its head: answered stale. Empty
+    /// when the stale bound is zero.
+    newest: quick_cache::sync::Cache<Asked, Arc<Kept>, Size>,
     budget: u64,
     largest: u64,
     stale_bound: Duration,
@@ -151,15 +164,15 @@ pub struct ResponseCache {
     started: Instant,
     /// When the head is next read from the database, in milliseconds from `started`.
     next_check: AtomicU64,
-    /// The newest head seen: when it moves, what is past the stale bound is dropped.
-    newest: AtomicI64,
+    /// The newest head entries are kept under: those of older ones are dropped.
+    newest_head: AtomicI64,
 }
 
 impl std::fmt::Debug for ResponseCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResponseCache")
             .field("entries", &self.entries.len())
-            .field("bytes", &self.entries.weight())
+            .field("bytes", &(self.entries.weight() + self.newest.weight()))
             .field("stale_bound", &self.stale_bound)
             .finish()
     }
@@ -169,16 +182,23 @@ impl ResponseCache {
     /// A cache holding up to `budget` bytes of responses, answering them up to `stale_bound`
     /// after they were made once the records have changed.
     pub fn new(budget: u64, stale_bound: Duration) -> Self {
+        // With stale answers, half the budget holds the newest response of each request.
+        let (current, newest) = if stale_bound.is_zero() {
+            (budget, 1)
+        } else {
+            (budget / 2, budget / 2)
+        };
         // Pages weigh tens of kilobytes: the estimate only sizes the tables up front.
-        let estimated_entries = (budget / 16_384).clamp(64, 65_536) as usize;
+        let estimated = |bytes: u64| (bytes / 16_384).clamp(64, 65_536) as usize;
         ResponseCache {
-            entries: quick_cache::sync::Cache::with_weighter(estimated_entries, budget, Size),
+            entries: quick_cache::sync::Cache::with_weighter(estimated(current), current, Size),
+            newest: quick_cache::sync::Cache::with_weighter(estimated(newest), newest, Size),
             budget,
-            largest: budget / LARGEST_SHARE,
+            largest: current / LARGEST_SHARE,
             stale_bound,
             started: Instant::now(),
             next_check: AtomicU64::new(0),
-            newest: AtomicI64::new(i64::MIN),
+            newest_head: AtomicI64::new(i64::MIN),
         }
     }
 
@@ -192,8 +212,8 @@ impl ResponseCache {
         self.stale_bound
     }
 
-    /// The head to judge kept responses by now. When [`RECHECK`] has passed since the head
-    /// was last read from the database, this request reads it (one request per interval: the
+    /// The head to keep responses under now. When [`RECHECK`] has passed since the head was
+    /// last read from the database, this request reads it (one request per interval: the
     /// others go on with the known head).
     async fn head(&self, store: &yrd_store::Store) -> i64 {
         let now = self.started.elapsed().as_millis() as u64;
@@ -212,29 +232,48 @@ impl ResponseCache {
         store.known_head()
     }
 
-    /// Once per head: drops the entries of other days, and those of older heads that are past
-    /// the stale bound, so they do not take the room of current ones.
+    /// Drops the entries of heads older than `head`, once per head, and the newest responses
+    /// of other days.
     fn forget_before(&self, head: i64, day: Date) {
-        if self.newest.fetch_max(head, Ordering::SeqCst) < head {
-            let now = Instant::now();
-            self.entries.retain(|key, entry| {
-                key.day >= day
-                    && !matches!(
-                        judge(entry, head, now, self.stale_bound),
-                        EntryAction::ReplaceWithGuard
-                    )
-            });
+        if self.newest_head.fetch_max(head, Ordering::SeqCst) < head {
+            self.entries
+                .retain(|key, _| key.head >= head && key.request.day >= day);
+            self.newest.retain(|request, _| request.day >= day);
         }
     }
 
-    /// Keeps what a background refresh made, unless something newer was kept meanwhile.
-    fn keep_refreshed(&self, key: Key, kept: Arc<Kept>) {
-        if let Some(Entry::Kept(current)) = self.entries.peek(&key)
+    /// The newest response made for `request` under an older head than `head`, if it may be
+    /// answered now; the first request past half the bound has its successor made.
+    fn stale(&self, request: &Asked, head: i64, now: Instant) -> Option<(Arc<Kept>, bool)> {
+        if self.stale_bound.is_zero() {
+            return None;
+        }
+        let kept = self.newest.get(request)?;
+        if kept.head >= head {
+            // Made under this head, but dropped from `entries` to make room.
+            return Some((kept, false));
+        }
+        match staleness(kept.made, now, self.stale_bound) {
+            Staleness::Answer => Some((kept, false)),
+            Staleness::AnswerAndRefresh => {
+                let first = !kept.refreshing.swap(true, Ordering::AcqRel);
+                Some((kept, first))
+            }
+            Staleness::TooOld => None,
+        }
+    }
+
+    /// Keeps a response made under `key.head`, unless something newer is kept for its request.
+    fn keep(&self, key: &Key, kept: &Arc<Kept>) {
+        if self.stale_bound.is_zero() {
+            return;
+        }
+        if let Some(current) = self.newest.peek(&key.request)
             && current.head > kept.head
         {
             return;
         }
-        self.entries.insert(key, Entry::Kept(kept));
+        self.newest.insert(key.request.clone(), kept.clone());
     }
 }
 
@@ -250,58 +289,76 @@ pub async fn respond(State(state): State<AppState>, request: Request, next: Next
     // The head is taken before anything the response is made of is read, so what is kept
     // under it is at least as new as it.
     let head = cache.head(state.store()).await;
-    let made = Instant::now();
+    let started = Instant::now();
     cache.forget_before(head, day);
     let key = Key {
-        day,
-        request: request_line(&request),
+        head,
+        request: Asked {
+            day,
+            line: request_line(&request),
+        },
     };
-    let guard = match cache
-        .entries
-        .entry_async(&key, |_, entry| judge(entry, head, made, cache.stale_bound))
-        .await
-    {
-        EntryResult::Retained(Found::Fresh(kept)) => return answer(&kept, "hit"),
-        EntryResult::Retained(Found::Stale(kept)) => {
-            if !kept.refreshing.swap(true, Ordering::AcqRel) {
-                refresh(cache.clone(), key, head, made, &request, next);
-            }
-            return answer(&kept, "stale");
-        }
-        EntryResult::Retained(Found::Uncacheable)
-        | EntryResult::Removed(..)
-        | EntryResult::Timeout => return next.run(request).await,
-        EntryResult::Replaced(guard, _) | EntryResult::Vacant(guard) => guard,
-    };
-    let response = next.run(request).await;
-    match keepable(&cache, response, head, made, day).await {
-        Ok((kept, response)) => {
-            let _ = guard.insert(kept.map_or(Entry::NotKept { head }, Entry::Kept));
-            response
-        }
-        Err(response) => response,
+    match cache.entries.get(&key) {
+        Some(Entry::Kept(kept)) => return answer(&kept, "hit"),
+        Some(Entry::NotKept) => return next.run(request).await,
+        None => {}
     }
+    if let Some((kept, refresh)) = cache.stale(&key.request, head, started) {
+        if kept.head >= head {
+            return answer(&kept, "hit");
+        }
+        if refresh {
+            let copy = Request::from_parts(request_parts(&request), Body::empty());
+            tokio::spawn(make(cache.clone(), key, started, copy, next));
+        }
+        return answer(&kept, "stale");
+    }
+    make(cache, key, started, request, next).await
 }
 
-/// Makes the response to a copy of `request` in the background, and keeps it.
-fn refresh(
+/// Makes the response to `request` under `key.head`, once however many ask for it at the same
+/// time, and keeps it if it may.
+async fn make(
     cache: Arc<ResponseCache>,
     key: Key,
-    head: i64,
-    made: Instant,
-    request: &Request,
+    started: Instant,
+    request: Request,
     next: Next,
-) {
-    // A visitor's `GET` has no body that matters: the copy has the request's head alone.
-    let copy = Request::from_parts(request_parts(request), Body::empty());
-    tokio::spawn(async move {
-        let response = next.run(copy).await;
-        if let Ok((Some(kept), _)) = keepable(&cache, response, head, made, key.day).await {
-            cache.keep_refreshed(key, kept);
-        }
+) -> Response {
+    let guard = match cache.entries.get_value_or_guard_async(&key).await {
+        Ok(Entry::Kept(kept)) => return answer(&kept, "hit"),
+        Ok(Entry::NotKept) => return next.run(request).await,
+        Err(guard) => guard,
+    };
+    let response = next.run(request).await;
+    if !may_keep(&response) || today() != key.request.day {
+        // A response begun on one day and finished on the next may mix the two.
+        let _ = guard.insert(Entry::NotKept);
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let body = match to_bytes(body, usize::MAX).await {
+        Ok(body) => body,
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    let kept = Arc::new(Kept {
+        head: key.head,
+        made: started,
+        refreshing: AtomicBool::new(false),
+        headers: parts.headers,
+        body,
     });
+    if (kept.body.len() as u64) < cache.largest {
+        let _ = guard.insert(Entry::Kept(kept.clone()));
+        cache.keep(&key, &kept);
+    } else {
+        let _ = guard.insert(Entry::NotKept);
+    }
+    answer(&kept, "miss")
 }
 
+/// A copy of the request's head, for making its response in the background: a visitor's
+/// `GET` has no body that matters.
 fn request_parts(request: &Request) -> axum::http::request::Parts {
     let mut copy = Request::new(());
     *copy.method_mut() = request.method().clone();
@@ -312,35 +369,6 @@ fn request_parts(request: &Request) -> axum::http::request::Parts {
     copy.into_parts().0
 }
 
-/// What of `response` may be kept (None when it must be made afresh each time), and the
-/// response to answer; an error response if its body could not be read.
-async fn keepable(
-    cache: &ResponseCache,
-    response: Response,
-    head: i64,
-    made: Instant,
-    day: Date,
-) -> Result<(Option<Arc<Kept>>, Response), Response> {
-    // A response begun on one day and finished on the next may mix the two.
-    if !may_keep(&response) || today() != day {
-        return Ok((None, response));
-    }
-    let (parts, body) = response.into_parts();
-    let body = match to_bytes(body, usize::MAX).await {
-        Ok(body) => body,
-        Err(e) => return Err(ApiError::internal(e).into_response()),
-    };
-    let kept = Arc::new(Kept {
-        head,
-        made,
-        refreshing: AtomicBool::new(false),
-        headers: parts.headers,
-        body,
-    });
-    let answered = answer(&kept, "miss");
-    let small_enough = (kept.body.len() as u64) < cache.largest;
-    Ok((small_enough.then_some(kept), answered))
-}
 /// A `GET` without credentials of any kind, for something made from the records. A cookie
 /// may be a session, or a form's token, so any cookie makes the request personal. Static files
 /// are served from memory already: the cache would only add a read of the head.
@@ -394,53 +422,67 @@ fn today() -> Date {
 mod tests {
     use super::*;
 
-    fn kept(head: i64, made: Instant) -> Entry {
-        Entry::Kept(Arc::new(Kept {
+    #[test]
+    fn a_kept_response_is_answered_stale_only_within_the_bound() {
+        let made = Instant::now();
+        let bound = Duration::from_millis(1000);
+        let at = |ms: u64| made + Duration::from_millis(ms);
+        assert_eq!(staleness(made, at(0), bound), Staleness::Answer);
+        assert_eq!(staleness(made, at(499), bound), Staleness::Answer);
+        assert_eq!(staleness(made, at(500), bound), Staleness::AnswerAndRefresh);
+        assert_eq!(staleness(made, at(999), bound), Staleness::AnswerAndRefresh);
+        assert_eq!(staleness(made, at(1000), bound), Staleness::TooOld);
+        assert_eq!(staleness(made, made, Duration::ZERO), Staleness::TooOld);
+    }
+
+    fn kept(head: i64, made: Instant) -> Arc<Kept> {
+        Arc::new(Kept {
             head,
             made,
             refreshing: AtomicBool::new(false),
             headers: HeaderMap::new(),
             body: Bytes::from_static(b"page"),
-        }))
-    }
-
-    fn verdict(action: EntryAction<Found>) -> &'static str {
-        match action {
-            EntryAction::Retain(Found::Fresh(_)) => "fresh",
-            EntryAction::Retain(Found::Stale(_)) => "stale",
-            EntryAction::Retain(Found::Uncacheable) => "uncacheable",
-            EntryAction::Remove => "remove",
-            EntryAction::ReplaceWithGuard => "make",
-        }
+        })
     }
 
     #[test]
-    fn a_kept_response_is_answered_stale_only_within_the_bound() {
+    fn one_request_past_half_the_bound_has_the_successor_made() {
+        let cache = ResponseCache::new(1 << 20, Duration::from_millis(1000));
         let made = Instant::now();
-        let bound = Duration::from_millis(250);
-        let within = made + Duration::from_millis(249);
-        let past = made + bound;
-        let cases = [
-            // Made under the current head (or a newer one, by a concurrent request): as kept.
-            (kept(7, made), 7, past, bound, "fresh"),
-            (kept(8, made), 7, past, bound, "fresh"),
-            // The head has moved: stale within the bound, made anew from it on.
-            (kept(6, made), 7, within, bound, "stale"),
-            (kept(6, made), 7, past, bound, "make"),
-            // A bound of zero answers nothing stale.
-            (kept(6, made), 7, made, Duration::ZERO, "make"),
-            // A response that is never kept is made by each request under its head, and
-            // once more by one request, the others waiting, after the head moves.
-            (Entry::NotKept { head: 7 }, 7, within, bound, "uncacheable"),
-            (Entry::NotKept { head: 6 }, 7, within, bound, "make"),
-        ];
-        for (entry, head, now, bound, expected) in cases {
-            assert_eq!(
-                verdict(judge(&entry, head, now, bound)),
-                expected,
-                "head {head}, {:?} after making, bound {bound:?}",
-                now - made
-            );
-        }
+        let at = |ms: u64| made + Duration::from_millis(ms);
+        let key = |head: i64| Key {
+            head,
+            request: Asked {
+                day: today(),
+                line: "/zh/\n".into(),
+            },
+        };
+        cache.keep(&key(6), &kept(6, made));
+        let outcome = |head: i64, ms: u64| {
+            cache
+                .stale(&key(head).request, head, at(ms))
+                .map(|(kept, refresh)| (kept.head, refresh))
+        };
+        assert_eq!(outcome(6, 900), Some((6, false)), "kept under this head");
+        assert_eq!(
+            outcome(7, 100),
+            Some((6, false)),
+            "young: answered as it is"
+        );
+        assert_eq!(outcome(7, 600), Some((6, true)), "the first past half");
+        assert_eq!(
+            outcome(7, 700),
+            Some((6, false)),
+            "the successor is on its way"
+        );
+        assert_eq!(outcome(7, 1000), None, "past the bound");
+        // An older response made late does not replace a newer one.
+        cache.keep(&key(8), &kept(8, at(800)));
+        cache.keep(&key(7), &kept(7, at(900)));
+        assert_eq!(outcome(9, 900), Some((8, false)));
+        // With a bound of zero, nothing is answered stale.
+        let strict = ResponseCache::new(1 << 20, Duration::ZERO);
+        strict.keep(&key(6), &kept(6, made));
+        assert!(strict.stale(&key(7).request, 7, made).is_none());
     }
 }

@@ -150,8 +150,9 @@ async fn a_visitors_response_is_kept_until_the_records_change(app: TestApp) -> R
 }
 
 /// With a stale bound (the shared server of these cases has none), a visitor asking right
-/// after a change is answered the kept response, marked `stale`, and the new one is made in
-/// the background and answered next; past the bound, the visitor waits for the new one.
+/// after a change is answered the kept response, marked `stale`; past half the bound, such an
+/// answer has the new one made in the background, answered next; past the bound, the visitor
+/// waits for the new one.
 async fn a_visitor_may_be_answered_stale_within_the_bound(app: TestApp) -> Result<(), Failed> {
     let bound = Duration::from_secs(2);
     let second = app
@@ -171,7 +172,8 @@ async fn a_visitor_may_be_answered_stale_within_the_bound(app: TestApp) -> Resul
         "the response kept before the change"
     );
     ensure_eq!(stale.header("etag"), first.header("etag"), "its own tag");
-    // That answer began making the new response: it is kept, and answered, within moments.
+    // Past half the bound, a stale answer has the new response made: it is kept, and
+    // answered, within moments.
     let started = Instant::now();
     let refreshed = loop {
         let reply = visitor.get(path).await?;
