@@ -16,6 +16,7 @@ mod codec;
 mod exec;
 mod import;
 mod journal;
+mod kept_register;
 mod meetings;
 mod plans;
 mod problems;
@@ -153,6 +154,8 @@ pub struct Store {
     reports: Arc<report_queue::ReportQueue>,
     /// Accounts recently read for signed-in requests.
     accounts: Arc<account_cache::AccountCache>,
+    /// The register of jurisdictions as last read.
+    register: Arc<kept_register::KeptRegister>,
 }
 
 /// Runs `$body` with `$pool` bound to the engine's pool; the body is compiled once per engine.
@@ -174,6 +177,7 @@ impl Store {
             known_head: Arc::default(),
             reports: Arc::default(),
             accounts: Arc::default(),
+            register: Arc::default(),
         }
     }
 
@@ -237,6 +241,7 @@ impl Store {
             Backend::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
             Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
+        self.register.forget();
         Ok(())
     }
 
@@ -260,6 +265,7 @@ impl Store {
             Backend::Sqlite(pool) => SQLITE_MIGRATIONS.undo(pool, version).await?,
             Backend::Postgres(pool) => POSTGRES_MIGRATIONS.undo(pool, version).await?,
         }
+        self.register.forget();
         Ok(())
     }
 
@@ -269,6 +275,7 @@ impl Store {
             Backend::Sqlite(pool) => SQLITE_MIGRATIONS.undo(pool, 0).await?,
             Backend::Postgres(pool) => POSTGRES_MIGRATIONS.undo(pool, 0).await?,
         }
+        self.register.forget();
         Ok(())
     }
 
@@ -294,8 +301,9 @@ impl Store {
         on_backend!(self, pool => {
             sqlx::raw_sql(sql).execute(pool).await?;
         });
-        // It may have changed anything, accounts included.
+        // It may have changed anything, accounts and the register included.
         self.accounts.accounts_changed();
+        self.register.forget();
         Ok(())
     }
 
