@@ -130,9 +130,6 @@ impl Store {
                 tx.record(change);
             }
             tx.commit().await?;
-            // The head moved, but a journal begun again after the schema was reverted may
-            // move it to a number it has had before.
-            self.register.forget();
             return Ok(acc.summary);
         }
         Err(StoreError::Conflict(

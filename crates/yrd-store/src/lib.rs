@@ -16,7 +16,6 @@ mod codec;
 mod exec;
 mod import;
 mod journal;
-mod kept_register;
 mod meetings;
 mod plans;
 mod problems;
@@ -154,8 +153,6 @@ pub struct Store {
     reports: Arc<report_queue::ReportQueue>,
     /// Accounts recently read for signed-in requests.
     accounts: Arc<account_cache::AccountCache>,
-    /// The register of jurisdictions as last read.
-    register: Arc<kept_register::KeptRegister>,
 }
 
 /// Runs `$body` with `$pool` bound to the engine's pool; the body is compiled once per engine.
@@ -177,7 +174,6 @@ impl Store {
             known_head: Arc::default(),
             reports: Arc::default(),
             accounts: Arc::default(),
-            register: Arc::default(),
         }
     }
 
@@ -241,7 +237,6 @@ impl Store {
             Backend::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
             Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
-        self.register.forget();
         Ok(())
     }
 
@@ -265,7 +260,6 @@ impl Store {
             Backend::Sqlite(pool) => SQLITE_MIGRATIONS.undo(pool, version).await?,
             Backend::Postgres(pool) => POSTGRES_MIGRATIONS.undo(pool, version).await?,
         }
-        self.register.forget();
         Ok(())
     }
 
@@ -275,7 +269,6 @@ impl Store {
             Backend::Sqlite(pool) => SQLITE_MIGRATIONS.undo(pool, 0).await?,
             Backend::Postgres(pool) => POSTGRES_MIGRATIONS.undo(pool, 0).await?,
         }
-        self.register.forget();
         Ok(())
     }
 
@@ -301,9 +294,8 @@ impl Store {
         on_backend!(self, pool => {
             sqlx::raw_sql(sql).execute(pool).await?;
         });
-        // It may have changed anything, accounts and the register included.
+        // It may have changed anything, accounts included.
         self.accounts.accounts_changed();
-        self.register.forget();
         Ok(())
     }
 

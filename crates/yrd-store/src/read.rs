@@ -4,7 +4,6 @@
 //! queries however many records it holds.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -918,20 +917,6 @@ pub(crate) fn decode_cursor(cursor: &str, fields: usize) -> Result<Vec<String>, 
 impl Store {
     // -----------------------------------------------------------------------------------
     // Jurisdictions and zones.
-
-    /// The register as [`Store::jurisdictions`] reads it, kept between calls while no change
-    /// has been made through this process and for at most 250 ms (see `kept_register`): for
-    /// the names of members that nearly every response shows.
-    pub async fn kept_jurisdictions(&self) -> Result<Arc<Vec<Jurisdiction>>, StoreError> {
-        let head = self.known_head();
-        let now = std::time::Instant::now();
-        if let Some(register) = self.register.get(head, now) {
-            return Ok(register);
-        }
-        let register = Arc::new(self.jurisdictions().await?);
-        self.register.keep(head, now, register.clone());
-        Ok(register)
-    }
 
     /// Every jurisdiction, ordered by code.
     pub async fn jurisdictions(&self) -> Result<Vec<Jurisdiction>, StoreError> {

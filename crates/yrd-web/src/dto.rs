@@ -67,7 +67,7 @@ pub(crate) struct Names {
 
 impl Names {
     pub async fn load(store: &Store, lang: Lang) -> Result<Names, StoreError> {
-        Ok(Names::of_register(&store.kept_jurisdictions().await?, lang))
+        Ok(Names::of_register(&store.jurisdictions().await?, lang))
     }
 
     /// `given` when the caller has read the names already; else the register's, read now (after

@@ -58,7 +58,6 @@ cases!(
     a_failed_batch_of_reports_fails_only_the_report_at_fault,
     writers_of_two_processes_keep_one_chain,
     kept_accounts_follow_every_change,
-    the_kept_register_follows_every_change,
     migrations_revert_to_a_version,
     problem_pages_follow_the_list_order,
     mechanism_state_round_trips_through_a_dataset_directory,
@@ -481,68 +480,6 @@ async fn kept_accounts_follow_every_change(store: Store) -> Result {
         store.token_account(&third_secret).await?.is_none(),
         "a disabled account's token signs nobody in"
     );
-    Ok(())
-}
-
-/// The register kept between reads shows a change made here at once, one made by another
-/// process within the recheck, and one made by a raw statement at once; a schema reverted and
-/// imported again (a journal begun again) shows the new register.
-async fn the_kept_register_follows_every_change(store: Store) -> Result {
-    let mut dataset = sample::dataset();
-    store.import(&importer(), &dataset).await?;
-    let code = dataset.jurisdictions[0].code;
-    let name_of = |register: &[yrd_domain::Jurisdiction]| {
-        register
-            .iter()
-            .find(|j| j.code == code)
-            .map(|j| j.name.en.clone())
-    };
-    let first = name_of(&store.kept_jurisdictions().await?);
-    ensure!(
-        first == Some(dataset.jurisdictions[0].name.en.clone()),
-        "the register as imported: {first:?}"
-    );
-
-    // Renamed here, by an import: seen at once.
-    dataset.jurisdictions[0].name.en = "Renamed here".into();
-    store.import(&importer(), &dataset).await?;
-    let here = name_of(&store.kept_jurisdictions().await?);
-    ensure!(here.as_deref() == Some("Renamed here"), "here: {here:?}");
-
-    // Renamed by another process: seen within the recheck.
-    dataset.jurisdictions[0].name.en = "Renamed elsewhere".into();
-    store
-        .as_another_process()
-        .import(&importer(), &dataset)
-        .await?;
-    tokio::time::sleep(yrd_store::ACCOUNT_RECHECK).await;
-    let elsewhere = name_of(&store.kept_jurisdictions().await?);
-    ensure!(
-        elsewhere.as_deref() == Some("Renamed elsewhere"),
-        "after the recheck: {elsewhere:?}"
-    );
-
-    // Renamed by a raw statement: seen at once.
-    store
-        .execute_raw(&format!(
-            "UPDATE jurisdictions SET name_en = 'Renamed raw' WHERE code = '{code}'"
-        ))
-        .await?;
-    let raw = name_of(&store.kept_jurisdictions().await?);
-    ensure!(raw.as_deref() == Some("Renamed raw"), "raw: {raw:?}");
-
-    // The schema reverted and migrated again, the register imported anew: the journal starts
-    // again, and its head may return to a number it had.
-    store.revert_all_migrations().await?;
-    store.migrate().await?;
-    ensure!(
-        store.kept_jurisdictions().await?.is_empty(),
-        "an empty register before the import"
-    );
-    dataset.jurisdictions[0].name.en = "Imported anew".into();
-    store.import(&importer(), &dataset).await?;
-    let anew = name_of(&store.kept_jurisdictions().await?);
-    ensure!(anew.as_deref() == Some("Imported anew"), "anew: {anew:?}");
     Ok(())
 }
 

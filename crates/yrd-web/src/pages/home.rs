@@ -143,7 +143,7 @@ pub async fn page(
 ) -> Result<Response, ApiError> {
     let chrome = Chrome::new(lang, &uri, &principal);
     // The register is read once, for the map and for every part's names.
-    let register = state.store().kept_jurisdictions().await?;
+    let register = state.store().jurisdictions().await?;
     let names = Names::of_register(&register, lang);
     // The region in numbers: the region's own indicators first, the most tracked first,
     // each with its latest observation.
