@@ -69,6 +69,18 @@ fn later<'a>(current: Option<&'a ProgressReport>, r: &'a ProgressReport) -> &'a 
 }
 
 impl Store {
+    /// Prepares the database for reads after bulk writes. On PostgreSQL, `VACUUM (ANALYZE)`:
+    /// freshly written rows are not yet marked visible to all, so every index-only read went
+    /// to the table too, and the first reads after a load set each row's hint bits while
+    /// autovacuum caught up, under the first load put on the server. SQLite's planner keeps
+    /// to its fixed rules, which the query-plan tests check, so SQLite is left as it is.
+    pub async fn settle_after_bulk(&self) -> Result<(), StoreError> {
+        if let crate::Backend::Postgres(pool) = &self.backend {
+            sqlx::raw_sql("VACUUM (ANALYZE)").execute(pool).await?;
+        }
+        Ok(())
+    }
+
     /// Writes a batch of new records and their journal in one transaction; returns the number
     /// of journal entries appended.
     ///

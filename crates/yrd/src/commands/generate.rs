@@ -145,10 +145,17 @@ pub async fn run(database: &Database, args: GenerateArgs) -> anyhow::Result<Exit
     }
     producer.await.context("the generator stopped")?;
     progress.finish_and_clear();
+    let settling = std::time::Instant::now();
+    store
+        .settle_after_bulk()
+        .await
+        .map_err(store_error)
+        .context("preparing the database for reads")?;
+    let settled = settling.elapsed().as_secs_f64();
     store.close().await;
     let [tasks, reports, observations, meetings] = counts;
     println!(
-        "generated {records} records in {:.1} s: {tasks} tasks, {reports} reports, {observations} observations, {meetings} meetings; {entries} journal entries",
+        "generated {records} records in {:.1} s: {tasks} tasks, {reports} reports, {observations} observations, {meetings} meetings; {entries} journal entries; {settled:.1} s preparing the database for reads",
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
