@@ -866,7 +866,6 @@ fn key_list(keys: &[&str]) -> (String, Vec<Arg>) {
     )
 }
 
-/// Groups child rows by their owner's key, keeping their order.
 /// Each indicator with those of `observations` that are its own, in the order given.
 fn with_observations(
     indicators: Vec<Indicator>,
@@ -882,6 +881,7 @@ fn with_observations(
         .collect()
 }
 
+/// Groups child rows by their owner's key, keeping their order.
 fn group<T>(rows: impl IntoIterator<Item = (String, T)>) -> HashMap<String, Vec<T>> {
     let mut map: HashMap<String, Vec<T>> = HashMap::new();
     for (owner, item) in rows {
@@ -2451,6 +2451,7 @@ pub(crate) mod query_plan {
     use crate::Store;
     use crate::exec::Arg;
 
+    /// What SQLite's planner will do with a query, one line per step.
     pub(crate) async fn plan(store: &Store, sql: &str, args: Vec<Arg>) -> Vec<String> {
         let rows: Vec<(i64, i64, i64, String)> = store
             .fetch(format!("EXPLAIN QUERY PLAN {sql}"), args)
@@ -2478,7 +2479,6 @@ mod tests {
     use super::*;
     use crate::testing::ScratchStore;
 
-    /// What SQLite's planner will do with a query, one line per step.
     #[tokio::test]
     async fn page_queries_are_answered_by_indexes() {
         let scratch = ScratchStore::sqlite().await.expect("scratch");

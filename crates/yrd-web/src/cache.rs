@@ -242,15 +242,16 @@ impl ResponseCache {
         }
     }
 
-    /// The newest response made for `request` under an older head than `head`, if it may be
-    /// answered now; the first request past half the bound has its successor made.
+    /// The newest response made for `request`, if it may be answered now, and whether this
+    /// request is the one to have its successor made. One made under `head` (dropped from
+    /// `entries` to make room) is answered as kept; one of an older head within the stale
+    /// bound is answered stale, and the first request past half the bound makes its successor.
     fn stale(&self, request: &Asked, head: i64, now: Instant) -> Option<(Arc<Kept>, bool)> {
         if self.stale_bound.is_zero() {
             return None;
         }
         let kept = self.newest.get(request)?;
         if kept.head >= head {
-            // Made under this head, but dropped from `entries` to make room.
             return Some((kept, false));
         }
         match staleness(kept.made, now, self.stale_bound) {
