@@ -11,6 +11,7 @@ use crate::mechanism::{
     an_import_refuses_a_second_active_key, imports_move_on_the_versions_of_what_they_change,
     mechanism_state_round_trips_through_a_dataset_directory,
 };
+use crate::rollups::kept_rollups_follow_every_change;
 use crate::sample::{self, A, B, B_CITY, canonical, code};
 use crate::{CaseFuture, ensure};
 
@@ -43,6 +44,7 @@ cases!(
     meetings_page_newest_first_with_decisions,
     task_progress_tracks_latest_reported_and_verified,
     plan_rollup_counts_unreported_tasks_apart,
+    kept_rollups_follow_every_change,
     matters_filter_and_paginate,
     matter_lines_agree_with_the_full_records,
     matter_detail_has_tasks_problems_and_reports,

@@ -4,6 +4,7 @@
 
 mod cases;
 mod mechanism;
+mod rollups;
 mod sample;
 
 use std::future::Future;

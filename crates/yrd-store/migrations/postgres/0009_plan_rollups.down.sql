@@ -1,0 +1,11 @@
+DROP TRIGGER plan_rollups_matters_changed ON matters;
+DROP TRIGGER plan_rollups_tasks_removed ON tasks;
+DROP TRIGGER plan_rollups_tasks_changed ON tasks;
+DROP TRIGGER plan_rollups_tasks_added ON tasks;
+DROP FUNCTION plan_rollups_follow_matters();
+DROP FUNCTION plan_rollups_follow_tasks();
+DROP FUNCTION plan_rollups_apply(plan_rollup_change[]);
+DROP TYPE plan_rollup_change;
+DROP TABLE plan_rollups;
+DROP INDEX tasks_matter_parent;
+CREATE INDEX tasks_rollup ON tasks (matter, parent) INCLUDE (jurisdiction, reported_percent, verified_percent);
