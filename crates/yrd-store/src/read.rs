@@ -880,13 +880,28 @@ fn matter_page_query(
     (sql, conditions.args)
 }
 
-/// `$1, $2, …` for a list of keys, and the keys as arguments.
-fn key_list(keys: &[&str]) -> (String, Vec<Arg>) {
-    let marks: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+/// `$1, $2, …` for a list of keys, and the keys as arguments, for `IN (…)`. The list is padded
+/// (the last key repeated) to a power of two up to 64, then to a multiple of 64: each length
+/// is a statement of its own, and with a page's keys at every length from 1 to 50 each was
+/// too rare for PostgreSQL to plan once and keep, or for either engine's statement cache to
+/// hold. An empty list stays empty.
+pub(crate) fn key_list(keys: &[&str]) -> (String, Vec<Arg>) {
+    let len = padded_len(keys.len());
+    let marks: Vec<String> = (1..=len).map(|i| format!("${i}")).collect();
+    let padding = keys.last().into_iter().cycle().take(len - keys.len());
     (
         marks.join(", "),
-        keys.iter().map(|k| Arg::from(*k)).collect(),
+        keys.iter().chain(padding).map(|k| Arg::from(*k)).collect(),
     )
+}
+
+/// The length a key list of `n` keys is padded to.
+fn padded_len(n: usize) -> usize {
+    match n {
+        0 => 0,
+        1..=64 => n.next_power_of_two(),
+        _ => n.div_ceil(64) * 64,
+    }
 }
 
 /// Each indicator with those of `observations` that are its own, in the order given.
@@ -2667,6 +2682,19 @@ mod tests {
             );
         }
         scratch.cleanup().await.expect("cleanup");
+    }
+
+    #[test]
+    fn key_lists_come_in_a_few_lengths() {
+        let lengths: std::collections::BTreeSet<usize> = (0..=200).map(padded_len).collect();
+        assert_eq!(
+            lengths.into_iter().collect::<Vec<_>>(),
+            [0, 1, 2, 4, 8, 16, 32, 64, 128, 192, 256]
+        );
+        let (marks, args) = key_list(&["a", "b", "c"]);
+        assert_eq!(marks, "$1, $2, $3, $4");
+        assert_eq!(args, ["a", "b", "c", "c"].map(Arg::from).to_vec());
+        assert_eq!(key_list(&[]), (String::new(), vec![]));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use yrd_domain::Text;
 use yrd_domain::access::DraftVisibility;
 
 use crate::exec::Arg;
-use crate::read::{Conditions, add_draft_condition};
+use crate::read::{Conditions, add_draft_condition, key_list};
 use crate::{Store, StoreError};
 
 /// A record that matches a search.
@@ -184,17 +184,17 @@ impl Store {
             )
             .await?
         };
-        let keys: Vec<String> = tasks.iter().map(|t| t.task.matter.clone()).collect();
+        // A member's tasks share matters: each is asked for once.
+        let keys: std::collections::BTreeSet<&str> =
+            tasks.iter().map(|t| t.task.matter.as_str()).collect();
+        let keys: Vec<&str> = keys.into_iter().collect();
         let mut titles = std::collections::HashMap::new();
         if !keys.is_empty() {
-            let marks: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+            let (marks, args) = key_list(&keys);
             let rows: Vec<(String, String, String)> = self
                 .fetch(
-                    format!(
-                        "SELECT key, title_zh, title_en FROM matters WHERE key IN ({})",
-                        marks.join(", ")
-                    ),
-                    keys.iter().map(|k| Arg::from(k.as_str())).collect(),
+                    format!("SELECT key, title_zh, title_en FROM matters WHERE key IN ({marks})"),
+                    args,
                 )
                 .await?;
             titles.extend(rows.into_iter().map(|(k, zh, en)| (k, Text::new(zh, en))));
