@@ -533,6 +533,9 @@ struct ReportRow {
     return_reason_en: String,
 }
 
+/// The most reports a matter's page shows, newest first.
+const RECENT_REPORTS: usize = 200;
+
 const REPORT_COLUMNS: &str = "key, task, as_of, percent, state, narrative_zh, narrative_en, evidence, source, \
      return_reason_zh, return_reason_en";
 
@@ -1637,17 +1640,60 @@ impl Store {
         let problems = self
             .load_problems("WHERE matter = $1", vec![key.into()])
             .await?;
-        let recent_reports = self
-            .load_reports(
-                "WHERE task IN (SELECT key FROM tasks WHERE matter = $1) ORDER BY as_of DESC, key DESC LIMIT 200",
-                vec![key.into()],
-            )
-            .await?;
+        // Reports on sub-tasks are the matter's too.
+        let tasks: Vec<&str> = state
+            .tasks
+            .iter()
+            .chain(&state.subtasks)
+            .map(|t| t.task.key.as_str())
+            .collect();
+        let recent_reports = self.recent_reports(&tasks).await?;
         Ok(Some(MatterDetail {
             state,
             problems,
             recent_reports,
         }))
+    }
+
+    /// The newest reports on `tasks` (a matter's), at most [`RECENT_REPORTS`], newest first.
+    async fn recent_reports(&self, tasks: &[&str]) -> Result<Vec<ProgressReport>, StoreError> {
+        if tasks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let order = format!("ORDER BY as_of DESC, key DESC LIMIT {RECENT_REPORTS}");
+        match self.engine() {
+            // SQLite reads the index and the rows of every report of the tasks and keeps the
+            // newest cheaply; merging per-task lists, which it sorts one by one, cost it more.
+            crate::Engine::Sqlite => {
+                let (marks, args) = key_list(tasks);
+                self.load_reports(&format!("WHERE task IN ({marks}) {order}"), args)
+                    .await
+            }
+            // PostgreSQL merges each task's newest reports, read backwards along
+            // `reports_task`, and stops at the limit: it reads about as many rows as it shows,
+            // however many reports the tasks have. Given the tasks as one list, it read every
+            // report of every task, each from its own page, and sorted them all.
+            crate::Engine::Postgres => {
+                // Padded with NULL, which matches no task, so that matters of different
+                // sizes share a few statements.
+                let len = padded_len(tasks.len());
+                let newest: Vec<String> = (1..=len)
+                    .map(|i| {
+                        format!("(SELECT {REPORT_COLUMNS} FROM reports WHERE task = ${i} {order})")
+                    })
+                    .collect();
+                let mut args: Vec<Arg> = tasks.iter().map(|t| Arg::from(*t)).collect();
+                args.resize(len, Arg::Text(None));
+                self.fetch_reports(
+                    format!(
+                        "SELECT {REPORT_COLUMNS} FROM ({}) reports {order}",
+                        newest.join(" UNION ALL ")
+                    ),
+                    args,
+                )
+                .await
+            }
+        }
     }
 
     async fn load_matter_states(
@@ -1997,12 +2043,20 @@ impl Store {
         filter: &str,
         args: Vec<Arg>,
     ) -> Result<Vec<ProgressReport>, StoreError> {
-        let rows: Vec<ReportRow> = self
-            .fetch(
-                format!("SELECT {REPORT_COLUMNS} FROM reports {filter}"),
-                args,
-            )
-            .await?;
+        self.fetch_reports(
+            format!("SELECT {REPORT_COLUMNS} FROM reports {filter}"),
+            args,
+        )
+        .await
+    }
+
+    /// The reports a whole statement selects, by [`REPORT_COLUMNS`].
+    async fn fetch_reports(
+        &self,
+        sql: String,
+        args: Vec<Arg>,
+    ) -> Result<Vec<ProgressReport>, StoreError> {
+        let rows: Vec<ReportRow> = self.fetch(sql, args).await?;
         rows.into_iter()
             .map(|r| {
                 Ok(ProgressReport {

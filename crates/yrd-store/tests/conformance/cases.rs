@@ -1245,6 +1245,49 @@ async fn matter_detail_has_tasks_problems_and_reports(store: Store) -> Result {
         reports == ["r-3", "r-2", "r-1"],
         "newest first: {reports:?}"
     );
+
+    // More reports than a page shows, across a matter's tasks and a sub-task, some on the
+    // same day: the newest 200 of them all, newest first, the greater key first on a day.
+    let mut dataset = sample::dataset();
+    let mut sub = dataset
+        .tasks
+        .iter()
+        .find(|t| t.key == "t-4a")
+        .ok_or("t-4a")?
+        .clone();
+    sub.key = "t-4a.1".into();
+    sub.parent = Some("t-4a".into());
+    dataset.tasks.push(sub);
+    let template = dataset.reports[0].clone();
+    for (i, task) in ["t-4a", "t-4b", "t-4a.1"]
+        .iter()
+        .cycle()
+        .take(330)
+        .enumerate()
+    {
+        let mut report = template.clone();
+        report.key = format!("many-{i:03}");
+        report.task = (*task).into();
+        report.as_of = date!(2024 - 01 - 01) + time::Duration::days((i / 2) as i64);
+        dataset.reports.push(report);
+    }
+    store.import(&importer(), &dataset).await?;
+    let many = store
+        .matter("m-4", date!(2025 - 01 - 01), ProgressBasis::Reported)
+        .await?
+        .ok_or("m-4")?;
+    let mut expected: Vec<&yrd_domain::ProgressReport> = dataset
+        .reports
+        .iter()
+        .filter(|r| ["t-4a", "t-4b", "t-4a.1"].contains(&r.task.as_str()))
+        .collect();
+    expected.sort_by(|a, b| (b.as_of, &b.key).cmp(&(a.as_of, &a.key)));
+    let expected: Vec<&str> = expected.iter().take(200).map(|r| r.key.as_str()).collect();
+    let shown: Vec<&str> = many.recent_reports.iter().map(|r| r.key.as_str()).collect();
+    ensure!(
+        shown == expected,
+        "the newest 200 of 330: {shown:?}, expected {expected:?}"
+    );
     ensure!(
         store
             .matter("nope", date!(2025 - 01 - 01), ProgressBasis::Reported)
