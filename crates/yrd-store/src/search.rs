@@ -7,6 +7,7 @@
 //! the reader may see them.
 
 use serde::Serialize;
+use time::Date;
 use yrd_domain::Text;
 use yrd_domain::access::DraftVisibility;
 
@@ -122,6 +123,40 @@ impl Store {
 mod tests {
     use super::contains_pattern;
 
+    /// What a member owes is found along the index of unfinished tasks, whoever reads it and
+    /// however far ahead.
+    #[tokio::test]
+    async fn owed_tasks_are_found_by_the_index_of_unfinished_ones() {
+        use crate::read::query_plan::{plan, scans_whole_table};
+        use yrd_domain::access::DraftVisibility;
+        let scratch = crate::testing::ScratchStore::sqlite()
+            .await
+            .expect("scratch");
+        for drafts in [
+            DraftVisibility::All,
+            DraftVisibility::OfBodies(vec![]),
+            DraftVisibility::OfBodies(vec!["group".into()]),
+        ] {
+            for due_by in [None, Some(time::macros::date!(2026 - 01 - 31))] {
+                let (filter, args) =
+                    super::owed_filter("320000".parse().unwrap(), &drafts, due_by, 200);
+                let steps = plan(
+                    &scratch.store,
+                    &format!("SELECT key FROM tasks {filter}"),
+                    args,
+                )
+                .await;
+                assert!(
+                    steps.iter().any(|s| s.contains("INDEX tasks_owed"))
+                        && !steps.iter().any(|s| s.contains("TEMP B-TREE"))
+                        && !scans_whole_table(&steps),
+                    "{drafts:?}, due by {due_by:?}: {steps:?}"
+                );
+            }
+        }
+        scratch.cleanup().await.expect("cleanup");
+    }
+
     #[test]
     fn placeholders_shift_past_earlier_ones() {
         assert_eq!(
@@ -145,45 +180,23 @@ pub struct OwedTask {
     pub matter_title: Text,
 }
 
+/// A task not yet reported done: the condition of the index `tasks_owed` (migration 0010).
+const UNFINISHED: &str = "(reported_percent IS NULL OR reported_percent < 100)";
+
 impl Store {
-    /// What `member` owes: its tasks in matters the reader may see, by due date (then key),
-    /// at most `limit`. Answered by the index on (jurisdiction, due date).
+    /// What `member` owes: its tasks not yet reported done (at 100 %) in matters the reader
+    /// may see, due on `due_by` or before when given, by due date (then key), at most
+    /// `limit`. Answered by the partial index of unfinished tasks (`tasks_owed`), so a member
+    /// with years of finished tasks is answered as fast as a new one.
     pub async fn owed_by(
         &self,
         member: yrd_domain::AdminCode,
         drafts: &DraftVisibility,
+        due_by: Option<Date>,
         limit: u32,
     ) -> Result<Vec<OwedTask>, StoreError> {
-        let mut visible = Conditions::default();
-        add_draft_condition(&mut visible, drafts, "");
-        let mut conditions = Conditions::default();
-        conditions.add("jurisdiction = ?", vec![member.to_string().into()]);
-        let visible_clause = visible.where_clause();
-        let tasks = if visible_clause.is_empty() {
-            self.load_tasks(
-                &format!(
-                    "{} ORDER BY due_date, key LIMIT {limit}",
-                    conditions.where_clause()
-                ),
-                conditions.args,
-            )
-            .await?
-        } else {
-            // The draft condition's placeholders are numbered from 1; shift them past the
-            // member's. A correlated test keeps the walk along (jurisdiction, due date) that
-            // stops at the limit, instead of collecting every visible matter first.
-            let shifted = shift_placeholders(&visible_clause["WHERE ".len()..], 1);
-            let mut args = conditions.args;
-            args.extend(visible.args);
-            self.load_tasks(
-                &format!(
-                    "WHERE jurisdiction = $1 AND EXISTS (SELECT 1 FROM matters \
-                     WHERE matters.key = tasks.matter AND {shifted}) ORDER BY due_date, key LIMIT {limit}"
-                ),
-                args,
-            )
-            .await?
-        };
+        let (filter, args) = owed_filter(member, drafts, due_by, limit);
+        let tasks = self.load_tasks(&filter, args).await?;
         // A member's tasks share matters: each is asked for once.
         let keys: std::collections::BTreeSet<&str> =
             tasks.iter().map(|t| t.task.matter.as_str()).collect();
@@ -208,6 +221,45 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// The filter on `tasks` (after `WHERE`… `LIMIT`) of [`Store::owed_by`], and its arguments.
+fn owed_filter(
+    member: yrd_domain::AdminCode,
+    drafts: &DraftVisibility,
+    due_by: Option<Date>,
+    limit: u32,
+) -> (String, Vec<Arg>) {
+    let mut visible = Conditions::default();
+    add_draft_condition(&mut visible, drafts, "");
+    let mut conditions = Conditions::default();
+    conditions.add("jurisdiction = ?", vec![member.to_string().into()]);
+    // Word for word the index's own condition, which SQLite needs to use it.
+    conditions.add(UNFINISHED, vec![]);
+    if let Some(due_by) = due_by {
+        conditions.add("due_date <= ?", vec![due_by.into()]);
+    }
+    let own = conditions.where_clause();
+    let visible_clause = visible.where_clause();
+    if visible_clause.is_empty() {
+        return (
+            format!("{own} ORDER BY due_date, key LIMIT {limit}"),
+            conditions.args,
+        );
+    }
+    // The draft condition's placeholders are numbered from 1; shift them past the member's.
+    // A correlated test keeps the walk along (jurisdiction, due date) that stops at the
+    // limit, instead of collecting every visible matter first.
+    let shifted = shift_placeholders(&visible_clause["WHERE ".len()..], conditions.args.len());
+    let mut args = conditions.args;
+    args.extend(visible.args);
+    (
+        format!(
+            "{own} AND EXISTS (SELECT 1 FROM matters WHERE matters.key = tasks.matter \
+             AND {shifted}) ORDER BY due_date, key LIMIT {limit}"
+        ),
+        args,
+    )
 }
 
 /// Renumbers `$n` placeholders in `sql` by `by`.

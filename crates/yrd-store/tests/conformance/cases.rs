@@ -45,6 +45,7 @@ cases!(
     task_progress_tracks_latest_reported_and_verified,
     plan_rollup_counts_unreported_tasks_apart,
     kept_rollups_follow_every_change,
+    what_a_member_owes_leaves_out_what_is_done,
     matters_filter_and_paginate,
     matter_lines_agree_with_the_full_records,
     matter_detail_has_tasks_problems_and_reports,
@@ -1460,6 +1461,73 @@ async fn yrd_dataset_imports_idempotently(store: Store) -> Result {
     ensure!(
         wenzhou.parent.map(|p| p.code) == Some(code("330000")),
         "Wenzhou is under Zhejiang"
+    );
+    Ok(())
+}
+
+async fn what_a_member_owes_leaves_out_what_is_done(store: Store) -> Result {
+    store.import(&importer(), &sample::dataset()).await?;
+    let all = yrd_domain::access::DraftVisibility::All;
+    let owed = |member: &'static str, due_by: Option<time::Date>, limit: u32| {
+        let store = store.clone();
+        let all = all.clone();
+        async move {
+            store
+                .owed_by(code(member), &all, due_by, limit)
+                .await
+                .map(|tasks| {
+                    tasks
+                        .into_iter()
+                        .map(|t| t.state.task.key)
+                        .collect::<Vec<_>>()
+                })
+        }
+    };
+    // Jiangsu's t-1b is reported at 100 %: not owed, although its key comes first.
+    ensure!(
+        owed(B, None, 1).await? == ["t-2b"],
+        "the first owed skips the done"
+    );
+    ensure!(
+        owed(B, None, 10).await? == ["t-2b", "t-4b"],
+        "Jiangsu owes two"
+    );
+    ensure!(
+        owed(A, None, 10).await? == ["t-1a", "t-4a"],
+        "Shanghai owes two"
+    );
+    ensure!(
+        owed(A, Some(date!(2026 - 12 - 30)), 10).await?.is_empty()
+            && owed(A, Some(date!(2026 - 12 - 31)), 10).await? == ["t-1a", "t-4a"],
+        "due by a day"
+    );
+    // Reported done, a task is no longer owed; its report returned, it is owed again.
+    let report = store
+        .submit_report(
+            &importer(),
+            "t-2b",
+            &yrd_store::NewReport {
+                as_of: date!(2025 - 06 - 30),
+                percent: 100,
+                narrative: Text::new("完成", "Done"),
+                evidence: vec![],
+            },
+        )
+        .await?;
+    ensure!(owed(B, None, 10).await? == ["t-4b"], "t-2b reported done");
+    store
+        .review_report(
+            &importer(),
+            &report.key,
+            &yrd_store::ReportTransition::Return {
+                reason: Text::new("缺少佐证材料", "Evidence missing"),
+            },
+            None,
+        )
+        .await?;
+    ensure!(
+        owed(B, None, 10).await? == ["t-2b", "t-4b"],
+        "t-2b's report returned"
     );
     Ok(())
 }

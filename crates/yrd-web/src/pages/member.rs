@@ -99,7 +99,7 @@ pub async fn owed(
     let today = OffsetDateTime::now_utc().date();
     Ok(state
         .store()
-        .owed_by(member, &principal.draft_visibility(), limit)
+        .owed_by(member, &principal.draft_visibility(), None, limit)
         .await?
         .into_iter()
         .map(|o| Owed {

@@ -49,8 +49,8 @@ pub struct ReminderList {
     pub items: Vec<Reminder>,
 }
 
-/// Tasks looked at per member: reminders are the earliest due of a member's tasks.
-const LOOKED_AT: u32 = 500;
+/// The most reminders listed for a member, the earliest due first.
+const LISTED: u32 = 500;
 
 /// What a member owes that is overdue or due within `within` days, for the member's officers
 /// to act on; drafts count only for those who may see them.
@@ -92,10 +92,9 @@ pub async fn list_reminders(
     let horizon = as_of + Duration::days(within.unwrap_or(30));
     let items = state
         .store()
-        .owed_by(member, &principal.draft_visibility(), LOOKED_AT)
+        .owed_by(member, &principal.draft_visibility(), Some(horizon), LISTED)
         .await?
         .into_iter()
-        .filter(|o| o.state.reported_percent != Some(100) && o.state.task.due <= horizon)
         .map(|o| Reminder {
             overdue: o.state.task.due < as_of,
             task: o.state.task.key.clone(),
