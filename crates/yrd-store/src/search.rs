@@ -223,7 +223,7 @@ impl Store {
     }
 }
 
-/// The filter on `tasks` (after `WHERE`… `LIMIT`) of [`Store::owed_by`], and its arguments.
+/// The `WHERE … LIMIT` clause on `tasks` of [`Store::owed_by`], and its arguments.
 fn owed_filter(
     member: yrd_domain::AdminCode,
     drafts: &DraftVisibility,
