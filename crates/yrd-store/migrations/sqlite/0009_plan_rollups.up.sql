@@ -30,16 +30,20 @@ FROM tasks t JOIN matters m ON m.key = t.matter
 WHERE t.parent IS NULL
 GROUP BY m.plan, COALESCE(m.area, ''), t.jurisdiction, m.published, COALESCE(m.body, '');
 
--- A member's task added: its group gains it.
-CREATE TRIGGER plan_rollups_task_added AFTER INSERT ON tasks WHEN NEW.parent IS NULL
+-- Members' tasks entering (sign 1) or leaving (sign -1) a group: what the triggers on tasks
+-- and matters write, and the one place that adds it to the groups.
+CREATE VIEW plan_rollup_changes (plan, area, jurisdiction, published, body, sign, reported,
+    verified) AS
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+
+CREATE TRIGGER plan_rollup_changes_applied INSTEAD OF INSERT ON plan_rollup_changes
 BEGIN
     INSERT INTO plan_rollups
-    SELECT m.plan, COALESCE(m.area, ''), NEW.jurisdiction, m.published, COALESCE(m.body, ''),
-           1, NEW.reported_percent IS NOT NULL, COALESCE(NEW.reported_percent, 0),
-           COALESCE(NEW.reported_percent = 100, 0),
-           NEW.verified_percent IS NOT NULL, COALESCE(NEW.verified_percent, 0),
-           COALESCE(NEW.verified_percent = 100, 0)
-    FROM matters m WHERE m.key = NEW.matter
+    VALUES (NEW.plan, NEW.area, NEW.jurisdiction, NEW.published, NEW.body, NEW.sign,
+            NEW.sign * (NEW.reported IS NOT NULL), NEW.sign * COALESCE(NEW.reported, 0),
+            NEW.sign * COALESCE(NEW.reported = 100, 0),
+            NEW.sign * (NEW.verified IS NOT NULL), NEW.sign * COALESCE(NEW.verified, 0),
+            NEW.sign * COALESCE(NEW.verified = 100, 0))
     ON CONFLICT (plan, area, jurisdiction, published, body) DO UPDATE SET
         tasks = tasks + excluded.tasks,
         reported = reported + excluded.reported,
@@ -50,24 +54,22 @@ BEGIN
         verified_done = verified_done + excluded.verified_done;
 END;
 
--- A member's task removed: its group loses it.
+-- A member's task added: it joins its group.
+CREATE TRIGGER plan_rollups_task_added AFTER INSERT ON tasks WHEN NEW.parent IS NULL
+BEGIN
+    INSERT INTO plan_rollup_changes
+    SELECT m.plan, COALESCE(m.area, ''), NEW.jurisdiction, m.published, COALESCE(m.body, ''),
+           1, NEW.reported_percent, NEW.verified_percent
+    FROM matters m WHERE m.key = NEW.matter;
+END;
+
+-- A member's task removed: it leaves its group.
 CREATE TRIGGER plan_rollups_task_removed AFTER DELETE ON tasks WHEN OLD.parent IS NULL
 BEGIN
-    INSERT INTO plan_rollups
+    INSERT INTO plan_rollup_changes
     SELECT m.plan, COALESCE(m.area, ''), OLD.jurisdiction, m.published, COALESCE(m.body, ''),
-           -1, -(OLD.reported_percent IS NOT NULL), -COALESCE(OLD.reported_percent, 0),
-           -COALESCE(OLD.reported_percent = 100, 0),
-           -(OLD.verified_percent IS NOT NULL), -COALESCE(OLD.verified_percent, 0),
-           -COALESCE(OLD.verified_percent = 100, 0)
-    FROM matters m WHERE m.key = OLD.matter
-    ON CONFLICT (plan, area, jurisdiction, published, body) DO UPDATE SET
-        tasks = tasks + excluded.tasks,
-        reported = reported + excluded.reported,
-        reported_sum = reported_sum + excluded.reported_sum,
-        reported_done = reported_done + excluded.reported_done,
-        verified = verified + excluded.verified,
-        verified_sum = verified_sum + excluded.verified_sum,
-        verified_done = verified_done + excluded.verified_done;
+           -1, OLD.reported_percent, OLD.verified_percent
+    FROM matters m WHERE m.key = OLD.matter;
 END;
 
 -- A task's figures, member, matter or place in the tree changed: the old values leave their
@@ -79,29 +81,14 @@ WHEN (OLD.parent IS NULL OR NEW.parent IS NULL)
         OR OLD.parent IS NOT NEW.parent OR OLD.reported_percent IS NOT NEW.reported_percent
         OR OLD.verified_percent IS NOT NEW.verified_percent)
 BEGIN
-    INSERT INTO plan_rollups
-    SELECT m.plan, COALESCE(m.area, ''), d.jurisdiction, m.published, COALESCE(m.body, ''),
-           SUM(d.sign), SUM(d.sign * (d.reported IS NOT NULL)), SUM(d.sign * COALESCE(d.reported, 0)),
-           SUM(d.sign * COALESCE(d.reported = 100, 0)),
-           SUM(d.sign * (d.verified IS NOT NULL)), SUM(d.sign * COALESCE(d.verified, 0)),
-           SUM(d.sign * COALESCE(d.verified = 100, 0))
-    FROM (SELECT OLD.matter AS matter, OLD.jurisdiction AS jurisdiction, -1 AS sign,
-                 OLD.reported_percent AS reported, OLD.verified_percent AS verified
-          WHERE OLD.parent IS NULL
-          UNION ALL
-          SELECT NEW.matter, NEW.jurisdiction, 1, NEW.reported_percent, NEW.verified_percent
-          WHERE NEW.parent IS NULL) d
-    JOIN matters m ON m.key = d.matter
-    WHERE true
-    GROUP BY m.plan, COALESCE(m.area, ''), d.jurisdiction, m.published, COALESCE(m.body, '')
-    ON CONFLICT (plan, area, jurisdiction, published, body) DO UPDATE SET
-        tasks = tasks + excluded.tasks,
-        reported = reported + excluded.reported,
-        reported_sum = reported_sum + excluded.reported_sum,
-        reported_done = reported_done + excluded.reported_done,
-        verified = verified + excluded.verified,
-        verified_sum = verified_sum + excluded.verified_sum,
-        verified_done = verified_done + excluded.verified_done;
+    INSERT INTO plan_rollup_changes
+    SELECT m.plan, COALESCE(m.area, ''), OLD.jurisdiction, m.published, COALESCE(m.body, ''),
+           -1, OLD.reported_percent, OLD.verified_percent
+    FROM matters m WHERE m.key = OLD.matter AND OLD.parent IS NULL;
+    INSERT INTO plan_rollup_changes
+    SELECT m.plan, COALESCE(m.area, ''), NEW.jurisdiction, m.published, COALESCE(m.body, ''),
+           1, NEW.reported_percent, NEW.verified_percent
+    FROM matters m WHERE m.key = NEW.matter AND NEW.parent IS NULL;
 END;
 
 -- A matter moved to another plan or area, published or withdrawn, or given to another body:
@@ -111,29 +98,14 @@ AFTER UPDATE OF plan, area, published, body ON matters
 WHEN OLD.plan IS NOT NEW.plan OR OLD.area IS NOT NEW.area
     OR OLD.published IS NOT NEW.published OR OLD.body IS NOT NEW.body
 BEGIN
-    INSERT INTO plan_rollups
-    SELECT g.plan, g.area, t.jurisdiction, g.published, g.body,
-           SUM(g.sign), SUM(g.sign * (t.reported_percent IS NOT NULL)),
-           SUM(g.sign * COALESCE(t.reported_percent, 0)),
-           SUM(g.sign * COALESCE(t.reported_percent = 100, 0)),
-           SUM(g.sign * (t.verified_percent IS NOT NULL)),
-           SUM(g.sign * COALESCE(t.verified_percent, 0)),
-           SUM(g.sign * COALESCE(t.verified_percent = 100, 0))
-    FROM (SELECT OLD.plan AS plan, COALESCE(OLD.area, '') AS area, OLD.published AS published,
-                 COALESCE(OLD.body, '') AS body, -1 AS sign
-          UNION ALL
-          SELECT NEW.plan, COALESCE(NEW.area, ''), NEW.published, COALESCE(NEW.body, ''), 1) g
-    CROSS JOIN tasks t
-    WHERE t.matter = NEW.key AND t.parent IS NULL
-    GROUP BY g.plan, g.area, t.jurisdiction, g.published, g.body
-    ON CONFLICT (plan, area, jurisdiction, published, body) DO UPDATE SET
-        tasks = tasks + excluded.tasks,
-        reported = reported + excluded.reported,
-        reported_sum = reported_sum + excluded.reported_sum,
-        reported_done = reported_done + excluded.reported_done,
-        verified = verified + excluded.verified,
-        verified_sum = verified_sum + excluded.verified_sum,
-        verified_done = verified_done + excluded.verified_done;
+    INSERT INTO plan_rollup_changes
+    SELECT OLD.plan, COALESCE(OLD.area, ''), t.jurisdiction, OLD.published,
+           COALESCE(OLD.body, ''), -1, t.reported_percent, t.verified_percent
+    FROM tasks t WHERE t.matter = NEW.key AND t.parent IS NULL;
+    INSERT INTO plan_rollup_changes
+    SELECT NEW.plan, COALESCE(NEW.area, ''), t.jurisdiction, NEW.published,
+           COALESCE(NEW.body, ''), 1, t.reported_percent, t.verified_percent
+    FROM tasks t WHERE t.matter = NEW.key AND t.parent IS NULL;
 END;
 
 -- The roll-up no longer reads the tasks' figures, so the index that carried them gives way to

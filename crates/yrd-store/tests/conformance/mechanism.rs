@@ -39,7 +39,7 @@ fn t(zh: &str, en: &str) -> Text {
 const TODAY: Date = date!(2026 - 03 - 02);
 
 /// The sample with a work plan to carry matters over into.
-fn base() -> Dataset {
+pub(crate) fn base() -> Dataset {
     let mut dataset = sample::dataset();
     let mut work = dataset
         .plans

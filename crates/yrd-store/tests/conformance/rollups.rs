@@ -9,7 +9,7 @@ use yrd_domain::*;
 use yrd_store::{CarryOver, NewReport, NewSubtask, ReportTransition, RollupRow, Store};
 
 use crate::ensure;
-use crate::sample::{self, A, B, code};
+use crate::sample::{A, B, code};
 
 type Result = std::result::Result<(), libtest_mimic::Failed>;
 
@@ -70,21 +70,8 @@ fn cell(rows: &[RollupRow], area: Option<&str>, who: &str) -> Option<RollupRow> 
 
 pub async fn kept_rollups_follow_every_change(store: Store) -> Result {
     let who = author();
-    let mut dataset = sample::dataset();
-    let mut work = dataset
-        .plans
-        .iter()
-        .find(|p| p.key == "action-2024")
-        .ok_or("the sample has the action plan")?
-        .clone();
-    work.key = "work-2027".into();
-    work.kind = PlanKind::WorkPlan;
-    work.parent = Some("action-2024".into());
-    work.period_start = 2027;
-    work.period_end = 2027;
-    work.stage = PlanStage::Draft;
-    work.adopted_on = None;
-    dataset.plans.push(work);
+    // The sample with a work plan to carry matters over into.
+    let mut dataset = crate::mechanism::base();
     // A body's draft matter, and a sub-task written by the import: neither is a visitor's, and
     // a sub-task is no member's share.
     let m3 = dataset
