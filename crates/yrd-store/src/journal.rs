@@ -9,7 +9,6 @@
 //! database's lock is only ever contended by other processes.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -24,6 +23,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use crate::account_cache::AccountCache;
 use crate::accounts::ACCOUNT_RECORD_KIND;
 use crate::exec::{Arg, Row, Stmt, bind_args, push_values};
+use crate::freshness::{Freshness, RecordScope};
 use crate::{Backend, Store, StoreError};
 
 /// The hash the first entry links to.
@@ -56,6 +56,9 @@ pub struct Change {
     pub action: String,
     pub before: Option<Value>,
     pub after: Option<Value>,
+    /// The records whose pages the change alters, if its writer confined it: `None` (the
+    /// default) for a change that may alter any page. See [`crate::freshness`].
+    pub within: Option<Vec<RecordScope>>,
 }
 
 impl Change {
@@ -73,7 +76,15 @@ impl Change {
             action: action.into(),
             before,
             after,
+            within: None,
         }
+    }
+
+    /// The same change, confined to `records`: no page but theirs, and those that show every
+    /// record, shows what it alters.
+    pub fn within(mut self, records: Vec<RecordScope>) -> Change {
+        self.within = Some(records);
+        self
     }
 
     /// The change from `before` to `after` of a serialisable record; the action is `create`,
@@ -278,8 +289,10 @@ pub(crate) struct JournalTx {
     tip: Option<(i64, String)>,
     /// The store's queue of writers, and this transaction's turn once the tip is locked.
     writers: Arc<Mutex<()>>,
-    /// The store's highest known head, moved once this transaction commits.
-    known_head: Arc<AtomicI64>,
+    /// The store's known head and what changes touched, moved once this transaction commits.
+    freshness: Arc<Freshness>,
+    /// The known head when the transaction began, before it read anything.
+    opened_at: i64,
     /// The store's kept accounts, read again once this transaction commits an account change.
     accounts: Arc<AccountCache>,
     turn: Option<OwnedMutexGuard<()>>,
@@ -313,7 +326,8 @@ impl JournalTx {
             author: author.label(),
             tip: None,
             writers: store.writers.clone(),
-            known_head: store.known_head.clone(),
+            freshness: store.freshness.clone(),
+            opened_at: store.freshness.known_head(),
             accounts: store.accounts.clone(),
             turn: None,
             changes: Vec::new(),
@@ -405,7 +419,13 @@ impl JournalTx {
             .expect("the current time formats as RFC 3339");
         let mut entries = Vec::with_capacity(self.changes.len());
         let mut prev_hash = head_hash;
+        // Confined if every change is, to all their records together.
+        let mut within = Some(Vec::new());
         for (i, (actor, change)) in std::mem::take(&mut self.changes).into_iter().enumerate() {
+            within = within.zip(change.within).map(|(mut all, records)| {
+                all.extend(records);
+                all
+            });
             let mut entry = JournalEntry {
                 seq: head_seq + 1 + i as i64,
                 at: at.clone(),
@@ -466,7 +486,8 @@ impl JournalTx {
         }
         self.tx.commit().await?;
         if let Some(last) = entries.last() {
-            self.known_head.fetch_max(last.seq, Ordering::SeqCst);
+            self.freshness
+                .committed(self.opened_at, head_seq, last.seq, within);
         }
         // Accounts, their roles and their tokens are all journalled as `user` records.
         if entries.iter().any(|e| e.record_kind == ACCOUNT_RECORD_KIND) {
@@ -552,7 +573,7 @@ impl Store {
             what: "journal",
             reason: "the journal's tip row is missing".into(),
         })?;
-        self.known_head.fetch_max(head.0, Ordering::SeqCst);
+        self.freshness.observed(head.0);
         Ok(head)
     }
 
@@ -561,7 +582,7 @@ impl Store {
     /// change made through this process has moved it by the time its call returns; a change
     /// made by another process is seen at the next [`Store::journal_head`].
     pub fn known_head(&self) -> i64 {
-        self.known_head.load(Ordering::SeqCst)
+        self.freshness.known_head()
     }
 
     /// Walks the whole chain from the first entry and reports the first broken link: an entry

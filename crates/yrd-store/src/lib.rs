@@ -14,6 +14,7 @@ mod agreements;
 mod bulk;
 mod codec;
 mod exec;
+mod freshness;
 mod import;
 mod journal;
 mod meetings;
@@ -45,6 +46,7 @@ pub use agreements::{
     key_file, key_file_public_key, key_id, signed_message, text_hash, verifies,
 };
 pub use bulk::BulkBatch;
+pub use freshness::RecordScope;
 pub use import::ImportSummary;
 pub use journal::{Author, BrokenLink, Change, GENESIS_HASH, JournalEntry, Verification};
 pub use meetings::{
@@ -147,8 +149,8 @@ pub struct Store {
     /// database's lock still serialises writers of other processes.
     writers: Arc<tokio::sync::Mutex<()>>,
     /// The highest sequence number of the journal this handle (or a clone) has committed or
-    /// read: see [`Store::known_head`].
-    known_head: Arc<std::sync::atomic::AtomicI64>,
+    /// read ([`Store::known_head`]), and what the changes up to it touched.
+    freshness: Arc<freshness::Freshness>,
     /// This process's progress reports waiting to be written together.
     reports: Arc<report_queue::ReportQueue>,
     /// Accounts recently read for signed-in requests.
@@ -171,7 +173,7 @@ impl Store {
         Store {
             backend,
             writers: Arc::default(),
-            known_head: Arc::default(),
+            freshness: Arc::default(),
             reports: Arc::default(),
             accounts: Arc::default(),
         }

@@ -20,6 +20,7 @@ use tokio::sync::oneshot;
 use yrd_domain::{ProgressReport, ReportState};
 
 use crate::exec::{Arg, push_values};
+use crate::freshness::progress_scopes;
 use crate::journal::{Author, Change, JournalTx};
 use crate::rows::{REPORT_COLUMNS, report as report_row};
 use crate::{Store, StoreError};
@@ -190,13 +191,19 @@ impl Store {
             };
             tx.execute_at_commit(refresh, vec![task.into()]);
         }
+        let tasks: Vec<&str> = refreshed.into_iter().collect();
+        let scopes = progress_scopes(&mut tx, &tasks).await?;
         for queued in written_reports {
             let report = &queued.report;
-            tx.record_by(
-                &queued.author,
-                Change::between("report", &report.key, None, Some(report))
-                    .expect("a new record is a change"),
-            );
+            let change = Change::between("report", &report.key, None, Some(report))
+                .expect("a new record is a change");
+            // The task was there for the insert, and cannot go before the commit: a change
+            // without its records is taken to alter every page.
+            let change = match scopes.get(&report.task) {
+                Some(records) => change.within(records.clone()),
+                None => change,
+            };
+            tx.record_by(&queued.author, change);
         }
         tx.commit().await?;
         Ok(written)

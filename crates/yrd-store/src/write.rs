@@ -7,6 +7,7 @@ use yrd_domain::{AdminCode, ProgressReport, ReportState, Stance, Text};
 
 use crate::accounts::random_bytes;
 use crate::codec::{code, enum_name};
+use crate::freshness::progress_scopes;
 use crate::journal::{Author, Change, JournalTx, hex};
 use crate::{Store, StoreError};
 
@@ -231,13 +232,12 @@ impl Store {
             "UPDATE meetings SET version = version + 1 WHERE key = $1",
             vec![found.meeting.into()],
         );
-        tx.record(Change::new(
-            "decision",
-            decision,
-            "record_position",
-            before,
-            Some(after),
-        ));
+        // A position shows on no plan's, matter's or task's page: only on those taken to show
+        // every record (the meetings', the home page).
+        tx.record(
+            Change::new("decision", decision, "record_position", before, Some(after))
+                .within(Vec::new()),
+        );
         tx.commit().await?;
         Ok(())
     }
@@ -439,13 +439,16 @@ impl Store {
             ],
         )
         .await?;
-        tx.execute(crate::import::REFRESH_TASK_PROGRESS, vec![task.into()])
-            .await?;
+        tx.execute(
+            crate::import::REFRESH_TASK_PROGRESS,
+            vec![task.as_str().into()],
+        )
+        .await?;
         let mut after = json!({"state": enum_name(&target)});
         if let ReportTransition::Return { reason } = step {
             after["reason"] = json!({"zh": reason.zh, "en": reason.en});
         }
-        tx.record(Change::new(
+        let mut change = Change::new(
             "report",
             key,
             match step {
@@ -455,7 +458,14 @@ impl Store {
             },
             Some(json!({"state": enum_name(&state)})),
             Some(after),
-        ));
+        );
+        if let Some(records) = progress_scopes(&mut tx, &[task.as_str()])
+            .await?
+            .remove(&task)
+        {
+            change = change.within(records);
+        }
+        tx.record(change);
         tx.commit().await?;
         Ok(target)
     }

@@ -6,9 +6,16 @@
 //! deadlines are judged on today). So a response is kept under the head's sequence number,
 //! today's date and the request, and answered as kept (`hit`) while all three are the same.
 //!
-//! When the head has moved, the newest response made for the request is still answered
-//! (`stale`) if it was made less than the stale bound ago ([`DEFAULT_STALE_BOUND`], one
-//! second); the first request to find it past half the bound has its successor made in the
+//! A response that shows only some records (a plan's, a matter's or a task's, see
+//! [`shown_records`]) stays current beyond its head: it is answered as kept (`hit`) under
+//! later heads for as long as no change has touched its records
+//! ([`yrd_store::Store::unchanged_since`]). The frequent writes (progress reports, their
+//! review, members' positions) touch only the records they alter, so a report on one plan's
+//! task leaves every other plan's, matter's and task's response kept.
+//!
+//! When the head has moved and the response is not current, the newest response made for the
+//! request is still answered (`stale`) if it was made less than the stale bound ago
+//! ([`DEFAULT_STALE_BOUND`], one second); the first request to find it past half the bound has its successor made in the
 //! background. Past the bound, the visitor waits for a new one (`miss`). So a visitor's answer
 //! never shows the records as they were more than the bound ago, and a page asked for many
 //! times a second is made a few times a second however often the records change, instead of
@@ -19,8 +26,9 @@
 //! through this server has moved it before its request is answered, with no query per request.
 //! A change made by another process on the same database (a second server, a command-line
 //! import) is seen when the head is next read from the database: by the first request once
-//! [`RECHECK`] has passed since the last read. When the head moves, the entries of older heads
-//! are dropped, but for the newest response of each request.
+//! [`RECHECK`] has passed since the last read, and counts as touching every record. When the
+//! head moves, the entries of older heads are dropped, but for the newest response of each
+//! request.
 //!
 //! Concurrent requests for the same missing entry wait for the first to produce it instead
 //! of each computing it. The cache sits inside the tagging layer (`etag`), which tags what it
@@ -40,6 +48,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use quick_cache::Weighter;
 use time::{Date, OffsetDateTime};
+
+use yrd_store::RecordScope;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -102,8 +112,19 @@ struct Kept {
     made: Instant,
     /// Whether a request has begun making its successor.
     refreshing: AtomicBool,
+    /// The records the response shows, if it shows only them ([`shown_records`]): it stays
+    /// current under later heads for as long as no change touches them.
+    shows: Option<Box<[RecordScope]>>,
     headers: HeaderMap,
     body: Bytes,
+}
+
+/// The newest response kept for a request, as it may be answered.
+enum Newest {
+    /// As kept: it shows the records as they are.
+    Current(Arc<Kept>),
+    /// Stale, and whether this request is the one to have its successor made.
+    Stale { kept: Arc<Kept>, refresh: bool },
 }
 
 /// How a request may use the newest response kept for it, made under an older head.
@@ -182,12 +203,9 @@ impl ResponseCache {
     /// A cache holding up to `budget` bytes of responses, answering them up to `stale_bound`
     /// after they were made once the records have changed.
     pub fn new(budget: u64, stale_bound: Duration) -> Self {
-        // With stale answers, half the budget holds the newest response of each request.
-        let (current, newest) = if stale_bound.is_zero() {
-            (budget, 1)
-        } else {
-            (budget / 2, budget / 2)
-        };
+        // Half the budget holds the newest response of each request: answered stale, or as
+        // current when nothing it shows has changed.
+        let (current, newest) = (budget / 2, budget / 2);
         // Pages weigh tens of kilobytes: the estimate only sizes the tables up front.
         let estimated = |bytes: u64| (bytes / 16_384).clamp(64, 65_536) as usize;
         ResponseCache {
@@ -242,23 +260,33 @@ impl ResponseCache {
         }
     }
 
-    /// The newest response made for `request`, if it may be answered now, and whether this
-    /// request is the one to have its successor made. One made under `head` (dropped from
-    /// `entries` to make room) is answered as kept; one of an older head within the stale
-    /// bound is answered stale, and the first request past half the bound makes its successor.
-    fn stale(&self, request: &Asked, head: i64, now: Instant) -> Option<(Arc<Kept>, bool)> {
+    /// The newest response made for `request`, if it may be answered now. One made under
+    /// `head` (dropped from `entries` to make room), or under an older head when `unchanged`
+    /// says that nothing it shows has changed since, is current; one of an older head within
+    /// the stale bound is answered stale, and the first request past half the bound has its
+    /// successor made.
+    fn newest(
+        &self,
+        request: &Asked,
+        head: i64,
+        now: Instant,
+        unchanged: impl Fn(&Kept) -> bool,
+    ) -> Option<Newest> {
+        let kept = self.newest.get(request)?;
+        if kept.head >= head || unchanged(&kept) {
+            return Some(Newest::Current(kept));
+        }
         if self.stale_bound.is_zero() {
             return None;
         }
-        let kept = self.newest.get(request)?;
-        if kept.head >= head {
-            return Some((kept, false));
-        }
         match staleness(kept.made, now, self.stale_bound) {
-            Staleness::Answer => Some((kept, false)),
+            Staleness::Answer => Some(Newest::Stale {
+                kept,
+                refresh: false,
+            }),
             Staleness::AnswerAndRefresh => {
-                let first = !kept.refreshing.swap(true, Ordering::AcqRel);
-                Some((kept, first))
+                let refresh = !kept.refreshing.swap(true, Ordering::AcqRel);
+                Some(Newest::Stale { kept, refresh })
             }
             Staleness::TooOld => None,
         }
@@ -266,7 +294,9 @@ impl ResponseCache {
 
     /// Keeps a response made under `key.head`, unless something newer is kept for its request.
     fn keep(&self, key: &Key, kept: &Arc<Kept>) {
-        if self.stale_bound.is_zero() {
+        // With no stale answers, only a response that shows some records alone may outlive
+        // its head.
+        if self.stale_bound.is_zero() && kept.shows.is_none() {
             return;
         }
         if let Some(current) = self.newest.peek(&key.request)
@@ -304,17 +334,24 @@ pub async fn respond(State(state): State<AppState>, request: Request, next: Next
         Some(Entry::NotKept) => return next.run(request).await,
         None => {}
     }
-    if let Some((kept, refresh)) = cache.stale(&key.request, head, started) {
-        if kept.head >= head {
-            return answer(&kept, "hit");
+    let shows = shown_records(&request);
+    let unchanged = |kept: &Kept| {
+        kept.shows
+            .as_deref()
+            .is_some_and(|records| state.store().unchanged_since(kept.head, records))
+    };
+    match cache.newest(&key.request, head, started, unchanged) {
+        Some(Newest::Current(kept)) => return answer(&kept, "hit"),
+        Some(Newest::Stale { kept, refresh }) => {
+            if refresh {
+                let copy = Request::from_parts(request_parts(&request), Body::empty());
+                tokio::spawn(make(cache.clone(), key, shows, started, copy, next));
+            }
+            return answer(&kept, "stale");
         }
-        if refresh {
-            let copy = Request::from_parts(request_parts(&request), Body::empty());
-            tokio::spawn(make(cache.clone(), key, started, copy, next));
-        }
-        return answer(&kept, "stale");
+        None => {}
     }
-    make(cache, key, started, request, next).await
+    make(cache, key, shows, started, request, next).await
 }
 
 /// Makes the response to `request` under `key.head`, once however many ask for it at the same
@@ -322,6 +359,7 @@ pub async fn respond(State(state): State<AppState>, request: Request, next: Next
 async fn make(
     cache: Arc<ResponseCache>,
     key: Key,
+    shows: Option<Box<[RecordScope]>>,
     started: Instant,
     request: Request,
     next: Next,
@@ -346,6 +384,7 @@ async fn make(
         head: key.head,
         made: started,
         refreshing: AtomicBool::new(false),
+        shows,
         headers: parts.headers,
         body,
     });
@@ -378,6 +417,51 @@ fn is_visitor_get(request: &Request) -> bool {
         && !request.headers().contains_key(header::AUTHORIZATION)
         && !request.headers().contains_key(header::COOKIE)
         && !request.uri().path().starts_with("/static/")
+}
+
+/// The records a visitor's response to `request` shows, when it shows only them: a plan's
+/// page and record and the list of its matters (the plan), a matter's page and record (the
+/// matter), a task's record (the task). Besides them these show only names (of members,
+/// areas, plans…) that changes confined to records never alter. `None` for any other request,
+/// taken to show every record: the home page's figures, lists across plans, the meetings.
+/// Anything unexpected in the path or the query gives `None` too.
+fn shown_records(request: &Request) -> Option<Box<[RecordScope]>> {
+    let uri = request.uri();
+    let segments: Vec<&str> = uri.path().strip_prefix('/')?.split('/').collect();
+    let key = |key: &str| {
+        (!key.is_empty()
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)))
+        .then(|| key.to_owned())
+    };
+    let record = match segments.as_slice() {
+        ["zh" | "en", "plans", plan] | ["api", "v1", "plans", plan] => {
+            RecordScope::Plan(key(plan)?)
+        }
+        ["zh" | "en", "matters", matter] | ["api", "v1", "matters", matter] => {
+            RecordScope::Matter(key(matter)?)
+        }
+        ["api", "v1", "tasks", task] => RecordScope::Task(key(task)?),
+        ["api", "v1", "matters"] => {
+            // The list of one plan's matters, however filtered within it.
+            let mut plan = None;
+            for pair in uri.query()?.split('&') {
+                match pair.split_once('=')? {
+                    ("plan", value) if plan.is_none() => plan = Some(key(value)?),
+                    (
+                        "area" | "member" | "status" | "basis" | "as_of" | "cursor" | "limit"
+                        | "lang",
+                        _,
+                    ) => {}
+                    _ => return None,
+                }
+            }
+            RecordScope::Plan(plan?)
+        }
+        _ => return None,
+    };
+    Some(Box::new([record]))
 }
 
 fn request_line(request: &Request) -> String {
@@ -437,10 +521,15 @@ mod tests {
     }
 
     fn kept(head: i64, made: Instant) -> Arc<Kept> {
+        kept_showing(head, made, None)
+    }
+
+    fn kept_showing(head: i64, made: Instant, shows: Option<Box<[RecordScope]>>) -> Arc<Kept> {
         Arc::new(Kept {
             head,
             made,
             refreshing: AtomicBool::new(false),
+            shows,
             headers: HeaderMap::new(),
             body: Bytes::from_static(b"page"),
         })
@@ -461,8 +550,11 @@ mod tests {
         cache.keep(&key(6), &kept(6, made));
         let outcome = |head: i64, ms: u64| {
             cache
-                .stale(&key(head).request, head, at(ms))
-                .map(|(kept, refresh)| (kept.head, refresh))
+                .newest(&key(head).request, head, at(ms), |_| false)
+                .map(|newest| match newest {
+                    Newest::Current(kept) => (kept.head, false),
+                    Newest::Stale { kept, refresh } => (kept.head, refresh),
+                })
         };
         assert_eq!(outcome(6, 900), Some((6, false)), "kept under this head");
         assert_eq!(
@@ -484,6 +576,85 @@ mod tests {
         // With a bound of zero, nothing is answered stale.
         let strict = ResponseCache::new(1 << 20, Duration::ZERO);
         strict.keep(&key(6), &kept(6, made));
-        assert!(strict.stale(&key(7).request, 7, made).is_none());
+        assert!(strict.newest(&key(7).request, 7, made, |_| false).is_none());
+    }
+
+    #[test]
+    fn the_records_a_response_shows_are_read_from_its_request() {
+        let shown = |uri: &str| {
+            let request = Request::builder().uri(uri).body(Body::empty()).unwrap();
+            shown_records(&request).map(Vec::from)
+        };
+        let plan = |key: &str| Some(vec![RecordScope::Plan(key.into())]);
+        assert_eq!(shown("/zh/plans/work-plan-2024"), plan("work-plan-2024"));
+        assert_eq!(
+            shown("/en/plans/p?member=310000&area=tech&cursor=ab12"),
+            plan("p")
+        );
+        assert_eq!(shown("/api/v1/plans/p"), plan("p"));
+        assert_eq!(
+            shown("/api/v1/matters?plan=p&member=310000&area=tech&status=overdue&limit=5"),
+            plan("p")
+        );
+        assert_eq!(
+            shown("/api/v1/matters?member=310000&plan=p"),
+            plan("p"),
+            "in any order"
+        );
+        let matter = Some(vec![RecordScope::Matter("m".into())]);
+        assert_eq!(shown("/zh/matters/m"), matter);
+        assert_eq!(shown("/api/v1/matters/m?basis=verified"), matter);
+        assert_eq!(
+            shown("/api/v1/tasks/m.310000"),
+            Some(vec![RecordScope::Task("m.310000".into())])
+        );
+        for every in [
+            "/",
+            "/zh/",
+            "/zh/plans",
+            "/zh/meetings",
+            "/fr/plans/p",
+            "/zh/plans/p/matters.csv",
+            "/zh/plans/p/",
+            "/zh/plans/a%20b",
+            "/api/v1/matters",
+            "/api/v1/matters?member=310000",
+            "/api/v1/matters?plan=a&plan=b",
+            "/api/v1/matters?plan=p&q=water",
+            "/api/v1/matters?plan",
+            "/api/v1/tasks/t/reports",
+            "/api/v1/problems",
+        ] {
+            assert_eq!(shown(every), None, "{every}");
+        }
+    }
+
+    #[test]
+    fn a_response_stays_current_while_what_it_shows_is_unchanged() {
+        let cache = ResponseCache::new(1 << 20, Duration::ZERO);
+        let made = Instant::now();
+        let asked = Asked {
+            day: today(),
+            line: "/zh/plans/p\n".into(),
+        };
+        let shown = kept_showing(6, made, Some(Box::new([RecordScope::Plan("p".into())])));
+        cache.keep(
+            &Key {
+                head: 6,
+                request: asked.clone(),
+            },
+            &shown,
+        );
+        let current = |unchanged: bool| {
+            matches!(
+                cache.newest(&asked, 9, made, |kept| {
+                    assert_eq!(kept.shows.as_deref(), Some(&[RecordScope::Plan("p".into())][..]));
+                    unchanged
+                }),
+                Some(Newest::Current(kept)) if kept.head == 6
+            )
+        };
+        assert!(current(true), "kept across heads, with no stale bound");
+        assert!(!current(false), "not once its records change");
     }
 }

@@ -8,7 +8,7 @@ use libtest_mimic::Failed;
 use time::macros::date;
 use yrd_domain::Text;
 use yrd_domain::access::{Role, Scope};
-use yrd_store::NewReport;
+use yrd_store::{CarryOver, NewReport, NewSubtask, RecordScope, ReportTransition};
 use yrd_web::AppState;
 
 use crate::app::{Reply, TestApp};
@@ -22,7 +22,14 @@ cases!(
     a_change_by_another_process_is_seen_within_the_recheck,
     languages_are_kept_apart,
     personal_and_uncacheable_responses_are_never_kept,
+    a_position_leaves_every_records_response_kept,
 );
+
+/// Cases on the YRD dataset, whose several plans let a change be seen to leave the others' pages.
+pub const YRD_CASES: &[(&str, crate::app::Case)] = &[(
+    "a_change_to_a_tasks_progress_makes_only_its_records_responses_again",
+    |app| Box::pin(a_change_to_a_tasks_progress_makes_only_its_records_responses_again(app)),
+)];
 
 fn outcome(reply: &Reply) -> Option<&str> {
     reply.header("x-cache")
@@ -322,4 +329,267 @@ async fn personal_and_uncacheable_responses_are_never_kept(app: TestApp) -> Resu
     ensure_eq!(head.status, 200, "HEAD");
     ensure_eq!(outcome(&head), None, "HEAD");
     Ok(())
+}
+
+/// A response a case watches, and the record whose changes alone may make it again (`None`:
+/// every change does).
+struct Watched {
+    path: String,
+    record: Option<RecordScope>,
+}
+
+/// Every response the cache may keep across changes, for every published plan with matters:
+/// each plan's pages (both languages), record and list of matters; each matter's page and
+/// record; each task's record and its sub-tasks'. Then a few taken to show every record.
+async fn watched(app: &TestApp) -> Result<Vec<Watched>, Failed> {
+    let mut watched = Vec::new();
+    let mut watch =
+        |path: String, record: Option<RecordScope>| watched.push(Watched { path, record });
+    for plan in app.all_pages("/api/v1/plans?limit=100").await? {
+        let plan = plan["key"].as_str().ok_or("a plan's key")?.to_owned();
+        let matters = app
+            .all_pages(&format!("/api/v1/matters?plan={plan}"))
+            .await?;
+        if matters.is_empty() {
+            continue;
+        }
+        for path in [
+            format!("/zh/plans/{plan}"),
+            format!("/en/plans/{plan}"),
+            format!("/api/v1/plans/{plan}"),
+            format!("/api/v1/matters?plan={plan}"),
+        ] {
+            watch(path, Some(RecordScope::Plan(plan.clone())));
+        }
+        for matter in &matters {
+            let key = matter["key"].as_str().ok_or("a matter's key")?.to_owned();
+            for path in [
+                format!("/zh/matters/{key}"),
+                format!("/api/v1/matters/{key}"),
+            ] {
+                watch(path, Some(RecordScope::Matter(key.clone())));
+            }
+            let tasks = matter["tasks"].as_array().ok_or("a matter's tasks")?;
+            for task in tasks {
+                let subtasks = task["subtasks"].as_array().into_iter().flatten();
+                for task in std::iter::once(task).chain(subtasks) {
+                    let key = task["key"].as_str().ok_or("a task's key")?.to_owned();
+                    watch(format!("/api/v1/tasks/{key}"), Some(RecordScope::Task(key)));
+                }
+            }
+        }
+    }
+    for path in [
+        "/zh/",
+        "/api/v1/matters",
+        "/zh/meetings",
+        "/api/v1/meetings",
+    ] {
+        watch(path.to_owned(), None);
+    }
+    Ok(watched)
+}
+
+/// Asks the server for every watched response, and a server without a cache on the same
+/// database for the same: each must be answered as the records are, made again (`miss`) if
+/// the change since the last look (`None`: none) touched its record or it shows every record,
+/// as kept (`hit`) if not.
+async fn look(
+    app: &TestApp,
+    truth: &TestApp,
+    watched: &[Watched],
+    touched: Option<&[RecordScope]>,
+    after: &str,
+) -> Result<(), Failed> {
+    for Watched { path, record } in watched {
+        let answered = app.get(path).await?;
+        let made = truth.get(path).await?;
+        ensure_eq!(answered.status, 200, "{after}: GET {path}");
+        ensure!(
+            answered.body == made.body,
+            "{after}: GET {path} is answered as the records are"
+        );
+        ensure_eq!(
+            answered.header("etag"),
+            made.header("etag"),
+            "{after}: GET {path}: the tag"
+        );
+        let expected = match (touched, record) {
+            (None, _) => "hit",
+            (Some(touched), Some(record)) if !touched.contains(record) => "hit",
+            _ => "miss",
+        };
+        ensure_eq!(outcome(&answered), Some(expected), "{after}: GET {path}");
+    }
+    Ok(())
+}
+
+/// The records a change to `task`'s progress touches, as the case knows them.
+fn progress_of(task: &str, parent: Option<&str>, matter: &str, plan: &str) -> Vec<RecordScope> {
+    let mut records = vec![
+        RecordScope::Task(task.into()),
+        RecordScope::Matter(matter.into()),
+        RecordScope::Plan(plan.into()),
+    ];
+    records.extend(parent.map(|p| RecordScope::Task(p.into())));
+    records
+}
+
+/// A report, its verification, a sub-task (a change not confined to records), a report on the
+/// sub-task and its return: after each, every response of the other plans, matters and tasks
+/// is still answered as kept, and every response is as the records are.
+async fn a_change_to_a_tasks_progress_makes_only_its_records_responses_again(
+    app: TestApp,
+) -> Result<(), Failed> {
+    let truth = app
+        .second_server(AppState::new(app.store.clone()).with_response_cache(0))
+        .await?;
+    let truth = &truth.app;
+    // The dataset's matters are all the action plan's: one carried over into a work plan
+    // gives a second plan with matters.
+    let first = truth
+        .json("/api/v1/matters?plan=action-plan-2024-2026")
+        .await?;
+    let carried = first["items"][0]["key"].as_str().ok_or("a matter")?;
+    let carried = app
+        .store
+        .carry_over(
+            &setup_author(),
+            carried,
+            &CarryOver {
+                plan: "work-plan-2024".into(),
+                due: None,
+            },
+        )
+        .await
+        .map_err(|e| fail("carrying a matter over", e))?;
+    app.store
+        .set_matter_published(&setup_author(), &carried, true)
+        .await
+        .map_err(|e| fail("publishing the carried matter", e))?;
+    // Two tasks of matters of two plans.
+    let mut chosen = Vec::new();
+    for plan in truth.all_pages("/api/v1/plans?limit=100").await? {
+        let plan = plan["key"].as_str().ok_or("a plan's key")?.to_owned();
+        let matters = truth
+            .all_pages(&format!("/api/v1/matters?plan={plan}"))
+            .await?;
+        if let Some(matter) = matters.first() {
+            let key = |v: &serde_json::Value| v["key"].as_str().map(str::to_owned);
+            let task = key(&matter["tasks"][0]).ok_or("a task of the matter")?;
+            chosen.push((task, key(matter).ok_or("a matter's key")?, plan));
+        }
+    }
+    let [
+        (task, matter, plan),
+        (parent, parent_matter, parent_plan),
+        ..,
+    ] = chosen.as_slice()
+    else {
+        return Err("the dataset has two plans with matters".into());
+    };
+
+    let mut watching = watched(truth).await?;
+    for Watched { path, .. } in &watching {
+        app.get(path).await?;
+    }
+    look(&app, truth, &watching, None, "before any change").await?;
+
+    let new = NewReport {
+        as_of: date!(2024 - 11 - 30),
+        percent: 40,
+        narrative: Text::new("进展", "Progress"),
+        evidence: vec![],
+    };
+    let report = app
+        .store
+        .submit_report(&setup_author(), task, &new)
+        .await
+        .map_err(|e| fail("a report", e))?;
+    let touched = progress_of(task, None, matter, plan);
+    look(&app, truth, &watching, Some(&touched), "a report").await?;
+
+    app.store
+        .review_report(
+            &setup_author(),
+            &report.key,
+            &ReportTransition::Verify,
+            None,
+        )
+        .await
+        .map_err(|e| fail("verifying", e))?;
+    look(&app, truth, &watching, Some(&touched), "its verification").await?;
+
+    let subtask = app
+        .store
+        .add_subtask(
+            &setup_author(),
+            parent,
+            &NewSubtask {
+                unit: Text::new("处室", "A division"),
+                title: Text::new("分项", "A part"),
+                due: date!(2024 - 12 - 31),
+            },
+        )
+        .await
+        .map_err(|e| fail("a sub-task", e))?;
+    watching.push(Watched {
+        path: format!("/api/v1/tasks/{subtask}"),
+        record: Some(RecordScope::Task(subtask.clone())),
+    });
+    // Not confined: every response is made again.
+    let everything: Vec<RecordScope> = watching.iter().filter_map(|w| w.record.clone()).collect();
+    look(&app, truth, &watching, Some(&everything), "a sub-task").await?;
+
+    let report = app
+        .store
+        .submit_report(&setup_author(), &subtask, &new)
+        .await
+        .map_err(|e| fail("a report on the sub-task", e))?;
+    let touched = progress_of(&subtask, Some(parent), parent_matter, parent_plan);
+    look(
+        &app,
+        truth,
+        &watching,
+        Some(&touched),
+        "a report on the sub-task",
+    )
+    .await?;
+
+    let reason = Text::new("材料不全", "Evidence missing");
+    app.store
+        .review_report(
+            &setup_author(),
+            &report.key,
+            &ReportTransition::Return { reason },
+            None,
+        )
+        .await
+        .map_err(|e| fail("returning", e))?;
+    look(&app, truth, &watching, Some(&touched), "its return").await
+}
+
+/// A member's position shows on no plan's, matter's or task's page.
+async fn a_position_leaves_every_records_response_kept(app: TestApp) -> Result<(), Failed> {
+    let truth = app
+        .second_server(AppState::new(app.store.clone()).with_response_cache(0))
+        .await?;
+    let truth = &truth.app;
+    let decision = crate::meetings::scheduled_decision(&app).await?;
+    let watching = watched(truth).await?;
+    for Watched { path, .. } in &watching {
+        app.get(path).await?;
+    }
+    look(&app, truth, &watching, None, "before the position").await?;
+    app.store
+        .record_position(
+            &setup_author(),
+            &decision,
+            code(crate::fixtures::AH),
+            yrd_domain::Stance::Consent,
+            &Text::new("同意", "Agreed"),
+        )
+        .await
+        .map_err(|e| fail("a position", e))?;
+    look(&app, truth, &watching, Some(&[]), "a position").await
 }

@@ -94,6 +94,7 @@ fn main() {
         .chain(
             scenario::CASES
                 .iter()
+                .chain(caching::YRD_CASES)
                 .map(|&(name, case)| (name, Fixture::Yrd, case)),
         )
         .collect();
