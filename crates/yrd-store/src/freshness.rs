@@ -49,6 +49,10 @@ struct Touched {
     broad: i64,
     /// The last head of a change confined to each record, where newer than `broad`.
     records: HashMap<RecordScope, i64>,
+    /// The entries (after the first number, up to the second) of this process's change being
+    /// committed: the database may show them before [`Freshness::committed`] records what they
+    /// touched, and a head read meanwhile must not take them for another process's.
+    committing: Option<(i64, i64)>,
 }
 
 impl Freshness {
@@ -62,13 +66,26 @@ impl Freshness {
     }
 
     /// The head as read from the database: any move past the known head was made by another
-    /// process, and may have touched anything.
+    /// process, and may have touched anything, unless it is this process's change being
+    /// committed.
     pub(crate) fn observed(&self, head: i64) {
         let mut state = self.state();
-        if head > self.known_head() {
+        let known = self.known_head();
+        let ours = state
+            .committing
+            .is_some_and(|(tip, last)| tip <= known && head <= last);
+        if head > known && !ours {
             state.broad = state.broad.max(head);
             self.known_head.fetch_max(head, Ordering::SeqCst);
         }
+    }
+
+    /// This process's change is about to commit the entries after `tip` up to `last`; until
+    /// [`Freshness::committed`] or the returned guard's drop (the commit failed), reading them
+    /// from the database is not taken for another process's change.
+    pub(crate) fn committing(&self, tip: i64, last: i64) -> Committing<'_> {
+        self.state().committing = Some((tip, last));
+        Committing { freshness: self }
     }
 
     /// A change of this process, committed with the entries after `tip` up to `last`, in a
@@ -86,6 +103,7 @@ impl Freshness {
         within: Option<Vec<RecordScope>>,
     ) {
         let mut state = self.state();
+        state.committing = None;
         if tip > self.known_head() {
             // Entries before this change's own that this process did not make.
             state.broad = state.broad.max(tip);
@@ -145,6 +163,19 @@ pub(crate) async fn progress_scopes(
             (task, records)
         })
         .collect())
+}
+
+/// A change of this process being committed (see [`Freshness::committing`]).
+pub(crate) struct Committing<'a> {
+    freshness: &'a Freshness,
+}
+
+impl Drop for Committing<'_> {
+    fn drop(&mut self) {
+        // After `committed`, already cleared; after a failed commit, whatever the database
+        // shows past the known head is not known to be this process's.
+        self.freshness.state().committing = None;
+    }
 }
 
 impl Store {
@@ -212,6 +243,33 @@ mod tests {
         // Reading a head already known changes nothing.
         freshness.observed(7);
         assert!(freshness.unchanged_since(7, &[plan("b")]));
+    }
+
+    #[test]
+    fn a_head_read_while_this_process_commits_is_not_another_process_s() {
+        let freshness = Freshness::default();
+        freshness.committed(0, 0, 2, None);
+        {
+            let _committing = freshness.committing(2, 4);
+            // The database shows the change before its commit returns.
+            freshness.observed(4);
+            freshness.observed(3);
+            freshness.committed(2, 2, 4, Some(vec![plan("a")]));
+        }
+        assert!(freshness.unchanged_since(2, &[plan("b")]));
+        assert_eq!(freshness.known_head(), 4);
+        {
+            let _committing = freshness.committing(4, 5);
+            // Past what this process commits: another process's.
+            freshness.observed(6);
+        }
+        assert!(!freshness.unchanged_since(4, &[plan("b")]));
+        {
+            // A commit that failed: its entries, if the database shows them, are not known.
+            let _committing = freshness.committing(6, 7);
+        }
+        freshness.observed(7);
+        assert!(!freshness.unchanged_since(6, &[plan("b")]));
     }
 
     #[test]

@@ -461,6 +461,10 @@ impl JournalTx {
             .collect();
         let at_commit = std::mem::take(&mut self.at_commit);
         let fits_one_statement = rows.len() <= MAX_ROWS_PER_STATEMENT;
+        let freshness = self.freshness.clone();
+        let _committing = entries
+            .last()
+            .map(|last| freshness.committing(head_seq, last.seq));
         match entries.last() {
             // PostgreSQL: one round trip under the lock for the deferred statements, the
             // entries and the tip, as data-modifying parts of one statement.

@@ -175,8 +175,8 @@ impl Weighter<Asked, Arc<Kept>> for Size {
 pub struct ResponseCache {
     /// Responses by the head they were made under: answered as kept.
     entries: quick_cache::sync::Cache<Key, Entry, Size>,
-    /// The newest response made for each request, whatever its head: answered stale. Empty
-    /// when the stale bound is zero.
+    /// The newest response made for each request, whatever its head: answered as current
+    /// while nothing it shows has changed, or stale within the bound.
     newest: quick_cache::sync::Cache<Asked, Arc<Kept>, Size>,
     budget: u64,
     largest: u64,
@@ -200,12 +200,14 @@ impl std::fmt::Debug for ResponseCache {
 }
 
 impl ResponseCache {
-    /// A cache holding up to `budget` bytes of responses, answering them up to `stale_bound`
+    /// A cache holding up to `budget` bytes of responses (and up to a quarter more, in the
+    /// worst case, of the current head's), answering them up to `stale_bound`
     /// after they were made once the records have changed.
     pub fn new(budget: u64, stale_bound: Duration) -> Self {
-        // Half the budget holds the newest response of each request: answered stale, or as
-        // current when nothing it shows has changed.
-        let (current, newest) = (budget / 2, budget / 2);
+        // The newest response of each request, answered as current while what it shows is
+        // unchanged (or stale), may fill the budget. The current head's responses are mostly
+        // the same bodies, shared, not copied: a quarter more bounds what they hold besides.
+        let (current, newest) = (budget / 4, budget);
         // Pages weigh tens of kilobytes: the estimate only sizes the tables up front.
         let estimated = |bytes: u64| (bytes / 16_384).clamp(64, 65_536) as usize;
         ResponseCache {
