@@ -23,6 +23,7 @@ cases!(
     languages_are_kept_apart,
     personal_and_uncacheable_responses_are_never_kept,
     a_position_leaves_every_records_response_kept,
+    kept_responses_are_sent_gzipped_to_clients_that_accept_it,
 );
 
 /// Cases on the YRD dataset, whose several plans let a change be seen to leave the others' pages.
@@ -592,4 +593,83 @@ async fn a_position_leaves_every_records_response_kept(app: TestApp) -> Result<(
         .await
         .map_err(|e| fail("a position", e))?;
     look(&app, truth, &watching, Some(&[]), "a position").await
+}
+
+/// A client that accepts gzip gets the kept body gzipped, under a tag of its own; one that does
+/// not gets it as made. Both say the response varies with `Accept-Encoding`.
+async fn kept_responses_are_sent_gzipped_to_clients_that_accept_it(
+    app: TestApp,
+) -> Result<(), Failed> {
+    use std::io::Read;
+    for path in ["/zh/plans/plan-a", "/api/v1/matters/m-tech"] {
+        let plain = app.get(path).await?;
+        let gzip = [("accept-encoding", "gzip, deflate, br")];
+        for expected in ["miss", "hit"] {
+            // The first is made for a client of the other kind: each is answered as it asks.
+            let (first, second) = if expected == "miss" {
+                (app.get_with(path, &gzip).await?, app.get(path).await?)
+            } else {
+                (app.get(path).await?, app.get_with(path, &gzip).await?)
+            };
+            let (gzipped, identity) = if expected == "miss" {
+                (&first, &second)
+            } else {
+                (&second, &first)
+            };
+            ensure_eq!(gzipped.status, 200, "{path}: gzipped");
+            ensure_eq!(
+                gzipped.header("content-encoding"),
+                Some("gzip"),
+                "{path}: gzipped"
+            );
+            let mut body = Vec::new();
+            flate2::read::GzDecoder::new(&gzipped.body[..])
+                .read_to_end(&mut body)
+                .map_err(|e| fail(&format!("{path}: gunzipping"), e))?;
+            ensure!(body == plain.body, "{path}: the same body once gunzipped");
+            ensure!(
+                gzipped.body.len() * 2 < plain.body.len(),
+                "{path}: {} bytes gzipped against {}",
+                gzipped.body.len(),
+                plain.body.len()
+            );
+            ensure_eq!(identity.header("content-encoding"), None, "{path}: as made");
+            ensure!(identity.body == plain.body, "{path}: as made");
+            ensure_eq!(
+                identity.header("etag"),
+                plain.header("etag"),
+                "{path}: the tag of the body as made"
+            );
+            ensure!(
+                gzipped.header("etag") != plain.header("etag"),
+                "{path}: gzipped, a representation with a tag of its own"
+            );
+            for reply in [gzipped, identity] {
+                let vary = reply
+                    .headers
+                    .get_all("vary")
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .collect::<Vec<_>>()
+                    .join(",");
+                ensure!(
+                    vary.to_ascii_lowercase().contains("accept-encoding"),
+                    "{path}: Vary names Accept-Encoding: {vary:?}"
+                );
+            }
+        }
+        // The gzipped representation's tag answers a conditional request for it.
+        let gzipped = app.get_with(path, &[("accept-encoding", "gzip")]).await?;
+        let tag = gzipped.header("etag").ok_or("a tag")?.to_owned();
+        let not_modified = app
+            .get_with(
+                path,
+                &[("accept-encoding", "gzip"), ("if-none-match", &tag)],
+            )
+            .await?;
+        ensure_eq!(not_modified.status, 304, "{path}: If-None-Match, gzipped");
+        // Kept again after a change, before which the two requests above were made.
+        report(&app.store, date!(2025 - 02 - 28), 45).await?;
+    }
+    Ok(())
 }
