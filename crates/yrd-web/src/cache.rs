@@ -30,6 +30,9 @@
 //! head moves, the entries of older heads are dropped, but for the newest response of each
 //! request.
 //!
+//! Kept bodies are held gzipped, a fifth of their size or less, and sent so to clients that
+//! accept gzip, under an entity tag of their own; others are sent them unzipped.
+//!
 //! Concurrent requests for the same missing entry wait for the first to produce it instead
 //! of each computing it. The cache sits inside the tagging layer (`etag`), which tags what it
 //! answers and turns a matching `If-None-Match` into a 304, kept or not. Anything personal or
