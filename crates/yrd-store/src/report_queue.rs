@@ -197,8 +197,8 @@ impl Store {
             let report = &queued.report;
             let change = Change::between("report", &report.key, None, Some(report))
                 .expect("a new record is a change");
-            // The task was there for the insert, and cannot go before the commit: a change
-            // without its records is taken to alter every page.
+            // A task not found here (gone since the insert) leaves its report unconfined:
+            // taken to alter every page.
             let change = match scopes.get(&report.task) {
                 Some(records) => change.within(records.clone()),
                 None => change,
