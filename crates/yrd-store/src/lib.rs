@@ -218,7 +218,11 @@ impl Store {
             // of a large region's indexes in memory. 16 MiB read no faster (the file stays in
             // the system's cache) and, filled by reads alone, took eight connections' caches
             // past the server's memory budget.
-            .pragma("cache_size", "-4096");
+            .pragma("cache_size", "-4096")
+            // Rows cross from the connection's worker thread to the request through a bounded
+            // channel: at sqlx's 50, a list of a few hundred rows stops the worker several
+            // times, each stop a wait and a wake of two threads.
+            .row_buffer_size(1024);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
