@@ -15,12 +15,13 @@
 //!
 //! When the head has moved and the response is not current, the newest response made for the
 //! request is still answered (`stale`) if it was made less than the stale bound ago
-//! ([`DEFAULT_STALE_BOUND`], one second); the first request to find it past half the bound has its successor made in the
-//! background. Past the bound, the visitor waits for a new one (`miss`). So a visitor's answer
-//! never shows the records as they were more than the bound ago, and a page asked for many
-//! times a second is made a few times a second however often the records change, instead of
-//! once per change with every visitor waiting for it. Signed-in requests are never answered
-//! from here, so whoever makes a change sees it at once. A bound of zero answers nothing stale.
+//! ([`DEFAULT_STALE_BOUND`], one second); the first request to find it past half the bound has
+//! its successor made in the background. Past the bound, the visitor waits for a new one
+//! (`miss`). So a visitor's answer never shows the records as they were more than the bound
+//! ago, and a page asked for many times a second is made a few times a second however often the
+//! records change, instead of once per change with every visitor waiting for it. Signed-in
+//! requests are never answered from here, so whoever makes a change sees it at once. A bound of
+//! zero answers nothing stale.
 //!
 //! The head is the store's known head ([`yrd_store::Store::known_head`]): a change made
 //! through this server has moved it before its request is answered, with no query per request.
