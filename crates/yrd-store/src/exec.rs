@@ -151,3 +151,43 @@ impl Store {
         Ok(())
     }
 }
+
+/// `sql` with every numbered placeholder `$n` renamed `$(n + by)`: for a statement, or a
+/// condition, whose placeholders are numbered from 1 put after `by` others.
+pub(crate) fn shift_placeholders(sql: &str, by: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c != '$' {
+            continue;
+        }
+        let mut digits = String::new();
+        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            digits.push(*d);
+            chars.next();
+        }
+        if let Ok(n) = digits.parse::<usize>() {
+            out.push_str(&(n + by).to_string());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shift_placeholders;
+
+    #[test]
+    fn shifted_placeholders_keep_their_order_and_text() {
+        assert_eq!(
+            shift_placeholders("UPDATE t SET a = $1, b = $12 WHERE k = $2 AND c <> '$'", 10),
+            "UPDATE t SET a = $11, b = $22 WHERE k = $12 AND c <> '$'"
+        );
+        assert_eq!(
+            shift_placeholders("(published = $1 AND x = $2) OR body IN ($3)", 1),
+            "(published = $2 AND x = $3) OR body IN ($4)"
+        );
+        assert_eq!(shift_placeholders("SELECT 1", 3), "SELECT 1");
+    }
+}

@@ -22,7 +22,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::account_cache::AccountCache;
 use crate::accounts::ACCOUNT_RECORD_KIND;
-use crate::exec::{Arg, Row, Stmt, bind_args, push_values};
+use crate::exec::{Arg, Row, Stmt, bind_args, push_values, shift_placeholders};
 use crate::freshness::{Freshness, RecordScope};
 use crate::{Backend, Store, StoreError};
 
@@ -461,10 +461,9 @@ impl JournalTx {
             .collect();
         let at_commit = std::mem::take(&mut self.at_commit);
         let fits_one_statement = rows.len() <= MAX_ROWS_PER_STATEMENT;
-        let freshness = self.freshness.clone();
         let _committing = entries
             .last()
-            .map(|last| freshness.committing(head_seq, last.seq));
+            .map(|last| self.freshness.committing(head_seq, last.seq));
         match entries.last() {
             // PostgreSQL: one round trip under the lock for the deferred statements, the
             // entries and the tip, as data-modifying parts of one statement.
@@ -513,7 +512,7 @@ fn append_statement(
     for (i, stmt) in at_commit.into_iter().enumerate() {
         sql.push_str(&format!(
             "deferred_{i} AS ({}), ",
-            shift_parameters(stmt.sql, args.len())
+            shift_placeholders(stmt.sql, args.len())
         ));
         args.extend(stmt.args);
     }
@@ -529,27 +528,6 @@ fn append_statement(
     args.push(last.seq.into());
     args.push(last.hash.clone().into());
     (sql, args)
-}
-
-/// `sql` with every numbered parameter `$n` renamed `$(n + offset)`.
-fn shift_parameters(sql: &str, offset: usize) -> String {
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        out.push(c);
-        if c != '$' {
-            continue;
-        }
-        let mut digits = String::new();
-        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-            digits.push(*d);
-            chars.next();
-        }
-        if let Ok(n) = digits.parse::<usize>() {
-            out.push_str(&(n + offset).to_string());
-        }
-    }
-    out
 }
 
 const ENTRY_COLUMNS: &str =
@@ -695,15 +673,6 @@ mod tests {
     struct Rec {
         a: u8,
         b: &'static str,
-    }
-
-    #[test]
-    fn shifted_parameters_keep_their_order_and_text() {
-        assert_eq!(
-            shift_parameters("UPDATE t SET a = $1, b = $12 WHERE k = $2 AND c <> '$'", 10),
-            "UPDATE t SET a = $11, b = $22 WHERE k = $12 AND c <> '$'"
-        );
-        assert_eq!(shift_parameters("SELECT 1", 3), "SELECT 1");
     }
 
     #[test]
