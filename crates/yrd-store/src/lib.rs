@@ -54,8 +54,8 @@ pub use meetings::{
     MeetingRecord, MeetingState, NewDecision, NewMeeting,
 };
 pub use plans::{
-    CarryOver, NewArea, NewMatter, NewMilestone, NewPlan, NewSubtask, TaskDetail, TaskEdit,
-    TaskShare,
+    CarryOver, NewArea, NewMatter, NewMilestone, NewPlan, NewSubtask, RECENT_TASK_REPORTS,
+    TaskDetail, TaskEdit, TaskShare,
 };
 pub use problems::{
     ESCALATION_PERIOD_DAYS, Escalation, NewProblem, ProblemAccess, ProblemFilter, ProblemRecord,

@@ -17,7 +17,7 @@ use yrd_domain::{
 use crate::codec::enum_name;
 use crate::exec::Arg;
 use crate::journal::{Author, Change, JournalTx};
-use crate::read::TaskState;
+use crate::read::{MAX_PAGE, Page, TaskState, decode_cursor, encode_cursor};
 use crate::write::entered_by;
 use crate::{Store, StoreError};
 
@@ -118,9 +118,15 @@ pub struct TaskDetail {
     pub matter_title: Text,
     /// Its sub-tasks, by key (none for a sub-task).
     pub subtasks: Vec<TaskState>,
-    /// Every report on it, oldest first.
+    /// Its newest reports, at most [`RECENT_TASK_REPORTS`], oldest first: a task's record
+    /// must not grow with its history ([`Store::task_reports`] pages through all of it).
     pub reports: Vec<ProgressReport>,
+    /// How many reports it has in all.
+    pub reports_total: u64,
 }
+
+/// The most reports a task's record shows.
+pub const RECENT_TASK_REPORTS: usize = 200;
 
 fn required_text(field: &'static str, text: &Text) -> Result<(), StoreError> {
     if text.zh.trim().is_empty() && text.en.trim().is_empty() {
@@ -692,7 +698,7 @@ async fn check_references(tx: &mut JournalTx, new: &NewMatter) -> Result<(), Sto
 }
 
 impl Store {
-    /// A task with its sub-tasks and every report on it.
+    /// A task with its sub-tasks and its newest reports.
     pub async fn task(&self, key: &str) -> Result<Option<TaskDetail>, StoreError> {
         let mut tasks = self
             .load_tasks(
@@ -715,15 +721,87 @@ impl Store {
             .next()
             .map(|(zh, en)| Text::new(zh, en))
             .unwrap_or_default();
-        let reports = self
-            .load_reports("WHERE task = $1 ORDER BY as_of, key", vec![key.into()])
+        // Read backwards along `reports_task`, stopping at the limit.
+        let mut reports = self
+            .load_reports(
+                &format!(
+                    "WHERE task = $1 ORDER BY as_of DESC, key DESC LIMIT {RECENT_TASK_REPORTS}"
+                ),
+                vec![key.into()],
+            )
             .await?;
+        reports.reverse();
+        let reports_total = if reports.len() < RECENT_TASK_REPORTS {
+            reports.len() as u64
+        } else {
+            let counted: Vec<(i64,)> = self
+                .fetch(
+                    "SELECT COUNT(*) FROM reports WHERE task = $1".into(),
+                    vec![key.into()],
+                )
+                .await?;
+            counted
+                .first()
+                .map_or(0, |(n,)| u64::try_from(*n).unwrap_or_default())
+        };
         Ok(Some(TaskDetail {
             state,
             matter_title,
             subtasks: tasks,
             reports,
+            reports_total,
         }))
+    }
+
+    /// Every report on a task, oldest first, `limit` at a time (at most [`MAX_PAGE`]) after
+    /// `cursor`; `None` if there is no such task.
+    pub async fn task_reports(
+        &self,
+        key: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Option<Page<ProgressReport>>, StoreError> {
+        let after = match cursor {
+            Some(c) => {
+                let parts = decode_cursor(c, 2)?;
+                let as_of = yrd_domain::date::parse_date(&parts[0])
+                    .map_err(|_| StoreError::InvalidCursor)?;
+                if !is_valid_key(&parts[1]) {
+                    return Err(StoreError::InvalidCursor);
+                }
+                Some((as_of, parts[1].clone()))
+            }
+            None => None,
+        };
+        let found: Vec<(String,)> = self
+            .fetch(
+                "SELECT key FROM tasks WHERE key = $1".into(),
+                vec![key.into()],
+            )
+            .await?;
+        if found.is_empty() {
+            return Ok(None);
+        }
+        let limit = limit.clamp(1, MAX_PAGE);
+        let mut args: Vec<Arg> = vec![key.into()];
+        let mut filter = "WHERE task = $1".to_owned();
+        if let Some((as_of, after_key)) = after {
+            filter.push_str(" AND (as_of > $2 OR (as_of = $2 AND key > $3))");
+            args.push(as_of.into());
+            args.push(after_key.into());
+        }
+        // One more than asked tells whether a next page exists.
+        filter.push_str(&format!(" ORDER BY as_of, key LIMIT {}", limit + 1));
+        let mut items = self.load_reports(&filter, args).await?;
+        let next_cursor = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items
+                .last()
+                .map(|r| encode_cursor(&[&r.as_of.to_string(), &r.key]))
+        } else {
+            None
+        };
+        Ok(Some(Page { items, next_cursor }))
     }
 
     /// Edits a task if it is still at `version` (409 otherwise); returns the new version.

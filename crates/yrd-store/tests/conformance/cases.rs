@@ -49,6 +49,7 @@ cases!(
     matters_filter_and_paginate,
     matter_lines_agree_with_the_full_records,
     matter_detail_has_tasks_problems_and_reports,
+    a_tasks_record_shows_its_newest_reports_and_its_list_pages_through_all,
     agreements_and_indicators_read_back,
     invalid_cursor_is_rejected,
     progress_as_of_a_past_day_ignores_later_reports,
@@ -1295,6 +1296,93 @@ async fn matter_detail_has_tasks_problems_and_reports(store: Store) -> Result {
             .await?
             .is_none(),
         "unknown matter"
+    );
+    Ok(())
+}
+
+async fn a_tasks_record_shows_its_newest_reports_and_its_list_pages_through_all(
+    store: Store,
+) -> Result {
+    // 230 reports on one task, two a day, keyed out of date order so that the list must
+    // order by day first and by key within a day.
+    let mut dataset = sample::dataset();
+    let template = dataset.reports[0].clone();
+    for i in 0..230usize {
+        let mut report = template.clone();
+        report.key = format!("hist-{:03}", (i * 7) % 230);
+        report.task = "t-4b".into();
+        report.as_of = date!(2023 - 01 - 01) + time::Duration::days((i / 2) as i64);
+        dataset.reports.push(report);
+    }
+    store.import(&importer(), &dataset).await?;
+    let mut expected: Vec<&yrd_domain::ProgressReport> = dataset
+        .reports
+        .iter()
+        .filter(|r| r.task == "t-4b")
+        .collect();
+    expected.sort_by(|a, b| (a.as_of, &a.key).cmp(&(b.as_of, &b.key)));
+    let expected: Vec<&str> = expected.iter().map(|r| r.key.as_str()).collect();
+    ensure!(
+        expected.len() >= 230,
+        "230 reports or more: {}",
+        expected.len()
+    );
+
+    let task = store.task("t-4b").await?.ok_or("t-4b")?;
+    let shown: Vec<&str> = task.reports.iter().map(|r| r.key.as_str()).collect();
+    ensure!(
+        shown == expected[expected.len() - 200..],
+        "the newest 200, oldest first: {shown:?}"
+    );
+    ensure!(
+        task.reports_total == expected.len() as u64,
+        "all counted: {} of {}",
+        task.reports_total,
+        expected.len()
+    );
+    let few = store.task("t-4a").await?.ok_or("t-4a")?;
+    ensure!(
+        few.reports_total == few.reports.len() as u64,
+        "a short history is shown whole: {} of {}",
+        few.reports.len(),
+        few.reports_total
+    );
+
+    // Pages of 64 join up without gaps or repeats, in the same order.
+    let mut walked = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let page = store
+            .task_reports("t-4b", cursor.as_deref(), 64)
+            .await?
+            .ok_or("t-4b's reports")?;
+        pages += 1;
+        walked.extend(page.items.iter().map(|r| r.key.clone()));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+        ensure!(pages < 10, "the pages never end");
+    }
+    ensure!(walked == expected, "every report in order: {walked:?}");
+    ensure!(
+        pages == expected.len().div_ceil(64),
+        "{pages} pages for {}",
+        expected.len()
+    );
+    ensure!(
+        store.task_reports("nope", None, 10).await?.is_none(),
+        "unknown task"
+    );
+    ensure!(
+        matches!(
+            store
+                .task_reports("t-4b", Some("not-a-date|hist-001"), 10)
+                .await,
+            Err(StoreError::InvalidCursor)
+        ),
+        "a cursor that is not a day and a key"
     );
     Ok(())
 }

@@ -56,7 +56,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(indicators::get_indicator))
         .routes(routes!(tasks::get_task, tasks::edit_task))
         .routes(routes!(tasks::add_subtask))
-        .routes(routes!(tasks::submit_report))
+        .routes(routes!(tasks::submit_report, tasks::list_reports))
         .routes(routes!(reminders::list_reminders))
         .routes(routes!(reports::get_report))
         .routes(routes!(reports::approve_report))

@@ -17,8 +17,8 @@ use crate::AppState;
 use crate::auth::{Principal, matter_target, task_target};
 use crate::dto::{self, JurisdictionRef, Names, ReportState, opt_date, opt_text, text};
 use crate::error::{ApiError, FieldError, ProblemResponse};
-use crate::extract::{self, JsonBody, Language, Path};
-use crate::response::{json_response, required_if_match, versioned_response};
+use crate::extract::{self, JsonBody, Language, PageQuery, Parse, Path, Query, encode_cursor};
+use crate::response::{Localized, json_response, required_if_match, versioned_response};
 use crate::routes::plans::created;
 
 /// A text in both languages; at least one must be given.
@@ -124,8 +124,33 @@ pub struct TaskDetailResponse {
     pub verified_percent: Option<u8>,
     #[schema(format = Date)]
     pub verified_as_of: Option<String>,
-    /// Every report on the task, oldest first.
+    /// The task's newest reports, at most 200, oldest first; `/api/v1/tasks/{key}/reports`
+    /// lists every one, a page at a time.
     pub reports: Vec<TaskReportResponse>,
+    /// How many reports the task has in all, shown or not.
+    pub reports_total: u64,
+}
+
+/// A page of a task's reports, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskReportPage {
+    pub items: Vec<TaskReportResponse>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The name the cursors of a task's report list carry.
+const REPORT_LIST: &str = "task-reports";
+
+/// A report as a task's record and its report list show it.
+fn task_report(r: &ProgressReport, lang: Lang) -> TaskReportResponse {
+    TaskReportResponse {
+        key: r.key.clone(),
+        as_of: dto::date(r.as_of),
+        percent: r.percent,
+        state: r.state.into(),
+        return_reason: opt_text(&r.return_reason, lang),
+    }
 }
 
 /// A sub-task as its parent and its matter list it.
@@ -184,15 +209,56 @@ pub(crate) async fn task_detail(
         reports: detail
             .reports
             .iter()
-            .map(|r| TaskReportResponse {
-                key: r.key.clone(),
-                as_of: dto::date(r.as_of),
-                percent: r.percent,
-                state: r.state.into(),
-                return_reason: opt_text(&r.return_reason, lang),
-            })
+            .map(|r| task_report(r, lang))
             .collect(),
+        reports_total: detail.reports_total,
     })
+}
+
+/// Lists every report on a task, oldest first, a page at a time: the whole history that the
+/// task's record shortens to its newest reports.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tasks/{key}/reports",
+    tag = "tasks",
+    params(("key" = String, Path, description = "The task's key"), PageQuery),
+    responses(
+        (status = 200, description = "A page of the task's reports", body = TaskReportPage),
+        (status = 400, description = "The cursor or the limit is malformed", body = ProblemResponse),
+        (status = 404, description = "No such task, or one of a draft the caller may not see", body = ProblemResponse),
+    )
+)]
+pub async fn list_reports(
+    State(state): State<AppState>,
+    principal: Principal,
+    Language(lang): Language,
+    Path(key): Path<String>,
+    Query(page): Query<PageQuery>,
+) -> Result<Localized<TaskReportPage>, ApiError> {
+    let mut parse = Parse::default();
+    let page = page.parse(REPORT_LIST, &mut parse);
+    parse.finish()?;
+    let store = state.store();
+    let access = store
+        .task_access(&key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("task", &key))?;
+    principal.require(
+        Action::Read,
+        &task_target(&access),
+        &format!("task {key:?}"),
+    )?;
+    let found = store
+        .task_reports(&key, page.cursor.as_deref(), page.limit)
+        .await?
+        .ok_or_else(|| ApiError::not_found("task", &key))?;
+    Ok(Localized::new(
+        lang,
+        TaskReportPage {
+            items: found.items.iter().map(|r| task_report(r, lang)).collect(),
+            next_cursor: found.next_cursor.map(|c| encode_cursor(REPORT_LIST, &c)),
+        },
+    ))
 }
 
 /// Shows one task with its sub-tasks and reports. The `ETag` (`"v<version>.<lang>.…"`) is

@@ -111,6 +111,20 @@ pub const ROWS: &[Row] = &[
         DRAFT_SEEN,
     ),
     row(
+        "GET",
+        "/api/v1/tasks/{key}/reports",
+        "/api/v1/tasks/t-tech-js/reports",
+        None,
+        ALL_200,
+    ),
+    row(
+        "GET",
+        "/api/v1/tasks/{key}/reports",
+        "/api/v1/tasks/t-draft-js/reports",
+        None,
+        DRAFT_SEEN,
+    ),
+    row(
         "PATCH",
         "/api/v1/tasks/{key}",
         "/api/v1/tasks/t-tech-js",
@@ -968,6 +982,60 @@ async fn a_task_shows_its_subtasks_reports_and_version(app: TestApp) -> Result<(
         ]),
         "its reports, oldest first"
     );
+    ensure_eq!(task["reports_total"], json!(2), "all counted");
+    // The whole history, a page at a time, in the record's order.
+    let first = send(
+        &app,
+        &anonymous,
+        "GET",
+        "/api/v1/tasks/t-tech-sh/reports?lang=en&limit=1",
+        None,
+        &[],
+    )
+    .await?;
+    let first = expect(&first, 200)?;
+    ensure_eq!(
+        first["items"],
+        json!([{"key": "r-1", "as_of": "2024-06-30", "percent": 40, "state": "verified", "return_reason": null}]),
+        "the first page"
+    );
+    let cursor = first["next_cursor"].as_str().ok_or("a next page")?;
+    let second = send(
+        &app,
+        &anonymous,
+        "GET",
+        &format!("/api/v1/tasks/t-tech-sh/reports?lang=en&limit=1&cursor={cursor}"),
+        None,
+        &[],
+    )
+    .await?;
+    let second = expect(&second, 200)?;
+    ensure_eq!(
+        second["items"],
+        json!([{"key": "r-2", "as_of": "2024-12-31", "percent": 60, "state": "submitted", "return_reason": null}]),
+        "the second page"
+    );
+    ensure_eq!(second["next_cursor"], Value::Null, "the last page");
+    send(
+        &app,
+        &anonymous,
+        "GET",
+        "/api/v1/tasks/t-tech-sh/reports?cursor=meetings.00",
+        None,
+        &[],
+    )
+    .await?
+    .expect_problem(400, Some("cursor"))?;
+    send(
+        &app,
+        &anonymous,
+        "GET",
+        "/api/v1/tasks/no-such-task/reports",
+        None,
+        &[],
+    )
+    .await?
+    .expect_problem(404, None)?;
     // Revalidation against the tag.
     let again = app
         .get_with("/api/v1/tasks/t-tech-sh?lang=en", &[("If-None-Match", tag)])
