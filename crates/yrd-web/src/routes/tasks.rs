@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use yrd_domain::access::{Action, decide};
 use yrd_domain::{Lang, ProgressReport, Text};
-use yrd_store::{NewReport, NewSubtask, StoreError, TaskEdit, TaskState};
+use yrd_store::{NewReport, NewSubtask, StoreError, TaskAccess, TaskEdit, TaskState};
 
 use crate::AppState;
 use crate::auth::{Principal, matter_target, task_target};
@@ -165,6 +165,23 @@ pub(crate) fn subtask(t: &TaskState, lang: Lang) -> SubtaskResponse {
     }
 }
 
+/// What decides who may do what with the task `key`, once `principal` is found allowed to do
+/// `action` with it; 404 if there is no such task.
+async fn task_allowed(
+    state: &AppState,
+    principal: &Principal,
+    action: Action,
+    key: &str,
+) -> Result<TaskAccess, ApiError> {
+    let access = state
+        .store()
+        .task_access(key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("task", key))?;
+    principal.require(action, &task_target(&access), &format!("task {key:?}"))?;
+    Ok(access)
+}
+
 /// A task as `principal` may see it: what `GET /api/v1/tasks/{key}` shows.
 pub(crate) async fn task_detail(
     state: &AppState,
@@ -172,16 +189,8 @@ pub(crate) async fn task_detail(
     lang: Lang,
     key: &str,
 ) -> Result<TaskDetailResponse, ApiError> {
+    task_allowed(state, principal, Action::Read, key).await?;
     let store = state.store();
-    let access = store
-        .task_access(key)
-        .await?
-        .ok_or_else(|| ApiError::not_found("task", key))?;
-    principal.require(
-        Action::Read,
-        &task_target(&access),
-        &format!("task {key:?}"),
-    )?;
     let detail = store
         .task(key)
         .await?
@@ -238,16 +247,8 @@ pub async fn list_reports(
     let mut parse = Parse::default();
     let page = page.parse(REPORT_LIST, &mut parse);
     parse.finish()?;
+    task_allowed(&state, &principal, Action::Read, &key).await?;
     let store = state.store();
-    let access = store
-        .task_access(&key)
-        .await?
-        .ok_or_else(|| ApiError::not_found("task", &key))?;
-    principal.require(
-        Action::Read,
-        &task_target(&access),
-        &format!("task {key:?}"),
-    )?;
     let found = store
         .task_reports(&key, page.cursor.as_deref(), page.limit)
         .await?
@@ -318,15 +319,7 @@ pub(crate) async fn edit(
     body: Result<TaskEditBody, ApiError>,
 ) -> Result<(), ApiError> {
     let store = state.store();
-    let access = store
-        .task_access(key)
-        .await?
-        .ok_or_else(|| ApiError::not_found("task", key))?;
-    principal.require(
-        Action::EditTask,
-        &task_target(&access),
-        &format!("task {key:?}"),
-    )?;
+    let access = task_allowed(state, principal, Action::EditTask, key).await?;
     let version = version?;
     let body = body?;
     let author = principal.author()?;
@@ -438,15 +431,7 @@ pub(crate) async fn add(
     body: Result<NewSubtaskBody, ApiError>,
 ) -> Result<String, ApiError> {
     let store = state.store();
-    let access = store
-        .task_access(key)
-        .await?
-        .ok_or_else(|| ApiError::not_found("task", key))?;
-    principal.require(
-        Action::AddSubtask,
-        &task_target(&access),
-        &format!("task {key:?}"),
-    )?;
+    task_allowed(state, principal, Action::AddSubtask, key).await?;
     let author = principal.author()?;
     let body = body?;
     let due = extract::full_date(&body.due_date)
