@@ -43,7 +43,7 @@ pub struct NewUser {
 }
 
 /// An API token's public part.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow, serde::Deserialize)]
 pub struct TokenInfo {
     pub id: String,
     pub username: String,
@@ -131,7 +131,7 @@ fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct UserRow {
     username: String,
     display_name: String,

@@ -267,7 +267,7 @@ fn text_json(text: &Text) -> serde_json::Value {
     json!({"zh": text.zh, "en": text.en})
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct LifecycleRow {
     key: String,
     state: String,
@@ -279,7 +279,7 @@ struct LifecycleRow {
     ended_on: Option<Date>,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct SignatureRow {
     agreement: String,
     jurisdiction: String,
@@ -291,7 +291,7 @@ struct SignatureRow {
     signed_at: String,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct ObligationRow {
     agreement: String,
     matter: String,
@@ -299,7 +299,7 @@ struct ObligationRow {
     title_en: String,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct KeyRow {
     id: String,
     jurisdiction: String,

@@ -117,13 +117,26 @@ macro_rules! bind_args {
 }
 pub(crate) use bind_args;
 
-/// A row type that decodes from both engines.
+/// A row type that decodes from both engines: from sqlx's rows, and from serde for SQLite's
+/// reads outside a transaction ([`crate::sqlite_reads`]).
 pub(crate) trait Row:
-    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+    for<'r> FromRow<'r, SqliteRow>
+    + for<'r> FromRow<'r, PgRow>
+    + serde::de::DeserializeOwned
+    + Send
+    + Unpin
+    + 'static
 {
 }
-impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
-{}
+impl<T> Row for T where
+    T: for<'r> FromRow<'r, SqliteRow>
+        + for<'r> FromRow<'r, PgRow>
+        + serde::de::DeserializeOwned
+        + Send
+        + Unpin
+        + 'static
+{
+}
 
 impl Store {
     /// Runs a query and decodes every row. `sql` is assembled only from constant fragments;
@@ -133,6 +146,9 @@ impl Store {
         sql: String,
         args: Vec<Arg>,
     ) -> Result<Vec<R>, StoreError> {
+        if let Some(readers) = &self.sqlite_reads {
+            return readers.fetch(&sql, &args);
+        }
         let rows = on_backend!(self, pool => {
             bind_args!(sqlx::query_as::<_, R>(AssertSqlSafe(sql)), args).fetch_all(pool).await?
         });

@@ -131,7 +131,7 @@ impl Change {
 }
 
 /// A journal entry as stored.
-#[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow, serde::Deserialize)]
 pub struct JournalEntry {
     pub seq: i64,
     /// RFC 3339, UTC.

@@ -3,7 +3,9 @@
 //! Every query is written once and runs on both engines: SQL here sticks to the dialect the
 //! two share (`$n` parameters, `ON CONFLICT`, correlated subqueries), and [`on_backend!`]
 //! instantiates each method body once per engine so that rows decode into the engines' native
-//! types. Schemas differ only where the engines do, in `migrations/<engine>/`.
+//! types. Schemas differ only where the engines do, in `migrations/<engine>/`. On SQLite, reads
+//! outside a transaction run on connections of their own, on the thread that asks
+//! (`sqlite_reads`), rather than on sqlx's thread per connection.
 //!
 //! Reads are set-based: a list is one query per record kind, never one query per record, and
 //! every filter is answered by an index.
@@ -24,6 +26,7 @@ mod read;
 mod report_queue;
 mod rows;
 mod search;
+mod sqlite_reads;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod write;
@@ -81,6 +84,9 @@ pub enum StoreError {
     /// A stored value could not be read back into the domain (a schema/code mismatch).
     #[error("corrupt {what} in the database: {reason}")]
     Corrupt { what: &'static str, reason: String },
+    /// A read of SQLite that failed ([`sqlite_reads`]).
+    #[error("database error: {0}")]
+    Read(String),
     #[error("invalid cursor")]
     InvalidCursor,
     /// A write refused because of the record's current state (a taken key, a stale version).
@@ -155,6 +161,8 @@ pub struct Store {
     reports: Arc<report_queue::ReportQueue>,
     /// Accounts recently read for signed-in requests.
     accounts: Arc<account_cache::AccountCache>,
+    /// SQLite's connections for reads outside a transaction ([`sqlite_reads`]).
+    sqlite_reads: Option<Arc<sqlite_reads::SqliteReaders>>,
 }
 
 /// Runs `$body` with `$pool` bound to the engine's pool; the body is compiled once per engine.
@@ -169,9 +177,10 @@ macro_rules! on_backend {
 pub(crate) use on_backend;
 
 impl Store {
-    fn new(backend: Backend) -> Store {
+    fn new(backend: Backend, sqlite_reads: Option<Arc<sqlite_reads::SqliteReaders>>) -> Store {
         Store {
             backend,
+            sqlite_reads,
             writers: Arc::default(),
             freshness: Arc::default(),
             reports: Arc::default(),
@@ -194,7 +203,7 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;
-            return Ok(Store::new(Backend::Postgres(pool)));
+            return Ok(Store::new(Backend::Postgres(pool), None));
         }
         let path = url
             .strip_prefix("sqlite://")
@@ -227,7 +236,8 @@ impl Store {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        Ok(Store::new(Backend::Sqlite(pool)))
+        let readers = sqlite_reads::SqliteReaders::new(std::path::Path::new(path));
+        Ok(Store::new(Backend::Sqlite(pool), Some(readers)))
     }
 
     pub fn engine(&self) -> Engine {
@@ -309,11 +319,14 @@ impl Store {
     /// writers and a known tip of its own.
     #[cfg(feature = "testing")]
     pub fn as_another_process(&self) -> Store {
-        Store::new(self.backend.clone())
+        Store::new(self.backend.clone(), self.sqlite_reads.clone())
     }
 
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
+        if let Some(readers) = &self.sqlite_reads {
+            readers.close();
+        }
         on_backend!(self, pool => pool.close().await)
     }
 }

@@ -127,7 +127,7 @@ pub fn overdue_reason() -> Text {
     Text::new("逾期未解决", "overdue")
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct ProblemRow {
     key: String,
     matter: String,
@@ -231,7 +231,7 @@ fn check_length(field: &'static str, text: &Text, max: usize) -> Result<(), Stor
 }
 
 /// The state of a problem as a step reads it under the journal's lock.
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct Current {
     tier: String,
     raised_on: Date,

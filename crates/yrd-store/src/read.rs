@@ -264,7 +264,7 @@ pub struct IndicatorWithObservations {
 // ---------------------------------------------------------------------------------------
 // Rows as stored.
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct JurisdictionRow {
     code: String,
     parent: Option<String>,
@@ -292,7 +292,7 @@ impl JurisdictionRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct ZoneRow {
     key: String,
     name_zh: String,
@@ -302,13 +302,13 @@ struct ZoneRow {
     source: String,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct MemberRow {
     owner: String,
     jurisdiction: String,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct BodyRow {
     key: String,
     name_zh: String,
@@ -319,7 +319,7 @@ struct BodyRow {
     source: String,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct BodyMemberRow {
     body: String,
     jurisdiction: String,
@@ -327,7 +327,7 @@ struct BodyMemberRow {
     rotation_seq: Option<i64>,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct SeatRow {
     key: String,
     body: String,
@@ -341,7 +341,7 @@ struct SeatRow {
     source: String,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct MeetingRow {
     key: String,
     body: String,
@@ -367,7 +367,7 @@ struct MeetingRow {
 const MEETING_COLUMNS: &str = "key, body, title_zh, title_en, start_date, end_date, host, theme_zh, theme_en, attendees, agenda, outcomes, source, \
      state, host_reason_zh, host_reason_en, documents, version, closed_on";
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct DecisionRow {
     key: String,
     meeting: String,
@@ -382,7 +382,7 @@ struct DecisionRow {
     supersedes: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct PositionRow {
     decision: String,
     jurisdiction: String,
@@ -391,7 +391,7 @@ struct PositionRow {
     comment_en: String,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct PlanRow {
     key: String,
     kind: String,
@@ -411,7 +411,7 @@ struct PlanRow {
     published: bool,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct AreaRow {
     plan: String,
     key: String,
@@ -421,7 +421,7 @@ struct AreaRow {
     stated_task_count: Option<i64>,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct MatterRow {
     key: String,
     plan: String,
@@ -441,14 +441,14 @@ struct MatterRow {
 const MATTER_COLUMNS: &str = "key, plan, area, title_zh, title_en, objective_zh, objective_en, start_date, due_date, \
      source, body, published, carried_from";
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct MatterMemberRow {
     matter: String,
     jurisdiction: String,
     role: String,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct MilestoneRow {
     matter: String,
     title_zh: String,
@@ -457,14 +457,14 @@ struct MilestoneRow {
     done_on: Option<Date>,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct LinkRow {
     owner: String,
     target: String,
 }
 
 /// A matter's columns that a list shows.
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct MatterLineRow {
     key: String,
     plan: String,
@@ -476,7 +476,7 @@ struct MatterLineRow {
 }
 
 /// A milestone's dates: all a status needs of it.
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct MilestoneDatesRow {
     matter: String,
     due_date: Date,
@@ -484,7 +484,7 @@ struct MilestoneDatesRow {
 }
 
 /// A member's task's dates and latest figures: all a status and a mean need of it.
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct TaskFiguresRow {
     key: String,
     matter: String,
@@ -496,7 +496,7 @@ struct TaskFiguresRow {
     verified_as_of: Option<Date>,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct TaskRow {
     key: String,
     matter: String,
@@ -518,7 +518,7 @@ struct TaskRow {
 
 const TASK_COLUMNS: &str = "key, matter, jurisdiction, unit_zh, unit_en, title_zh, title_en, start_date, due_date, source, reported_percent, reported_as_of, verified_percent, verified_as_of, parent, version";
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct ReportRow {
     key: String,
     task: String,
@@ -539,7 +539,7 @@ const RECENT_REPORTS: usize = 200;
 const REPORT_COLUMNS: &str = "key, task, as_of, percent, state, narrative_zh, narrative_en, evidence, source, \
      return_reason_zh, return_reason_en";
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct ProblemRow {
     key: String,
     matter: String,
@@ -562,7 +562,7 @@ struct ProblemRow {
 const PROBLEM_COLUMNS: &str = "key, matter, task, title_zh, title_en, tier, raised_on, due_date, resolved_on, resolution_zh, resolution_en, source, \
      description_zh, description_en, escalated_on, resolved_tier";
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct AgreementRow {
     key: String,
     title_zh: String,
@@ -586,7 +586,7 @@ struct AgreementRow {
 const AGREEMENT_COLUMNS: &str = "key, title_zh, title_en, summary_zh, summary_en, meeting, signed_on, in_force_on, source, \
      state, text_zh, text_en, text_hash, expires_on, ended_on, ended_reason_zh, ended_reason_en";
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct SignatureRow {
     agreement: String,
     jurisdiction: String,
@@ -597,7 +597,7 @@ struct SignatureRow {
     signed_at: String,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct MemberKeyRow {
     id: String,
     jurisdiction: String,
@@ -606,7 +606,7 @@ struct MemberKeyRow {
     retired_at: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct PartyRow {
     agreement: String,
     jurisdiction: String,
@@ -615,7 +615,7 @@ struct PartyRow {
     signed_on: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct IndicatorRow {
     key: String,
     name_zh: String,
@@ -635,7 +635,7 @@ struct IndicatorRow {
 
 const INDICATOR_COLUMNS: &str = "key, name_zh, name_en, description_zh, description_en, unit_zh, unit_en, classes, direction, scope_kind, scope_id, baseline, targets, source";
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct ObservationRow {
     key: String,
     indicator: String,
@@ -652,7 +652,7 @@ struct ObservationRow {
 
 const OBSERVATION_COLUMNS: &str = "key, indicator, obs_date, value_number, value_class, jurisdiction, site, qualifier, note_zh, note_en, source";
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct RollupDbRow {
     area: Option<String>,
     jurisdiction: String,

@@ -49,7 +49,7 @@ fn contains_pattern(query: &str) -> String {
     pattern
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct HitRow {
     key: String,
     title_zh: String,

@@ -74,7 +74,7 @@ impl ScratchStore {
             .max_connections(4)
             .connect_with(options)
             .await?;
-        let store = Store::new(Backend::Postgres(pool));
+        let store = Store::new(Backend::Postgres(pool), None);
         store.migrate().await?;
         let separator = if url.contains('?') { '&' } else { '?' };
         let scoped_url = format!("{url}{separator}options=-c%20search_path%3D{schema}");

@@ -43,19 +43,22 @@ pub fn entered_by(author: &Author) -> String {
     format!("yrd:{}", author.label())
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct MatterAccessRow {
     published: bool,
     body: Option<String>,
     members: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct TaskAccessRow {
     jurisdiction: String,
     matter: String,
-    #[sqlx(flatten)]
-    access: MatterAccessRow,
+    // The matter's access facts, as in `MatterAccessRow`: spelled out, since serde's flattening
+    // would read SQLite's integer `published` before knowing it for a boolean.
+    published: bool,
+    body: Option<String>,
+    members: Option<String>,
 }
 
 /// Selects a matter's access facts; the plan's publication counts too.
@@ -98,7 +101,11 @@ impl Store {
         Ok(Some(TaskAccess {
             member: code("task jurisdiction", &row.jurisdiction)?,
             matter: row.matter,
-            access: matter_access(row.access)?,
+            access: matter_access(MatterAccessRow {
+                published: row.published,
+                body: row.body,
+                members: row.members,
+            })?,
         }))
     }
 
@@ -473,7 +480,7 @@ impl Store {
 
 /// What recording a position reads first: the decision's meeting, the member's seats on the
 /// meeting's body (0 or 1), and the member's current position, if any.
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct PositionContext {
     meeting: String,
     state: String,
