@@ -1556,7 +1556,12 @@ fn bench_drives_every_request_type_without_errors(s: &Scratch) {
         if personal {
             assert_eq!(cached, 0, "{name} is never cached: {kind:#}");
         }
+        assert_eq!(
+            kind["gzipped"], 0,
+            "{name}: gzip was not asked for: {kind:#}"
+        );
     }
+    assert_eq!(report["settings"]["gzip"], false, "{report:#}");
     assert_eq!(report["total"]["errors"], 0, "{report:#}");
     // The home page, one address asked again and again, is found in the cache at times.
     let home = types.iter().find(|t| t["name"] == "page:home").unwrap();
@@ -1564,6 +1569,44 @@ fn bench_drives_every_request_type_without_errors(s: &Scratch) {
     let peak = report["server"]["peak_memory_mib"].as_f64();
     assert!(peak.is_some_and(|mib| mib > 0.0), "{report:#}");
     assert!(table.contains("server peak memory"), "{table}");
+
+    // Asked for gzip as a browser asks, the visitors' answers come gzipped; a signed-in page,
+    // never kept, comes as made.
+    let gzip_json = s.dir.path().join("bench-gzip.json");
+    let gzip_table = succeeded(
+        &s.yrd(&[
+            "bench",
+            "--gzip",
+            "--duration",
+            "1s",
+            "--warmup",
+            "500ms",
+            "--connections",
+            "2",
+            "--only",
+            "page:home,page:workspace",
+            "--json",
+            gzip_json.to_str().unwrap(),
+        ]),
+        "bench --gzip",
+    );
+    assert!(gzip_table.contains("gzip accepted"), "{gzip_table}");
+    let gzip_report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&gzip_json).unwrap()).unwrap();
+    assert_eq!(gzip_report["settings"]["gzip"], true, "{gzip_report:#}");
+    assert_eq!(gzip_report["total"]["errors"], 0, "{gzip_report:#}");
+    let gzip_types = gzip_report["requests"].as_array().unwrap();
+    let kind = |name: &str| gzip_types.iter().find(|t| t["name"] == name).unwrap();
+    let home = kind("page:home");
+    assert!(
+        home["count"].as_u64().unwrap() > 0 && home["gzipped"] == home["count"],
+        "every home page came gzipped: {home:#}"
+    );
+    let workspace = kind("page:workspace");
+    assert!(
+        workspace["count"].as_u64().unwrap() > 0 && workspace["gzipped"] == 0,
+        "{workspace:#}"
+    );
 
     // The run's tokens are revoked when it ends; the accounts stay for the next run.
     for member in ["310000", "320000", "330000", "340000"] {

@@ -54,6 +54,11 @@ pub struct BenchArgs {
     /// Where the server under test listens; port 0 picks a free one.
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     pub listen: SocketAddr,
+    /// Ask for gzip as browsers do (`Accept-Encoding: gzip`), and time each answer to its last
+    /// byte as sent, without unzipping it (a browser's own work). Without it, every answer
+    /// comes unzipped.
+    #[arg(long)]
+    pub gzip: bool,
 }
 
 pub async fn run(database: &Database, args: BenchArgs) -> anyhow::Result<ExitCode> {
@@ -153,6 +158,7 @@ async fn measure(
             duration: args.duration,
             connections: usize::from(args.connections),
             seed: args.seed,
+            gzip: args.gzip,
         },
     )
     .await?;

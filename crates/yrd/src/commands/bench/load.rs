@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use reqwest::header::{AUTHORIZATION, COOKIE};
+use reqwest::header::{ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, COOKIE};
 use reqwest::{Client, RequestBuilder, StatusCode};
 use serde_json::json;
 use time::Date;
@@ -32,6 +32,8 @@ pub struct Settings {
     pub duration: Duration,
     pub connections: usize,
     pub seed: u64,
+    /// Ask for gzip, and count the answer's bytes as sent.
+    pub gzip: bool,
 }
 
 /// What was measured of one request type.
@@ -43,6 +45,8 @@ pub struct KindSamples {
     /// Answers the server took from its cache of visitors' responses (`x-cache: hit` or
     /// `stale`).
     pub cached: u64,
+    /// Answers that came gzipped (`Content-Encoding: gzip`), as only `--gzip` asks for.
+    pub gzipped: u64,
     /// The first few failures, as `METHOD PATH: what happened`.
     pub first_errors: Vec<String>,
 }
@@ -52,6 +56,7 @@ impl KindSamples {
         self.latencies.extend(other.latencies);
         self.errors += other.errors;
         self.cached += other.cached;
+        self.gzipped += other.gzipped;
         for message in other.first_errors {
             if self.first_errors.len() < ERRORS_KEPT {
                 self.first_errors.push(message);
@@ -121,6 +126,7 @@ pub async fn drive(
             mix: mix.clone(),
             rng: fastrand::Rng::with_seed(worker_seed(settings.seed, n)),
             today,
+            gzip: settings.gzip,
         };
         workers.spawn(worker.run(measure_from, until));
     }
@@ -151,6 +157,8 @@ struct Worker {
     rng: fastrand::Rng,
     /// Reports describe a day before this one (never the future).
     today: Date,
+    /// Ask for gzip (`--gzip`).
+    gzip: bool,
 }
 
 impl Worker {
@@ -178,8 +186,9 @@ impl Worker {
             }
             let counted = &mut samples[index];
             counted.latencies.push(last - started);
-            if outcome == Ok(Served::FromCache) {
-                counted.cached += 1;
+            if let Ok(served) = &outcome {
+                counted.cached += u64::from(served.from_cache);
+                counted.gzipped += u64::from(served.gzipped);
             }
             if let Err(what) = outcome {
                 counted.errors += 1;
@@ -210,6 +219,12 @@ impl Worker {
                 "stance": STANCES[self.rng.usize(0..STANCES.len())],
             })),
         };
+        // The client has no decoder of its own, so the body is read as it came.
+        let request = if self.gzip {
+            request.header(ACCEPT_ENCODING, "gzip")
+        } else {
+            request
+        };
         authorize(request, auth)
     }
 }
@@ -226,11 +241,12 @@ fn pick(kinds: &[Kind], draw: u32) -> usize {
     kinds.len() - 1
 }
 
-/// Where the server found an answer.
+/// How the server answered.
 #[derive(Debug, PartialEq, Eq)]
-enum Served {
-    FromCache,
-    Made,
+struct Served {
+    /// From its cache of visitors' responses, not made for the request.
+    from_cache: bool,
+    gzipped: bool,
 }
 
 /// Sends a request and reads its whole body (latency includes it); an error unless the status
@@ -238,14 +254,12 @@ enum Served {
 async fn send(request: RequestBuilder, expected: StatusCode) -> Result<Served, String> {
     let response = request.send().await.map_err(|e| causes(&e))?;
     let status = response.status();
-    let served = if response
-        .headers()
-        .get(yrd_web::CACHE_HEADER)
-        .is_some_and(|v| v == "hit" || v == "stale")
-    {
-        Served::FromCache
-    } else {
-        Served::Made
+    let headers = response.headers();
+    let served = Served {
+        from_cache: headers
+            .get(yrd_web::CACHE_HEADER)
+            .is_some_and(|v| v == "hit" || v == "stale"),
+        gzipped: headers.get(CONTENT_ENCODING).is_some_and(|v| v == "gzip"),
     };
     let body = response
         .bytes()

@@ -42,6 +42,8 @@ pub struct Settings {
     pub listen: String,
     /// The request-type prefixes the run was limited to; empty for the whole mix.
     pub only: Vec<String>,
+    /// Whether gzip was asked for (`--gzip`).
+    pub gzip: bool,
 }
 
 /// What the server used.
@@ -69,6 +71,8 @@ pub struct Row {
     pub errors: u64,
     /// Requests the server answered from its cache of visitors' responses.
     pub cached: u64,
+    /// Answers that came gzipped (only `--gzip` asks for them).
+    pub gzipped: u64,
     /// Counted requests per second of the measured time.
     pub throughput_per_second: f64,
     /// `null` when nothing was counted.
@@ -127,6 +131,7 @@ fn row(
         count,
         errors: samples.errors,
         cached: samples.cached,
+        gzipped: samples.gzipped,
         throughput_per_second: if seconds > 0.0 {
             (count as f64 / seconds * 100.0).round() / 100.0
         } else {
@@ -153,6 +158,7 @@ impl Report {
             all.latencies.extend_from_slice(&own.latencies);
             all.errors += own.errors;
             all.cached += own.cached;
+            all.gzipped += own.gzipped;
             requests.push(row(
                 kind.name.to_owned(),
                 Some(kind.method.to_string()),
@@ -170,6 +176,7 @@ impl Report {
                 seed: args.seed,
                 listen: args.listen.to_string(),
                 only: args.only.clone(),
+                gzip: args.gzip,
             },
             database: engine.to_owned(),
             measured_seconds: (seconds * 1000.0).round() / 1000.0,
@@ -237,10 +244,15 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "measured {:.2} s after a {} s warm-up; {} connections; {}; seed {}; yrd {}",
+            "measured {:.2} s after a {} s warm-up; {} connections{}; {}; seed {}; yrd {}",
             self.measured_seconds,
             self.settings.warmup_seconds,
             self.settings.connections,
+            if self.settings.gzip {
+                ", gzip accepted"
+            } else {
+                ""
+            },
             self.database,
             self.settings.seed,
             self.yrd_version
