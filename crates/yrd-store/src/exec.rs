@@ -117,31 +117,19 @@ macro_rules! bind_args {
 }
 pub(crate) use bind_args;
 
-/// A row type that decodes from both engines: from sqlx's rows, and from serde for SQLite's
-/// reads outside a transaction ([`crate::sqlite_reads`]).
+/// A row type that decodes from both engines.
 pub(crate) trait Row:
-    for<'r> FromRow<'r, SqliteRow>
-    + for<'r> FromRow<'r, PgRow>
-    + serde::de::DeserializeOwned
-    + Send
-    + Unpin
-    + 'static
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
 {
 }
-impl<T> Row for T where
-    T: for<'r> FromRow<'r, SqliteRow>
-        + for<'r> FromRow<'r, PgRow>
-        + serde::de::DeserializeOwned
-        + Send
-        + Unpin
-        + 'static
-{
-}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{}
 
 impl Store {
     /// Runs a query and decodes every row. `sql` is assembled only from constant fragments;
-    /// every value arrives as a bound argument.
-    pub(crate) async fn fetch<R: Row>(
+    /// every value arrives as a bound argument. On SQLite the rows decode through serde
+    /// ([`crate::sqlite_reads`]), so a row type read here derives `Deserialize` too.
+    pub(crate) async fn fetch<R: Row + serde::de::DeserializeOwned>(
         &self,
         sql: String,
         args: Vec<Arg>,

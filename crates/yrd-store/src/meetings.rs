@@ -191,7 +191,7 @@ fn fields(
 }
 
 /// A meeting as stored, for changes to compare against.
-#[derive(sqlx::FromRow, serde::Deserialize)]
+#[derive(sqlx::FromRow)]
 struct StoredMeeting {
     body: String,
     state: String,
@@ -310,7 +310,7 @@ async fn resolve_host(
     }
 }
 
-#[derive(sqlx::FromRow, serde::Deserialize)]
+#[derive(sqlx::FromRow)]
 struct ClosingDecision {
     key: String,
     subject_kind: String,

@@ -1227,7 +1227,7 @@ impl Store {
     }
 }
 
-#[derive(sqlx::FromRow, serde::Deserialize)]
+#[derive(sqlx::FromRow)]
 struct TaskEditRow {
     unit_zh: String,
     unit_en: String,
@@ -1239,7 +1239,7 @@ struct TaskEditRow {
     version: i64,
 }
 
-#[derive(sqlx::FromRow, serde::Deserialize)]
+#[derive(sqlx::FromRow)]
 struct CarriedRow {
     plan: String,
     area: Option<String>,

@@ -231,7 +231,7 @@ fn check_length(field: &'static str, text: &Text, max: usize) -> Result<(), Stor
 }
 
 /// The state of a problem as a step reads it under the journal's lock.
-#[derive(sqlx::FromRow, serde::Deserialize)]
+#[derive(sqlx::FromRow)]
 struct Current {
     tier: String,
     raised_on: Date,

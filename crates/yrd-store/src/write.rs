@@ -480,7 +480,7 @@ impl Store {
 
 /// What recording a position reads first: the decision's meeting, the member's seats on the
 /// meeting's body (0 or 1), and the member's current position, if any.
-#[derive(sqlx::FromRow, serde::Deserialize)]
+#[derive(sqlx::FromRow)]
 struct PositionContext {
     meeting: String,
     state: String,
