@@ -152,7 +152,15 @@ impl Scratch {
             .spawn()
             .expect("yrd runs");
         let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(input.as_bytes()).unwrap();
+        // A refusal may come before yrd reads its input, and it may have exited by now: its
+        // output, not the write, is what the case checks.
+        if let Err(e) = stdin.write_all(input.as_bytes()) {
+            assert_eq!(
+                e.kind(),
+                std::io::ErrorKind::BrokenPipe,
+                "writing to yrd: {e}"
+            );
+        }
         drop(stdin);
         child.wait_with_output().expect("yrd finishes")
     }
