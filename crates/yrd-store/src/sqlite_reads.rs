@@ -35,6 +35,7 @@ use serde::de::value::SeqDeserializer;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess};
 use serde::forward_to_deserialize_any;
 use time::Date;
+use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 
 use crate::StoreError;
@@ -47,6 +48,9 @@ const INLINE_BUDGET: Duration = Duration::from_millis(25);
 /// How many of SQLite's virtual machine instructions run between looks at the clock: a few
 /// tens of microseconds' worth.
 const INSTRUCTIONS_PER_LOOK: i32 = 1000;
+
+/// How dates are held as text, as sqlx writes and reads them.
+const ISO_DATE: &[BorrowedFormatItem<'_>] = format_description!("[year]-[month]-[day]");
 
 /// Statements kept prepared per connection: every distinct SQL text the store reads with,
 /// key lists coming in a few lengths.
@@ -261,7 +265,7 @@ fn bind(statement: &mut rusqlite::CachedStatement<'_>, args: &[Arg]) -> Result<(
             Arg::Bool(v) => statement.raw_bind_parameter(index, v.map(i64::from)),
             Arg::Date(v) => {
                 let text = v
-                    .map(|d| d.format(format_description!("[year]-[month]-[day]")))
+                    .map(|d| d.format(ISO_DATE))
                     .transpose()
                     .map_err(|e| StoreError::Read(format!("a date argument: {e}")))?;
                 statement.raw_bind_parameter(index, text)
@@ -510,7 +514,7 @@ impl<'de> de::Deserializer<'de> for Value<'_> {
         if len != 2 {
             return Err(self.mismatch("a date"));
         }
-        let date = Date::parse(self.text()?, format_description!("[year]-[month]-[day]"))
+        let date = Date::parse(self.text()?, ISO_DATE)
             .map_err(|e| DecodeError(format!("column {}: not a date: {e}", self.column)))?;
         let parts = [i64::from(date.year()), i64::from(date.ordinal())];
         visitor.visit_seq(SeqDeserializer::new(parts.into_iter()))
