@@ -199,6 +199,9 @@ fn mean_percent(figures: impl Iterator<Item = Option<u8>>) -> Option<u8> {
     (count > 0).then(|| (f64::from(sum) / f64::from(count)).round() as u8)
 }
 
+/// A matter's key, the matter it carries over, and the newest matter carrying it over.
+type CarriedRow = (String, Option<String>, Option<String>);
+
 /// A matter's leads and participants.
 type MemberCodes = (Vec<AdminCode>, Vec<AdminCode>);
 
@@ -1414,25 +1417,25 @@ impl Store {
     }
 
     async fn load_plans(&self, filter: &str, args: Vec<Arg>) -> Result<Vec<Plan>, StoreError> {
-        let rows: Vec<PlanRow> = self
-            .fetch(
+        // Sent together: on PostgreSQL each is a round trip, and under load each waits its turn
+        // for the cores, so independent statements wait at once rather than one after another.
+        let (rows, areas): (Vec<PlanRow>, Vec<AreaRow>) = tokio::try_join!(
+            self.fetch(
                 format!(
                     "SELECT key, kind, title_zh, title_en, parent, period_start, period_end, stage, adopted_on, \
                      issued_on, issuer_zh, issuer_en, summary_zh, summary_en, source, published \
                      FROM plans {filter} ORDER BY period_start, key"
                 ),
                 args.clone(),
-            )
-            .await?;
-        let areas: Vec<AreaRow> = self
-            .fetch(
+            ),
+            self.fetch(
                 format!(
                     "SELECT plan, key, seq, name_zh, name_en, stated_task_count FROM plan_areas \
                      WHERE plan IN (SELECT key FROM plans {filter}) ORDER BY plan, seq"
                 ),
                 args,
-            )
-            .await?;
+            ),
+        )?;
         let mut areas = group(areas.into_iter().map(|a| (a.plan.clone(), a)));
         rows.into_iter()
             .map(|r| {
@@ -1630,16 +1633,14 @@ impl Store {
         today: Date,
         basis: ProgressBasis,
     ) -> Result<Option<MatterDetail>, StoreError> {
-        let Some(state) = self
-            .load_matter_states("WHERE key = $1", vec![key.into()], today, basis)
-            .await?
-            .pop()
-        else {
+        // Sent together (see `load_plans`); the problems of an unknown matter are none.
+        let (mut states, problems) = tokio::try_join!(
+            self.load_matter_states("WHERE key = $1", vec![key.into()], today, basis),
+            self.load_problems("WHERE matter = $1", vec![key.into()]),
+        )?;
+        let Some(state) = states.pop() else {
             return Ok(None);
         };
-        let problems = self
-            .load_problems("WHERE matter = $1", vec![key.into()])
-            .await?;
         // Reports on sub-tasks are the matter's too.
         let tasks: Vec<&str> = state
             .tasks
@@ -1703,21 +1704,22 @@ impl Store {
         today: Date,
         basis: ProgressBasis,
     ) -> Result<Vec<MatterState>, StoreError> {
-        let matters = self.load_matters(filter, args.clone()).await?;
         let task_filter = format!("WHERE matter IN (SELECT key FROM matters {filter})");
-        let mut tasks = self
-            .load_tasks(&format!("{task_filter} ORDER BY matter, key"), args.clone())
-            .await?;
-        self.rewind_progress(&mut tasks, &task_filter, args.clone(), today)
-            .await?;
-        let carried: Vec<(String, Option<String>, Option<String>)> = self
-            .fetch(
-                format!(
-                    "SELECT key, carried_from, (SELECT c.key FROM matters c WHERE c.carried_from = matters.key \
-                     ORDER BY c.key DESC LIMIT 1) AS carried_to FROM matters {filter}"
+        let task_order = format!("{task_filter} ORDER BY matter, key");
+        // Independent statements, sent together (see `load_plans`).
+        let (matters, mut tasks, carried): (_, _, Vec<CarriedRow>) =
+            tokio::try_join!(
+                self.load_matters(filter, args.clone()),
+                self.load_tasks(&task_order, args.clone()),
+                self.fetch(
+                    format!(
+                        "SELECT key, carried_from, (SELECT c.key FROM matters c WHERE c.carried_from = matters.key \
+                         ORDER BY c.key DESC LIMIT 1) AS carried_to FROM matters {filter}"
+                    ),
+                    args.clone(),
                 ),
-                args,
-            )
+            )?;
+        self.rewind_progress(&mut tasks, &task_filter, args, today)
             .await?;
         let mut carried: HashMap<String, (Option<String>, Option<String>)> = carried
             .into_iter()
@@ -1817,28 +1819,32 @@ impl Store {
         today: Date,
         basis: ProgressBasis,
     ) -> Result<Vec<MatterLine>, StoreError> {
-        let rows: Vec<MatterLineRow> = self
-            .fetch(
+        let within = format!("IN (SELECT key FROM matters {filter})");
+        let (tasks, task_filter) = task_figures_query(&within);
+        // Independent statements, sent together (see `load_plans`).
+        let (rows, mut members, milestones, tasks): (
+            Vec<MatterLineRow>,
+            _,
+            Vec<MilestoneDatesRow>,
+            Vec<TaskFiguresRow>,
+        ) = tokio::try_join!(
+            self.fetch(
                 format!(
                     "SELECT key, plan, area, title_zh, title_en, start_date, due_date \
                      FROM matters {filter} ORDER BY key"
                 ),
                 args.clone(),
-            )
-            .await?;
-        let within = format!("IN (SELECT key FROM matters {filter})");
-        let mut members = self.load_members(&within, args.clone()).await?;
-        let milestones: Vec<MilestoneDatesRow> = self
-            .fetch(
+            ),
+            self.load_members(&within, args.clone()),
+            self.fetch(
                 format!(
                     "SELECT matter, due_date, done_on FROM milestones WHERE matter {within} \
                      ORDER BY matter, seq"
                 ),
                 args.clone(),
-            )
-            .await?;
-        let (tasks, task_filter) = task_figures_query(&within);
-        let tasks: Vec<TaskFiguresRow> = self.fetch(tasks, args.clone()).await?;
+            ),
+            self.fetch(tasks, args.clone()),
+        )?;
         let as_ofs = tasks.iter().map(|t| (t.reported_as_of, t.verified_as_of));
         let rewound = self
             .reports_up_to(as_ofs, &task_filter, args, today)
@@ -1931,41 +1937,42 @@ impl Store {
         filter: &str,
         args: Vec<Arg>,
     ) -> Result<Vec<Matter>, StoreError> {
-        let rows: Vec<MatterRow> = self
-            .fetch(
+        let within = format!("IN (SELECT key FROM matters {filter})");
+        // Independent statements, sent together (see `load_plans`).
+        let (rows, mut members, milestones, indicators, agreements): (
+            Vec<MatterRow>,
+            _,
+            Vec<MilestoneRow>,
+            Vec<LinkRow>,
+            Vec<LinkRow>,
+        ) = tokio::try_join!(
+            self.fetch(
                 format!("SELECT {MATTER_COLUMNS} FROM matters {filter} ORDER BY key"),
                 args.clone(),
-            )
-            .await?;
-        let within = format!("IN (SELECT key FROM matters {filter})");
-        let mut members = self.load_members(&within, args.clone()).await?;
-        let milestones: Vec<MilestoneRow> = self
-            .fetch(
+            ),
+            self.load_members(&within, args.clone()),
+            self.fetch(
                 format!(
                     "SELECT matter, title_zh, title_en, due_date, done_on FROM milestones \
                      WHERE matter {within} ORDER BY matter, seq"
                 ),
                 args.clone(),
-            )
-            .await?;
-        let indicators: Vec<LinkRow> = self
-            .fetch(
+            ),
+            self.fetch(
                 format!(
                     "SELECT matter AS owner, indicator AS target FROM matter_indicators \
                      WHERE matter {within} ORDER BY matter, indicator"
                 ),
                 args.clone(),
-            )
-            .await?;
-        let agreements: Vec<LinkRow> = self
-            .fetch(
+            ),
+            self.fetch(
                 format!(
                     "SELECT matter AS owner, agreement AS target FROM matter_agreements \
                      WHERE matter {within} ORDER BY matter, agreement"
                 ),
                 args,
-            )
-            .await?;
+            ),
+        )?;
         let mut milestones = group(milestones.into_iter().map(|m| (m.matter.clone(), m)));
         let mut indicators = group(indicators.into_iter().map(|l| (l.owner, l.target)));
         let mut agreements = group(agreements.into_iter().map(|l| (l.owner, l.target)));

@@ -18,9 +18,9 @@ use super::plan_forms::may;
 use super::{Chrome, ListPager, MATTERS_LISTED, PageLang, render};
 use crate::AppState;
 use crate::auth::{Principal, matter_target, task_target};
-use crate::dto::{ProgressBasis, ReportState, text};
+use crate::dto::{Names, ProgressBasis, ReportState, text};
 use crate::error::ApiError;
-use crate::extract::{Language, Path, Query};
+use crate::extract::{self, Language, Path, Query};
 use crate::routes::matters::{
     self, MatterDetailResponse, MatterLineView, MatterListQuery, ReportResponse,
 };
@@ -210,14 +210,29 @@ pub async fn detail(
 ) -> Result<Response, ApiError> {
     let given = |value: Option<String>| value.filter(|v| !v.is_empty());
     let (member, area, cursor) = (given(query.member), given(query.area), given(query.cursor));
-    let plan = plans::get_plan(
-        State(state.clone()),
-        principal.clone(),
-        Language(lang),
-        Path(key.clone()),
-    )
-    .await?
-    .body;
+    let key = extract::key(&key).map_err(|reason| ApiError::invalid("key", reason))?;
+    let names = Names::load(state.store(), lang).await?;
+    // The plan and its list are read at once (on PostgreSQL their round trips wait together
+    // instead of in turn). The list holds only what the reader may see, and is dropped unread
+    // when the plan is refused; the plan's answer is judged first, as if read first.
+    let (plan, page) = tokio::join!(
+        plans::plan_detail(&state, &principal, lang, &key, Some(&names)),
+        super::matter_lines(
+            &state,
+            &principal,
+            lang,
+            Some(&names),
+            MatterListQuery {
+                plan: Some(key.clone()),
+                area: area.clone(),
+                member: member.clone(),
+                status: None,
+            },
+            cursor.clone(),
+            MATTERS_PER_PAGE,
+        ),
+    );
+    let plan = plan?;
     // The API would list nothing for an area of another plan; the page names the mistake,
     // since its form offers only the plan's own areas.
     if let Some(area) = &area
@@ -228,21 +243,7 @@ pub async fn detail(
             format!("{area:?} is not an area of the plan {key:?}"),
         ));
     }
-    let page = super::matter_lines(
-        &state,
-        &principal,
-        lang,
-        None,
-        MatterListQuery {
-            plan: Some(key.clone()),
-            area: area.clone(),
-            member: member.clone(),
-            status: None,
-        },
-        cursor.clone(),
-        MATTERS_PER_PAGE,
-    )
-    .await?;
+    let page = page?;
     let chrome = Chrome::new(lang, &uri, &principal)
         .with_json(format!("/api/v1/plans/{key}?lang={}", lang.code()))
         .with_csv(format!("/{}/plans/{key}/matters.csv", lang.code()));

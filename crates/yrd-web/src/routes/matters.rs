@@ -417,17 +417,28 @@ pub(crate) async fn matter_lines(
         as_of: None,
     };
     let request = ListRequest::parse(principal, &query, &status_query, &page)?;
-    let found = state
-        .store()
-        .matter_lines(
-            &request.filter,
-            request.as_of,
-            request.basis.into(),
-            request.page.cursor.as_deref(),
-            request.page.limit,
-        )
-        .await?;
-    let plans = plans_of(state, found.items.iter().map(|m| m.plan.as_str()).collect()).await?;
+    let store = state.store();
+    let listing = store.matter_lines(
+        &request.filter,
+        request.as_of,
+        request.basis.into(),
+        request.page.cursor.as_deref(),
+        request.page.limit,
+    );
+    let (found, plans) = match request.filter.plan.as_deref() {
+        // Every matter listed is of the plan named, so its areas are read alongside the list
+        // instead of after it (on PostgreSQL, one wait for a round trip fewer).
+        Some(plan) => {
+            let named = [plan];
+            tokio::try_join!(listing, store.plans_named(&named))?
+        }
+        None => {
+            let found = listing.await?;
+            let plans =
+                plans_of(state, found.items.iter().map(|m| m.plan.as_str()).collect()).await?;
+            (found, plans)
+        }
+    };
     let areas = AreaNames::new(&plans);
     let names = Names::given_or_load(names, state.store(), lang).await?;
     Ok(MatterLinePage {
