@@ -23,6 +23,7 @@ mod meetings;
 mod plans;
 mod problems;
 mod read;
+mod register_cache;
 mod report_queue;
 mod rows;
 mod search;
@@ -161,6 +162,8 @@ pub struct Store {
     reports: Arc<report_queue::ReportQueue>,
     /// Accounts recently read for signed-in requests.
     accounts: Arc<account_cache::AccountCache>,
+    /// The register of jurisdictions as last read.
+    register: Arc<register_cache::RegisterCache>,
     /// SQLite's connections for reads outside a transaction ([`sqlite_reads`]).
     sqlite_reads: Option<Arc<sqlite_reads::SqliteReaders>>,
 }
@@ -185,6 +188,7 @@ impl Store {
             freshness: Arc::default(),
             reports: Arc::default(),
             accounts: Arc::default(),
+            register: Arc::default(),
         }
     }
 

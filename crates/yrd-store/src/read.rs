@@ -962,15 +962,29 @@ impl Store {
     // -----------------------------------------------------------------------------------
     // Jurisdictions and zones.
 
-    /// Every jurisdiction, ordered by code.
+    /// Every jurisdiction, ordered by code: kept between calls while no import can have
+    /// changed it ([`crate::register_cache`]).
     pub async fn jurisdictions(&self) -> Result<Vec<Jurisdiction>, StoreError> {
+        let unchanged_since = |head| self.freshness.unchanged_since(head, &[]);
+        if let Some(register) = self.register.get(unchanged_since) {
+            return Ok(register.to_vec());
+        }
+        // The head before the read: a change committed during it leaves the register kept
+        // under an older head, so it is read again.
+        let (head, read_at) = (self.freshness.known_head(), std::time::Instant::now());
         let rows: Vec<JurisdictionRow> = self
             .fetch(
                 format!("SELECT {JURISDICTION_COLUMNS} FROM jurisdictions ORDER BY code"),
                 vec![],
             )
             .await?;
-        rows.into_iter().map(JurisdictionRow::into_domain).collect()
+        let register = rows
+            .into_iter()
+            .map(JurisdictionRow::into_domain)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.register
+            .keep(register.as_slice().into(), head, read_at);
+        Ok(register)
     }
 
     /// One jurisdiction with its parent, children and zones.
