@@ -66,6 +66,7 @@ pub use problems::{
     ProblemState, overdue_reason,
 };
 pub use read::*;
+pub use register_cache::RECHECK as REGISTER_RECHECK;
 pub use search::{MAX_QUERY_CHARS, OwedTask, SearchHit};
 pub use write::*;
 pub use yrd_domain;

@@ -62,6 +62,7 @@ cases!(
     a_failed_batch_of_reports_fails_only_the_report_at_fault,
     writers_of_two_processes_keep_one_chain,
     kept_accounts_follow_every_change,
+    the_kept_register_follows_every_import,
     migrations_revert_to_a_version,
     problem_pages_follow_the_list_order,
     mechanism_state_round_trips_through_a_dataset_directory,
@@ -736,6 +737,40 @@ async fn reimport_changes_nothing(store: Store) -> Result {
         "second import changed records: {again:?}"
     );
     ensure!(again.kinds["observations"].unchanged == 4, "{again:?}");
+    Ok(())
+}
+
+/// The register of jurisdictions is kept between reads: an import through the same store
+/// applies to the next read, one through another process within the recheck.
+async fn the_kept_register_follows_every_import(store: Store) -> Result {
+    let mut dataset = sample::dataset();
+    store.import(&importer(), &dataset).await?;
+    let other = store.as_another_process();
+    let suzhou = |all: Vec<Jurisdiction>| {
+        all.into_iter()
+            .find(|j| j.code == code(B_CITY))
+            .map(|j| j.name.en)
+    };
+    let first = suzhou(store.jurisdictions().await?).ok_or("Suzhou missing")?;
+    ensure!(
+        suzhou(store.jurisdictions().await?) == Some(first.clone()),
+        "read again, the same register"
+    );
+
+    dataset.jurisdictions[2].name.en = "Suzhou, imported here".into();
+    store.import(&importer(), &dataset).await?;
+    ensure!(
+        suzhou(store.jurisdictions().await?).as_deref() == Some("Suzhou, imported here"),
+        "an import through this store applies to the next read"
+    );
+
+    dataset.jurisdictions[2].name.en = "Suzhou, imported elsewhere".into();
+    other.import(&importer(), &dataset).await?;
+    tokio::time::sleep(yrd_store::REGISTER_RECHECK).await;
+    ensure!(
+        suzhou(store.jurisdictions().await?).as_deref() == Some("Suzhou, imported elsewhere"),
+        "another process's import applies within the recheck"
+    );
     Ok(())
 }
 
