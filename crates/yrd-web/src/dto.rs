@@ -70,8 +70,9 @@ impl Names {
         Ok(Names::of_register(&store.jurisdictions().await?, lang))
     }
 
-    /// `given` when the caller has read the names already; else the register's, read now (after
-    /// whatever checks the caller made first, so that a refused request does not read them).
+    /// `given` when the caller has read the names already; else the register's, as the store
+    /// keeps it between requests ([`Store::jurisdictions`]), so reading it beside a check that
+    /// may refuse the request costs next to nothing.
     pub async fn given_or_load<'a>(
         given: Option<&'a Names>,
         store: &Store,
