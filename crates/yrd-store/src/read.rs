@@ -517,9 +517,17 @@ struct TaskRow {
     verified_as_of: Option<Date>,
     parent: Option<String>,
     version: i64,
+    /// The title of the task's matter, read only where a statement joins it
+    /// ([`Store::owed_by`]).
+    #[sqlx(default)]
+    #[serde(default)]
+    matter_title_zh: Option<String>,
+    #[sqlx(default)]
+    #[serde(default)]
+    matter_title_en: Option<String>,
 }
 
-const TASK_COLUMNS: &str = "key, matter, jurisdiction, unit_zh, unit_en, title_zh, title_en, start_date, due_date, source, reported_percent, reported_as_of, verified_percent, verified_as_of, parent, version";
+pub(crate) const TASK_COLUMNS: &str = "key, matter, jurisdiction, unit_zh, unit_en, title_zh, title_en, start_date, due_date, source, reported_percent, reported_as_of, verified_percent, verified_as_of, parent, version";
 
 #[derive(sqlx::FromRow, serde::Deserialize)]
 struct ReportRow {
@@ -2030,12 +2038,27 @@ impl Store {
         filter: &str,
         args: Vec<Arg>,
     ) -> Result<Vec<TaskState>, StoreError> {
-        let rows: Vec<TaskRow> = self
-            .fetch(format!("SELECT {TASK_COLUMNS} FROM tasks {filter}"), args)
+        let rows = self
+            .load_task_rows(format!("SELECT {TASK_COLUMNS} FROM tasks {filter}"), args)
             .await?;
+        Ok(rows.into_iter().map(|(state, _)| state).collect())
+    }
+
+    /// The tasks `sql` reads (the columns of [`TASK_COLUMNS`], and perhaps their matters'
+    /// titles as `matter_title_zh` and `matter_title_en`), each with its matter's title when read.
+    pub(crate) async fn load_task_rows(
+        &self,
+        sql: String,
+        args: Vec<Arg>,
+    ) -> Result<Vec<(TaskState, Option<Text>)>, StoreError> {
+        let rows: Vec<TaskRow> = self.fetch(sql, args).await?;
         rows.into_iter()
             .map(|r| {
-                Ok(TaskState {
+                let matter_title = match (r.matter_title_zh, r.matter_title_en) {
+                    (Some(zh), Some(en)) => Some(Text::new(zh, en)),
+                    _ => None,
+                };
+                let state = TaskState {
                     reported_percent: percent("task reported percent", r.reported_percent)?,
                     verified_percent: percent("task verified percent", r.verified_percent)?,
                     reported_as_of: r.reported_as_of,
@@ -2053,7 +2076,8 @@ impl Store {
                         due: r.due_date,
                         source: r.source,
                     },
-                })
+                };
+                Ok((state, matter_title))
             })
             .collect()
     }

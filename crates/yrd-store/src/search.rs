@@ -1,5 +1,6 @@
 //! Searching the record's texts: matters, plans, meetings, agreements and indicators whose
-//! titles or descriptions contain the query, in either language.
+//! titles or descriptions contain the query, in either language; and finding what a member
+//! owes (its unfinished tasks, by due date).
 //!
 //! Matching is by substring (`LIKE '%…%'`), which is what Chinese needs: words are not
 //! separated by spaces, so a search for 太浦河 or 轨道交通 must find it inside longer text
@@ -8,12 +9,16 @@
 
 use serde::Serialize;
 use time::Date;
-use yrd_domain::Text;
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
 use yrd_domain::access::DraftVisibility;
+use yrd_domain::{Text, is_valid_key};
 
-use crate::exec::{Arg, shift_placeholders};
-use crate::read::{Conditions, add_draft_condition, key_list};
-use crate::{Store, StoreError};
+use crate::exec::Arg;
+use crate::read::{
+    Conditions, MAX_PAGE, TASK_COLUMNS, add_draft_condition, decode_cursor, encode_cursor,
+};
+use crate::{Page, Store, StoreError};
 
 /// A record that matches a search.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -123,8 +128,8 @@ impl Store {
 mod tests {
     use super::contains_pattern;
 
-    /// What a member owes is found along the index of unfinished tasks, whoever reads it and
-    /// however far ahead.
+    /// What a member owes is found along the index of unfinished tasks, whoever reads it,
+    /// however far ahead and from whichever page on, with no sort.
     #[tokio::test]
     async fn owed_tasks_are_found_by_the_index_of_unfinished_ones() {
         use crate::read::query_plan::{plan, scans_whole_table};
@@ -138,20 +143,25 @@ mod tests {
             DraftVisibility::OfBodies(vec!["group".into()]),
         ] {
             for due_by in [None, Some(time::macros::date!(2026 - 01 - 31))] {
-                let (filter, args) =
-                    super::owed_filter("320000".parse().unwrap(), &drafts, due_by, 200);
-                let steps = plan(
-                    &scratch.store,
-                    &format!("SELECT key FROM tasks {filter}"),
-                    args,
-                )
-                .await;
-                assert!(
-                    steps.iter().any(|s| s.contains("INDEX tasks_owed"))
-                        && !steps.iter().any(|s| s.contains("TEMP B-TREE"))
-                        && !scans_whole_table(&steps),
-                    "{drafts:?}, due by {due_by:?}: {steps:?}"
-                );
+                for after in [
+                    None,
+                    Some((time::macros::date!(2026 - 01 - 01), "t-1".into())),
+                ] {
+                    let (sql, args) = super::owed_query(
+                        "320000".parse().unwrap(),
+                        &drafts,
+                        due_by,
+                        after.clone(),
+                        51,
+                    );
+                    let steps = plan(&scratch.store, &sql, args).await;
+                    assert!(
+                        steps.iter().any(|s| s.contains("INDEX tasks_owed"))
+                            && !steps.iter().any(|s| s.contains("TEMP B-TREE"))
+                            && !scans_whole_table(&steps),
+                        "{drafts:?}, due by {due_by:?}, after {after:?}: {steps:?}"
+                    );
+                }
             }
         }
         scratch.cleanup().await.expect("cleanup");
@@ -172,84 +182,101 @@ pub struct OwedTask {
     pub matter_title: Text,
 }
 
+/// How a cursor of [`Store::owed_by`] writes its due date (as `Date` displays it).
+const CURSOR_DATE: &[BorrowedFormatItem<'_>] = format_description!("[year]-[month]-[day]");
+
 /// A task not yet reported done: the condition of the index `tasks_owed` (migration 0010).
 const UNFINISHED: &str = "(reported_percent IS NULL OR reported_percent < 100)";
 
 impl Store {
     /// What `member` owes: its tasks not yet reported done (at 100 %) in matters the reader
-    /// may see, due on `due_by` or before when given, by due date (then key), at most
-    /// `limit`. Answered by the partial index of unfinished tasks (`tasks_owed`), so a member
-    /// with years of finished tasks is answered as fast as a new one.
+    /// may see, due on `due_by` or before when given, by due date (then key), a page of at
+    /// most `limit` from `cursor` (a previous page's `next_cursor`). Answered by the partial
+    /// index of unfinished tasks (`tasks_owed`), so a member with years of finished tasks is
+    /// answered as fast as a new one; each task's matter title comes in the same statement.
     pub async fn owed_by(
         &self,
         member: yrd_domain::AdminCode,
         drafts: &DraftVisibility,
         due_by: Option<Date>,
+        cursor: Option<&str>,
         limit: u32,
-    ) -> Result<Vec<OwedTask>, StoreError> {
-        let (filter, args) = owed_filter(member, drafts, due_by, limit);
-        let tasks = self.load_tasks(&filter, args).await?;
-        // A member's tasks share matters: each is asked for once.
-        let keys: std::collections::BTreeSet<&str> =
-            tasks.iter().map(|t| t.task.matter.as_str()).collect();
-        let keys: Vec<&str> = keys.into_iter().collect();
-        let mut titles = std::collections::HashMap::new();
-        if !keys.is_empty() {
-            let (marks, args) = key_list(&keys);
-            let rows: Vec<(String, String, String)> = self
-                .fetch(
-                    format!("SELECT key, title_zh, title_en FROM matters WHERE key IN ({marks})"),
-                    args,
-                )
-                .await?;
-            titles.extend(rows.into_iter().map(|(k, zh, en)| (k, Text::new(zh, en))));
-        }
-        Ok(tasks
+    ) -> Result<Page<OwedTask>, StoreError> {
+        let after = match cursor {
+            Some(cursor) => {
+                let parts = decode_cursor(cursor, 2)?;
+                let due =
+                    Date::parse(&parts[0], CURSOR_DATE).map_err(|_| StoreError::InvalidCursor)?;
+                if !is_valid_key(&parts[1]) {
+                    return Err(StoreError::InvalidCursor);
+                }
+                Some((due, parts[1].clone()))
+            }
+            None => None,
+        };
+        let limit = limit.clamp(1, MAX_PAGE) as usize;
+        // One more than the page, to know whether another follows.
+        let (sql, args) = owed_query(member, drafts, due_by, after, limit + 1);
+        let mut items = self
+            .load_task_rows(sql, args)
+            .await?
             .into_iter()
-            .map(|state| OwedTask {
-                matter_title: titles.get(&state.task.matter).cloned().unwrap_or_default(),
+            .map(|(state, matter_title)| OwedTask {
                 matter_key: state.task.matter.clone(),
+                matter_title: matter_title.unwrap_or_default(),
                 state,
             })
-            .collect())
+            .collect::<Vec<_>>();
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items
+                .last()
+                .map(|o| encode_cursor(&[&o.state.task.due.to_string(), &o.state.task.key]))
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
     }
 }
 
-/// The `WHERE … LIMIT` clause on `tasks` of [`Store::owed_by`], and its arguments.
-fn owed_filter(
+/// The statement of [`Store::owed_by`] (`after`: the due date and key the page starts after),
+/// and its arguments.
+fn owed_query(
     member: yrd_domain::AdminCode,
     drafts: &DraftVisibility,
     due_by: Option<Date>,
-    limit: u32,
+    after: Option<(Date, String)>,
+    limit: usize,
 ) -> (String, Vec<Arg>) {
-    let mut visible = Conditions::default();
-    add_draft_condition(&mut visible, drafts, "");
     let mut conditions = Conditions::default();
-    conditions.add("jurisdiction = ?", vec![member.to_string().into()]);
+    conditions.add("matters.key = tasks.matter", vec![]);
+    conditions.add("tasks.jurisdiction = ?", vec![member.to_string().into()]);
     // Word for word the index's own condition, which SQLite needs to use it.
     conditions.add(UNFINISHED, vec![]);
     if let Some(due_by) = due_by {
-        conditions.add("due_date <= ?", vec![due_by.into()]);
+        conditions.add("tasks.due_date <= ?", vec![due_by.into()]);
     }
-    let own = conditions.where_clause();
-    let visible_clause = visible.where_clause();
-    if visible_clause.is_empty() {
-        return (
-            format!("{own} ORDER BY due_date, key LIMIT {limit}"),
-            conditions.args,
+    if let Some((due, key)) = after {
+        conditions.add(
+            "(tasks.due_date, tasks.key) > (?, ?)",
+            vec![due.into(), key.into()],
         );
     }
-    // The draft condition's placeholders are numbered from 1; shift them past the member's.
-    // A correlated test keeps the walk along (jurisdiction, due date) that stops at the
-    // limit, instead of collecting every visible matter first.
-    let shifted = shift_placeholders(&visible_clause["WHERE ".len()..], conditions.args.len());
-    let mut args = conditions.args;
-    args.extend(visible.args);
+    add_draft_condition(&mut conditions, drafts, "");
+    // CROSS JOIN: SQLite then walks the tasks along (jurisdiction, due date) as the outer loop
+    // and stops at the limit, instead of starting from the matters; PostgreSQL plans it as any
+    // join, and does the same.
+    let columns = TASK_COLUMNS
+        .split(", ")
+        .map(|c| format!("tasks.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     (
         format!(
-            "{own} AND EXISTS (SELECT 1 FROM matters WHERE matters.key = tasks.matter \
-             AND {shifted}) ORDER BY due_date, key LIMIT {limit}"
+            "SELECT {columns}, matters.title_zh AS matter_title_zh, matters.title_en AS matter_title_en \
+             FROM tasks CROSS JOIN matters {} ORDER BY tasks.due_date, tasks.key LIMIT {limit}",
+            conditions.where_clause()
         ),
-        args,
+        conditions.args,
     )
 }

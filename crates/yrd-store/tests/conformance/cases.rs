@@ -1596,10 +1596,10 @@ async fn what_a_member_owes_leaves_out_what_is_done(store: Store) -> Result {
         let all = all.clone();
         async move {
             store
-                .owed_by(code(member), &all, due_by, limit)
+                .owed_by(code(member), &all, due_by, None, limit)
                 .await
-                .map(|tasks| {
-                    tasks
+                .map(|page| {
+                    page.items
                         .into_iter()
                         .map(|t| t.state.task.key)
                         .collect::<Vec<_>>()
@@ -1624,6 +1624,45 @@ async fn what_a_member_owes_leaves_out_what_is_done(store: Store) -> Result {
             && owed(A, Some(date!(2026 - 12 - 31)), 10).await? == ["t-1a", "t-4a"],
         "due by a day"
     );
+    // A page at a time: each task once, in order, each with its matter's title.
+    let first = store.owed_by(code(A), &all, None, None, 1).await?;
+    let cursor = first.next_cursor.as_deref().ok_or("a second page")?;
+    let second = store.owed_by(code(A), &all, None, Some(cursor), 1).await?;
+    let keys: Vec<&str> = first
+        .items
+        .iter()
+        .chain(&second.items)
+        .map(|t| t.state.task.key.as_str())
+        .collect();
+    ensure!(keys == ["t-1a", "t-4a"], "two pages of one: {keys:?}");
+    ensure!(second.next_cursor.is_none(), "and no third");
+    for owed in first.items.iter().chain(&second.items) {
+        let matter = store
+            .matter(
+                &owed.matter_key,
+                date!(2026 - 01 - 01),
+                ProgressBasis::Reported,
+            )
+            .await?
+            .ok_or("the owed task's matter")?;
+        ensure!(
+            owed.matter_key == owed.state.task.matter
+                && owed.matter_title == matter.state.matter.title,
+            "{} is in {} titled {:?}",
+            owed.state.task.key,
+            owed.matter_key,
+            owed.matter_title
+        );
+    }
+    for bad in ["nonsense", "2026-02-30|t-1a", "2026-01-01|T 1"] {
+        ensure!(
+            matches!(
+                store.owed_by(code(A), &all, None, Some(bad), 1).await,
+                Err(yrd_store::StoreError::InvalidCursor)
+            ),
+            "the cursor {bad:?} is refused"
+        );
+    }
     // Reported done, a task is no longer owed; its report returned, it is owed again.
     let report = store
         .submit_report(

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use yrd_domain::AdminCode;
 use yrd_domain::access::{Role, Scope};
 
-use super::{Chrome, PageLang, render};
+use super::{Chrome, ListPager, Listed, PageLang, render};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::dto::{date, text};
@@ -85,22 +85,25 @@ pub struct Owed {
 struct WorkspacePage {
     chrome: Chrome,
     /// Each member the user acts for, with what it owes.
-    members: Vec<(String, Vec<Owed>)>,
+    members: Vec<OwedSection>,
 }
 
-/// What `member` owes, as the workspace and the member's page show it.
+/// A page of what `member` owes, from `cursor` (a previous page's), as the workspace shows it.
 pub async fn owed(
     state: &AppState,
     chrome: &Chrome,
     principal: &Principal,
     member: AdminCode,
+    cursor: Option<&str>,
     limit: u32,
-) -> Result<Vec<Owed>, ApiError> {
+) -> Result<(Vec<Owed>, Option<String>), ApiError> {
     let today = OffsetDateTime::now_utc().date();
-    Ok(state
+    let page = state
         .store()
-        .owed_by(member, &principal.draft_visibility(), None, limit)
-        .await?
+        .owed_by(member, &principal.draft_visibility(), None, cursor, limit)
+        .await?;
+    let owed = page
+        .items
         .into_iter()
         .map(|o| Owed {
             matter_href: chrome.href(&format!("/matters/{}", o.matter_key)),
@@ -111,18 +114,36 @@ pub async fn owed(
             overdue: o.state.task.due < today && o.state.reported_percent != Some(100),
             percent: o.state.reported_percent,
         })
-        .collect())
+        .collect();
+    Ok((owed, page.next_cursor))
 }
 
-/// Tasks shown per member.
-const OWED_SHOWN: u32 = 200;
+/// Tasks shown per member and page: a member owes thousands at the scale of a region, and an
+/// officer works from the earliest due.
+const OWED_PER_PAGE: u32 = 50;
+
+/// What the workspace shows of one member the user acts for.
+struct OwedSection {
+    name: String,
+    owed: Vec<Owed>,
+    pager: ListPager,
+}
+
+/// The workspace's narrowing to one member, and where that member's list starts.
+#[derive(Debug, Default, Deserialize)]
+pub struct WorkspaceQuery {
+    member: Option<String>,
+    cursor: Option<String>,
+}
 
 /// `/{lang}/workspace`: for a signed-in member's officer or coordinator, what their
-/// jurisdiction owes, by due date. Visitors are sent to sign in.
+/// jurisdiction owes, by due date, a page at a time (`?member=…&cursor=…` goes on with one
+/// member's list). Visitors are sent to sign in.
 pub async fn workspace(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
     principal: Principal,
+    Query(query): Query<WorkspaceQuery>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let chrome = Chrome::new(lang, &uri, &principal);
@@ -141,6 +162,27 @@ pub async fn workspace(
         .collect();
     codes.sort();
     codes.dedup();
+    match query.member.as_deref() {
+        Some(member) => {
+            let member: AdminCode = member
+                .parse()
+                .map_err(|_| ApiError::invalid("member", "expected a jurisdiction code"))?;
+            if !codes.contains(&member) {
+                return Err(ApiError::invalid(
+                    "member",
+                    "not a member this account acts for",
+                ));
+            }
+            codes = vec![member];
+        }
+        None if query.cursor.is_some() => {
+            return Err(ApiError::invalid(
+                "cursor",
+                "given only with member, whose list it continues",
+            ));
+        }
+        None => {}
+    }
     let store = state.store();
     let mut members = Vec::new();
     for code in codes {
@@ -148,8 +190,26 @@ pub async fn workspace(
             .jurisdiction(code)
             .await?
             .map_or_else(|| code.to_string(), |d| text(&d.jurisdiction.name, lang));
-        let owed = owed(&state, &chrome, &principal, code, OWED_SHOWN).await?;
-        members.push((name, owed));
+        let cursor = query.cursor.as_deref();
+        let (owed, next) = owed(&state, &chrome, &principal, code, cursor, OWED_PER_PAGE).await?;
+        let code = code.to_string();
+        let pager = ListPager::new(
+            &chrome,
+            OWED_LISTED,
+            "/workspace",
+            &[("member", Some(&code))],
+            cursor,
+            next.as_deref(),
+            owed.len(),
+            OWED_PER_PAGE,
+        );
+        members.push(OwedSection { name, owed, pager });
     }
     render(&WorkspacePage { chrome, members })
 }
+
+/// A member's owed tasks, as the workspace lists them.
+const OWED_LISTED: Listed = Listed {
+    shown: "workspace-shown",
+    pages: "workspace-pages",
+};

@@ -337,7 +337,7 @@ struct JurisdictionPage {
     agreements: Vec<AgreementResponse>,
 }
 
-/// Tasks a jurisdiction's page lists.
+/// Tasks a jurisdiction's page lists, the earliest due first.
 const TASKS_SHOWN: u32 = 200;
 /// Matters a jurisdiction's page lists at a time; a member of a large region has thousands.
 const MATTERS_PER_PAGE: u32 = 50;
@@ -402,7 +402,8 @@ pub async fn jurisdiction(
     let member: yrd_domain::AdminCode = code
         .parse()
         .map_err(|e| ApiError::invalid("code", format!("{e}")))?;
-    let tasks = super::member::owed(&state, &chrome, &principal, member, TASKS_SHOWN).await?;
+    let (tasks, _) =
+        super::member::owed(&state, &chrome, &principal, member, None, TASKS_SHOWN).await?;
     let pager = ListPager::new(
         &chrome,
         MATTERS_LISTED,

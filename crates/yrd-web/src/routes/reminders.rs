@@ -92,8 +92,15 @@ pub async fn list_reminders(
     let horizon = as_of + Duration::days(within.unwrap_or(30));
     let items = state
         .store()
-        .owed_by(member, &principal.draft_visibility(), Some(horizon), LISTED)
+        .owed_by(
+            member,
+            &principal.draft_visibility(),
+            Some(horizon),
+            None,
+            LISTED,
+        )
         .await?
+        .items
         .into_iter()
         .map(|o| Reminder {
             overdue: o.state.task.due < as_of,

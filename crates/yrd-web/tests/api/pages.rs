@@ -401,24 +401,81 @@ async fn a_members_officer_sees_what_the_member_owes_by_due_date(
         .await?;
     let (id, _) = app.store.create_session("ah-officer", 600).await?;
     let cookie = [("cookie", format!("yrd_session={id}"))];
+    // Anhui owes more than a page: 45 more tasks, each a day later than one of its own.
+    let mut dataset = (*app.dataset).clone();
+    let anhuis = dataset
+        .tasks
+        .iter()
+        .find(|t| t.jurisdiction.to_string() == "340000" && t.parent.is_none())
+        .ok_or("the dataset has an Anhui task")?
+        .clone();
+    for i in 1..=45 {
+        let mut task = anhuis.clone();
+        task.key = format!("{}-ws-{i}", anhuis.key);
+        task.due += time::Duration::days(i);
+        dataset.tasks.push(task);
+    }
+    app.store.import(&author, &dataset).await?;
     let reply = app.send("GET", "/en/workspace", &cookie, None).await?;
     let body = html(&reply)?;
     ensure!(body.contains("What Anhui"), "the member is named: {body}");
-    // Every Anhui task of the dataset is listed, by due date.
-    let due: Vec<&str> = body
-        .split("<tr><th scope=\"row\">")
-        .skip(1)
-        .filter_map(|row| row.split('<').next())
-        .collect();
-    let expected = app
-        .dataset
+    ensure!(
+        body.contains("My workspace"),
+        "the workspace is in the navigation"
+    );
+    // Every Anhui task of the dataset is listed, by due date, a page at a time: the pages'
+    // next links lead through all of them, and each page says how many it shows.
+    let mut rows: Vec<String> = Vec::new();
+    let mut body = body;
+    let mut pages = 0;
+    loop {
+        pages += 1;
+        let shown: Vec<String> = body
+            .split("<tr><th scope=\"row\">")
+            .skip(1)
+            .filter_map(|row| row.split('<').next())
+            .map(str::to_owned)
+            .collect();
+        ensure!(
+            !shown.is_empty() && shown.len() <= 50,
+            "page {pages} shows 1–50 tasks: {}",
+            shown.len()
+        );
+        ensure!(
+            body.contains(&format!("Tasks on this page: {}", shown.len())),
+            "page {pages} counts its tasks"
+        );
+        rows.extend(shown);
+        let Some(next) = body
+            .split("rel=\"next\"")
+            .next()
+            .filter(|before| before.len() < body.len())
+            .and_then(|before| before.rsplit("href=\"").next())
+            .and_then(|href| href.split('"').next())
+        else {
+            break;
+        };
+        let next = next.replace("&#38;", "&").replace("&amp;", "&");
+        ensure!(
+            next.starts_with("/en/workspace?member=340000&cursor="),
+            "the next page goes on with Anhui's list: {next}"
+        );
+        let reply = app.send("GET", &next, &cookie, None).await?;
+        body = html(&reply)?;
+        ensure!(
+            body.contains("rel=\"first\""),
+            "a later page links back to the first"
+        );
+    }
+    ensure!(pages > 1, "Anhui's list takes more than one page");
+    let due: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let expected = dataset
         .tasks
         .iter()
         .filter(|t| t.jurisdiction.to_string() == "340000")
         .count();
     ensure_eq!(due.len(), expected, "Anhui's tasks");
-    let mut dates: Vec<time::Date> = app
-        .dataset
+    let mut dates: Vec<time::Date> = dataset
         .tasks
         .iter()
         .filter(|t| t.jurisdiction.to_string() == "340000")
@@ -432,10 +489,19 @@ async fn a_members_officer_sees_what_the_member_owes_by_due_date(
         "the earliest due date comes first: {:?} vs {first_label}",
         due.first()
     );
-    ensure!(
-        body.contains("My workspace"),
-        "the workspace is in the navigation"
-    );
+    // A member the account does not act for, a cursor without its member, and a cursor no
+    // page gave are refused, naming the field.
+    for (path, field) in [
+        ("/en/workspace?member=310000", "member"),
+        ("/en/workspace?member=shanghai", "member"),
+        ("/en/workspace?cursor=2026-01-01%7Ct-1", "cursor"),
+        ("/en/workspace?member=340000&cursor=nonsense", "cursor"),
+    ] {
+        let reply = app.send("GET", path, &cookie, None).await?;
+        ensure_eq!(reply.status, 400, "{path}");
+        let body = String::from_utf8_lossy(&reply.body);
+        ensure!(body.contains(field), "{path} names {field}: {body}");
+    }
     Ok(())
 }
 
