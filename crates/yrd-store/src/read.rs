@@ -141,11 +141,11 @@ pub struct MatterLine {
 /// A record a walk over matters in key order lists: how a batch of them is read, and what the
 /// walk needs of each.
 trait Listed: Sized {
-    /// The records of the matters `filter` (a `WHERE` clause on `matters`) selects, in key
-    /// order, with statuses on `today`.
+    /// The records of the matters whose keys `page` (a statement, with `args`) selects, in
+    /// key order, with statuses on `today`.
     fn load(
         store: &Store,
-        filter: String,
+        page: String,
         args: Vec<Arg>,
         today: Date,
         basis: ProgressBasis,
@@ -157,12 +157,22 @@ trait Listed: Sized {
 impl Listed for MatterState {
     async fn load(
         store: &Store,
-        filter: String,
+        page: String,
         args: Vec<Arg>,
         today: Date,
         basis: ProgressBasis,
     ) -> Result<Vec<Self>, StoreError> {
-        store.load_matter_states(&filter, args, today, basis).await
+        // The page's keys first, once: each of the statements that read the matters' parts
+        // then finds them by key instead of running the page's query again.
+        let keys: Vec<(String,)> = store.fetch(page, args).await?;
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<&str> = keys.iter().map(|(k,)| k.as_str()).collect();
+        let (marks, args) = key_list(&keys);
+        store
+            .load_matter_states(&format!("WHERE key IN ({marks})"), args, today, basis)
+            .await
     }
     fn key(&self) -> &str {
         &self.matter.key
@@ -175,12 +185,15 @@ impl Listed for MatterState {
 impl Listed for MatterLine {
     async fn load(
         store: &Store,
-        filter: String,
+        page: String,
         args: Vec<Arg>,
         today: Date,
         basis: ProgressBasis,
     ) -> Result<Vec<Self>, StoreError> {
-        store.load_matter_lines(&filter, args, today, basis).await
+        // Lines are read in one statement, which runs the page's query once as its filter.
+        store
+            .load_matter_lines(&format!("WHERE key IN ({page})"), args, today, basis)
+            .await
     }
     fn key(&self) -> &str {
         &self.key
@@ -476,28 +489,54 @@ struct MatterLineRow {
     title_en: String,
     start_date: Option<Date>,
     due_date: Option<Date>,
+    /// JSON arrays gathered by [`lines_query`] (`NULL` on PostgreSQL when there are none):
+    /// each member as `[role, jurisdiction]`, each milestone as `[due, done]`, each of the
+    /// members' tasks as `[key, start, due, reported %, reported as of, verified %, verified
+    /// as of]`.
+    members: Option<String>,
+    milestones: Option<String>,
+    tasks: Option<String>,
 }
 
-/// A milestone's dates: all a status needs of it.
-#[derive(sqlx::FromRow, serde::Deserialize)]
-struct MilestoneDatesRow {
-    matter: String,
-    due_date: Date,
-    done_on: Option<Date>,
+/// A member of a list line's matter: its role and jurisdiction.
+type MemberCell<'a> = (&'a str, &'a str);
+/// A milestone of a list line's matter: its due date, and the day it was done.
+type MilestoneCell<'a> = (&'a str, Option<&'a str>);
+/// A member's task of a list line's matter: its key, start and due dates, and its latest
+/// reported and verified figures with their dates.
+type TaskCell<'a> = (
+    &'a str,
+    Option<&'a str>,
+    &'a str,
+    Option<i64>,
+    Option<&'a str>,
+    Option<i64>,
+    Option<&'a str>,
+);
+
+/// The cells of one of a list line's JSON arrays; none when the database gathered none.
+fn cells<'a, T: Deserialize<'a>>(
+    what: &'static str,
+    json: &'a Option<String>,
+) -> Result<Vec<T>, StoreError> {
+    match json {
+        Some(json) => serde_json::from_str(json).map_err(|e| corrupt(what, e.to_string())),
+        None => Ok(Vec::new()),
+    }
 }
 
-/// A member's task's dates and latest figures: all a status and a mean need of it.
-#[derive(sqlx::FromRow, serde::Deserialize)]
-struct TaskFiguresRow {
-    key: String,
-    matter: String,
-    start_date: Option<Date>,
-    due_date: Date,
-    reported_percent: Option<i64>,
-    reported_as_of: Option<Date>,
-    verified_percent: Option<i64>,
-    verified_as_of: Option<Date>,
+/// A date the database wrote into a list line's JSON.
+fn cell_date(what: &'static str, s: &str) -> Result<Date, StoreError> {
+    Date::parse(s, ISO_DATE).map_err(|_| corrupt(what, s.to_owned()))
 }
+
+fn opt_cell_date(what: &'static str, s: Option<&str>) -> Result<Option<Date>, StoreError> {
+    s.map(|s| cell_date(what, s)).transpose()
+}
+
+/// How dates are written in the JSON the database gathers (ISO 8601 on both engines).
+const ISO_DATE: &[time::format_description::BorrowedFormatItem<'_>] =
+    time::macros::format_description!("[year]-[month]-[day]");
 
 #[derive(sqlx::FromRow, serde::Deserialize)]
 struct TaskRow {
@@ -827,16 +866,40 @@ fn counted_rollup_query(plan: &str, drafts: &DraftVisibility) -> (String, Vec<Ar
     (sql, conditions.args)
 }
 
-/// The figures of the members' tasks of the matters `within` (`IN (…)`) selects, and the
-/// filter on `tasks` it uses. Only the members' tasks: sub-tasks count in no status or figure.
-fn task_figures_query(within: &str) -> (String, String) {
-    let filter = format!("WHERE parent IS NULL AND matter {within}");
-    (
-        format!(
-            "SELECT key, matter, start_date, due_date, reported_percent, reported_as_of, \
-             verified_percent, verified_as_of FROM tasks {filter} ORDER BY matter, key"
+/// The statement of the list lines of the matters `filter` (a `WHERE` clause on `matters`)
+/// selects, in key order: each matter's columns, with its members, its milestones' dates and
+/// its members' tasks' dates and figures gathered into JSON arrays by correlated subqueries
+/// along their tables' keys. One statement instead of one per part: on PostgreSQL each is a
+/// round trip, planned and executed in a backend that competes for the same cores.
+/// Sub-tasks count in no status or figure, so only the members' tasks are read.
+fn lines_query(engine: crate::Engine, filter: &str) -> String {
+    let gathered = |columns: &str, from: &str, order: &str| match engine {
+        crate::Engine::Sqlite => {
+            format!("(SELECT json_group_array(json_array({columns}) ORDER BY {order}) {from})")
+        }
+        crate::Engine::Postgres => format!(
+            "(SELECT CAST(json_agg(json_build_array({columns}) ORDER BY {order}) AS TEXT) {from})"
         ),
-        filter,
+    };
+    let members = gathered(
+        "mm.role, mm.jurisdiction",
+        "FROM matter_members mm WHERE mm.matter = matters.key",
+        "mm.seq",
+    );
+    let milestones = gathered(
+        "ms.due_date, ms.done_on",
+        "FROM milestones ms WHERE ms.matter = matters.key",
+        "ms.seq",
+    );
+    let tasks = gathered(
+        "t.key, t.start_date, t.due_date, t.reported_percent, t.reported_as_of, \
+         t.verified_percent, t.verified_as_of",
+        "FROM tasks t WHERE t.matter = matters.key AND t.parent IS NULL",
+        "t.key",
+    );
+    format!(
+        "SELECT key, plan, area, title_zh, title_en, start_date, due_date, {members} AS members, \
+         {milestones} AS milestones, {tasks} AS tasks FROM matters {filter} ORDER BY key"
     )
 }
 
@@ -1616,17 +1679,8 @@ impl Store {
         };
         let mut items = Vec::new();
         loop {
-            // The page's keys first, once: each of the queries that load the matters' parts
-            // then finds them by key instead of running the page's query again.
             let (page, args) = matter_page_query(filter, after.as_deref(), batch, today, basis);
-            let keys: Vec<(String,)> = self.fetch(page, args).await?;
-            let keys: Vec<&str> = keys.iter().map(|(k,)| k.as_str()).collect();
-            let fetched = if keys.is_empty() {
-                Vec::new()
-            } else {
-                let (marks, args) = key_list(&keys);
-                T::load(self, format!("WHERE key IN ({marks})"), args, today, basis).await?
-            };
+            let fetched = T::load(self, page, args, today, basis).await?;
             let exhausted = fetched.len() < batch;
             for record in fetched {
                 after = Some(record.key().to_owned());
@@ -1833,7 +1887,8 @@ impl Store {
         )))
     }
 
-    /// [`MatterLine`]s of the matters `filter` (a `WHERE` clause on `matters`) selects.
+    /// [`MatterLine`]s of the matters `filter` (a `WHERE` clause on `matters`) selects, read
+    /// in one statement ([`lines_query`]).
     async fn load_matter_lines(
         &self,
         filter: &str,
@@ -1841,70 +1896,64 @@ impl Store {
         today: Date,
         basis: ProgressBasis,
     ) -> Result<Vec<MatterLine>, StoreError> {
-        let within = format!("IN (SELECT key FROM matters {filter})");
-        let (tasks, task_filter) = task_figures_query(&within);
-        // Independent statements, sent together (see `load_plans`).
-        let (rows, mut members, milestones, tasks): (
-            Vec<MatterLineRow>,
-            _,
-            Vec<MilestoneDatesRow>,
-            Vec<TaskFiguresRow>,
-        ) = tokio::try_join!(
-            self.fetch(
-                format!(
-                    "SELECT key, plan, area, title_zh, title_en, start_date, due_date \
-                     FROM matters {filter} ORDER BY key"
-                ),
-                args.clone(),
-            ),
-            self.load_members(&within, args.clone()),
-            self.fetch(
-                format!(
-                    "SELECT matter, due_date, done_on FROM milestones WHERE matter {within} \
-                     ORDER BY matter, seq"
-                ),
-                args.clone(),
-            ),
-            self.fetch(tasks, args.clone()),
-        )?;
-        let as_ofs = tasks.iter().map(|t| (t.reported_as_of, t.verified_as_of));
-        let rewound = self
-            .reports_up_to(as_ofs, &task_filter, args, today)
+        let rows: Vec<MatterLineRow> = self
+            .fetch(lines_query(self.engine(), filter), args.clone())
             .await?;
-        let mut milestones = group(milestones.into_iter().map(|m| (m.matter.clone(), m)));
-        let mut tasks = group(tasks.into_iter().map(|t| (t.matter.clone(), t)));
-        rows.into_iter()
-            .map(|r| {
-                let (leads, participants) = members.remove(&r.key).unwrap_or_default();
-                let milestones: Vec<Milestone> = milestones
-                    .remove(&r.key)
-                    .unwrap_or_default()
+        let mut tasks = Vec::with_capacity(rows.len());
+        for row in &rows {
+            tasks.push(cells::<TaskCell>("list line tasks", &row.tasks)?);
+        }
+        let mut as_ofs = Vec::new();
+        for (_, _, _, _, reported_as_of, _, verified_as_of) in tasks.iter().flatten() {
+            as_ofs.push((
+                opt_cell_date("task reported as of", *reported_as_of)?,
+                opt_cell_date("task verified as of", *verified_as_of)?,
+            ));
+        }
+        let task_filter =
+            format!("WHERE parent IS NULL AND matter IN (SELECT key FROM matters {filter})");
+        let rewound = self
+            .reports_up_to(as_ofs.into_iter(), &task_filter, args, today)
+            .await?;
+        rows.iter()
+            .zip(tasks)
+            .map(|(r, tasks)| {
+                let (mut leads, mut participants) = (Vec::new(), Vec::new());
+                for (role, jurisdiction) in cells::<MemberCell>("list line members", &r.members)? {
+                    let code = code("matter member", jurisdiction)?;
+                    if role == "lead" {
+                        leads.push(code)
+                    } else {
+                        participants.push(code)
+                    }
+                }
+                let milestones = cells::<MilestoneCell>("list line milestones", &r.milestones)?
                     .into_iter()
-                    .map(|m| Milestone {
-                        title: Text::default(),
-                        due: m.due_date,
-                        done_on: m.done_on,
+                    .map(|(due, done_on)| {
+                        Ok(Milestone {
+                            title: Text::default(),
+                            due: cell_date("milestone due", due)?,
+                            done_on: opt_cell_date("milestone done", done_on)?,
+                        })
                     })
-                    .collect();
+                    .collect::<Result<Vec<_>, StoreError>>()?;
                 // Each task's (reported, verified) percentages as they stood on `today`.
                 let figures = tasks
-                    .remove(&r.key)
-                    .unwrap_or_default()
                     .into_iter()
-                    .map(|t| {
+                    .map(|(key, start, due, reported, _, verified, _)| {
                         let (reported, verified) = match &rewound {
                             Some(by_task) => {
-                                let (reported, verified) = latest_figures(by_task.get(&t.key));
+                                let (reported, verified) = latest_figures(by_task.get(key));
                                 (reported.map(|(p, _)| p), verified.map(|(p, _)| p))
                             }
                             None => (
-                                percent("task reported percent", t.reported_percent)?,
-                                percent("task verified percent", t.verified_percent)?,
+                                percent("task reported percent", reported)?,
+                                percent("task verified percent", verified)?,
                             ),
                         };
                         let progress = TaskProgress {
-                            start: t.start_date,
-                            due: t.due_date,
+                            start: opt_cell_date("task start", start)?,
+                            due: cell_date("task due", due)?,
                             percent: basis.pick(reported, verified),
                         };
                         Ok((progress, reported, verified))
@@ -1915,10 +1964,10 @@ impl Store {
                     status: matter_status(r.start_date, &progress, &milestones, today),
                     mean_reported: mean_percent(figures.iter().map(|(_, r, _)| *r)),
                     mean_verified: mean_percent(figures.iter().map(|(_, _, v)| *v)),
-                    key: r.key,
-                    plan: r.plan,
-                    area: r.area,
-                    title: Text::new(r.title_zh, r.title_en),
+                    key: r.key.clone(),
+                    plan: r.plan.clone(),
+                    area: r.area.clone(),
+                    title: Text::new(r.title_zh.clone(), r.title_en.clone()),
                     leads,
                     participants,
                     start: r.start_date,
@@ -2717,16 +2766,30 @@ mod tests {
                 "roll-up with {drafts:?}: {steps:?}"
             );
         }
-        // A list's lines read their matters' members' tasks by matter.
-        let (sql, _) = task_figures_query("IN (SELECT key FROM matters WHERE key IN ($1, $2))");
-        let steps = plan(&scratch.store, &sql, vec!["m-1".into(), "m-2".into()]).await;
-        assert!(
-            steps
-                .iter()
-                .any(|step| step.contains("INDEX tasks_matter_parent (matter=? AND parent=?)"))
-                && !reads_whole_table(&steps),
-            "a list's tasks: {steps:?}"
+        // A list's lines read their matters by key, and each one's members, milestones and
+        // members' tasks by matter.
+        let (page, args) = matter_page_query(
+            &MatterFilter {
+                plan: Some("p".into()),
+                ..Default::default()
+            },
+            None,
+            51,
+            time::macros::date!(2026 - 06 - 01),
+            ProgressBasis::Reported,
         );
+        let sql = lines_query(crate::Engine::Sqlite, &format!("WHERE key IN ({page})"));
+        let steps = plan(&scratch.store, &sql, args).await;
+        for index in [
+            "SEARCH t USING INDEX tasks_matter_parent (matter=? AND parent=?)",
+            "SEARCH mm USING INDEX sqlite_autoindex_matter_members_1 (matter=?)",
+            "SEARCH ms USING INDEX sqlite_autoindex_milestones_1 (matter=?)",
+        ] {
+            assert!(
+                steps.iter().any(|step| step.contains(index)) && !reads_whole_table(&steps),
+                "a list's lines by {index}: {steps:?}"
+            );
+        }
         // Each page and detail query of the portal and the API, by the index that answers it.
         // The headline figures sort only the region's own indicators, found by their scope.
         let steps = plan(
