@@ -212,12 +212,6 @@ fn mean_percent(figures: impl Iterator<Item = Option<u8>>) -> Option<u8> {
     (count > 0).then(|| (f64::from(sum) / f64::from(count)).round() as u8)
 }
 
-/// A matter's key, the matter it carries over, and the newest matter carrying it over.
-type CarriedRow = (String, Option<String>, Option<String>);
-
-/// A matter's leads and participants.
-type MemberCodes = (Vec<AdminCode>, Vec<AdminCode>);
-
 /// A progress figure: the percentage and the day it describes.
 type Figure = (u8, Date);
 
@@ -452,32 +446,25 @@ struct MatterRow {
     body: Option<String>,
     published: bool,
     carried_from: Option<String>,
+    /// JSON arrays gathered by [`matters_query`] (`NULL` on PostgreSQL when there are none):
+    /// each member as `[role, jurisdiction]`, each milestone as `[title zh, title en, due,
+    /// done]`, each indicator and agreement as `[key]`.
+    members: Option<String>,
+    milestones: Option<String>,
+    indicators: Option<String>,
+    agreements: Option<String>,
+    /// Read only when asked for: the newest matter that carries this one over.
+    #[sqlx(default)]
+    #[serde(default)]
+    carried_to: Option<String>,
 }
+
+/// A milestone of a matter: its title in Chinese and English, due date, and the day it was
+/// done.
+type MilestoneRecordCell<'a> = (String, String, &'a str, Option<&'a str>);
 
 const MATTER_COLUMNS: &str = "key, plan, area, title_zh, title_en, objective_zh, objective_en, start_date, due_date, \
      source, body, published, carried_from";
-
-#[derive(sqlx::FromRow, serde::Deserialize)]
-struct MatterMemberRow {
-    matter: String,
-    jurisdiction: String,
-    role: String,
-}
-
-#[derive(sqlx::FromRow, serde::Deserialize)]
-struct MilestoneRow {
-    matter: String,
-    title_zh: String,
-    title_en: String,
-    due_date: Date,
-    done_on: Option<Date>,
-}
-
-#[derive(sqlx::FromRow, serde::Deserialize)]
-struct LinkRow {
-    owner: String,
-    target: String,
-}
 
 /// A matter's columns that a list shows.
 #[derive(sqlx::FromRow, serde::Deserialize)]
@@ -866,6 +853,62 @@ fn counted_rollup_query(plan: &str, drafts: &DraftVisibility) -> (String, Vec<Ar
     (sql, conditions.args)
 }
 
+/// A subquery that gathers the rows `from` (a `FROM … WHERE …`) selects, in `order`, into
+/// one JSON array of arrays of `columns`, as text: `NULL` on PostgreSQL when there are none,
+/// `[]` on SQLite. Dates come as ISO 8601 text on both engines.
+fn gathered(engine: crate::Engine, columns: &str, from: &str, order: &str) -> String {
+    match engine {
+        crate::Engine::Sqlite => {
+            format!("(SELECT json_group_array(json_array({columns}) ORDER BY {order}) {from})")
+        }
+        crate::Engine::Postgres => format!(
+            "(SELECT CAST(json_agg(json_build_array({columns}) ORDER BY {order}) AS TEXT) {from})"
+        ),
+    }
+}
+
+/// The statement of the matters `filter` (a `WHERE` clause on `matters`) selects, in key
+/// order: each one's columns, with its members, milestones, indicators and agreements
+/// gathered into JSON arrays (see [`lines_query`] for why one statement), and, `with_carried`,
+/// the newest matter that carries it over.
+fn matters_query(engine: crate::Engine, filter: &str, with_carried: bool) -> String {
+    let members = gathered(
+        engine,
+        "mm.role, mm.jurisdiction",
+        "FROM matter_members mm WHERE mm.matter = matters.key",
+        "mm.seq",
+    );
+    let milestones = gathered(
+        engine,
+        "ms.title_zh, ms.title_en, ms.due_date, ms.done_on",
+        "FROM milestones ms WHERE ms.matter = matters.key",
+        "ms.seq",
+    );
+    let indicators = gathered(
+        engine,
+        "mi.indicator",
+        "FROM matter_indicators mi WHERE mi.matter = matters.key",
+        "mi.indicator",
+    );
+    let agreements = gathered(
+        engine,
+        "ma.agreement",
+        "FROM matter_agreements ma WHERE ma.matter = matters.key",
+        "ma.agreement",
+    );
+    let carried = if with_carried {
+        ", (SELECT c.key FROM matters c WHERE c.carried_from = matters.key \
+         ORDER BY c.key DESC LIMIT 1) AS carried_to"
+    } else {
+        ""
+    };
+    format!(
+        "SELECT {MATTER_COLUMNS}, {members} AS members, {milestones} AS milestones, \
+         {indicators} AS indicators, {agreements} AS agreements{carried} \
+         FROM matters {filter} ORDER BY key"
+    )
+}
+
 /// The statement of the list lines of the matters `filter` (a `WHERE` clause on `matters`)
 /// selects, in key order: each matter's columns, with its members, its milestones' dates and
 /// its members' tasks' dates and figures gathered into JSON arrays by correlated subqueries
@@ -873,14 +916,7 @@ fn counted_rollup_query(plan: &str, drafts: &DraftVisibility) -> (String, Vec<Ar
 /// round trip, planned and executed in a backend that competes for the same cores.
 /// Sub-tasks count in no status or figure, so only the members' tasks are read.
 fn lines_query(engine: crate::Engine, filter: &str) -> String {
-    let gathered = |columns: &str, from: &str, order: &str| match engine {
-        crate::Engine::Sqlite => {
-            format!("(SELECT json_group_array(json_array({columns}) ORDER BY {order}) {from})")
-        }
-        crate::Engine::Postgres => format!(
-            "(SELECT CAST(json_agg(json_build_array({columns}) ORDER BY {order}) AS TEXT) {from})"
-        ),
-    };
+    let gathered = |columns: &str, from: &str, order: &str| gathered(engine, columns, from, order);
     let members = gathered(
         "mm.role, mm.jurisdiction",
         "FROM matter_members mm WHERE mm.matter = matters.key",
@@ -1783,34 +1819,22 @@ impl Store {
         let task_filter = format!("WHERE matter IN (SELECT key FROM matters {filter})");
         let task_order = format!("{task_filter} ORDER BY matter, key");
         // Independent statements, sent together (see `load_plans`).
-        let (matters, mut tasks, carried): (_, _, Vec<CarriedRow>) =
-            tokio::try_join!(
-                self.load_matters(filter, args.clone()),
-                self.load_tasks(&task_order, args.clone()),
-                self.fetch(
-                    format!(
-                        "SELECT key, carried_from, (SELECT c.key FROM matters c WHERE c.carried_from = matters.key \
-                         ORDER BY c.key DESC LIMIT 1) AS carried_to FROM matters {filter}"
-                    ),
-                    args.clone(),
-                ),
-            )?;
+        let (matters, mut tasks) = tokio::try_join!(
+            self.load_matter_records(filter, args.clone(), true),
+            self.load_tasks(&task_order, args.clone()),
+        )?;
         self.rewind_progress(&mut tasks, &task_filter, args, today)
             .await?;
-        let mut carried: HashMap<String, (Option<String>, Option<String>)> = carried
-            .into_iter()
-            .map(|(key, from, to)| (key, (from, to)))
-            .collect();
         let (tasks, subtasks): (Vec<TaskState>, Vec<TaskState>) =
             tasks.into_iter().partition(|t| t.parent.is_none());
         let mut tasks = group(tasks.into_iter().map(|t| (t.task.matter.clone(), t)));
         let mut subtasks = group(subtasks.into_iter().map(|t| (t.task.matter.clone(), t)));
         Ok(matters
             .into_iter()
-            .map(|matter| {
+            .map(|(matter, carried_to)| {
                 let tasks = tasks.remove(&matter.key).unwrap_or_default();
                 let subtasks = subtasks.remove(&matter.key).unwrap_or_default();
-                let (carried_from, carried_to) = carried.remove(&matter.key).unwrap_or_default();
+                let carried_from = matter.carried_from.clone();
                 let progress: Vec<TaskProgress> = tasks
                     .iter()
                     .map(|t| TaskProgress {
@@ -1977,92 +2001,58 @@ impl Store {
             .collect()
     }
 
-    /// Each matter's leads and participants (in their recorded order), for the matters
-    /// `within` (`IN (…)` on `matters.key`) selects.
-    async fn load_members(
-        &self,
-        within: &str,
-        args: Vec<Arg>,
-    ) -> Result<HashMap<String, MemberCodes>, StoreError> {
-        let rows: Vec<MatterMemberRow> = self
-            .fetch(
-                format!("SELECT matter, jurisdiction, role FROM matter_members WHERE matter {within} ORDER BY matter, seq"),
-                args,
-            )
-            .await?;
-        let mut members: HashMap<String, MemberCodes> = HashMap::new();
-        for row in rows {
-            let code = code("matter member", &row.jurisdiction)?;
-            let (leads, participants) = members.entry(row.matter).or_default();
-            if row.role == "lead" {
-                leads.push(code)
-            } else {
-                participants.push(code)
-            }
-        }
-        Ok(members)
-    }
-
     pub(crate) async fn load_matters(
         &self,
         filter: &str,
         args: Vec<Arg>,
     ) -> Result<Vec<Matter>, StoreError> {
-        let within = format!("IN (SELECT key FROM matters {filter})");
-        // Independent statements, sent together (see `load_plans`).
-        let (rows, mut members, milestones, indicators, agreements): (
-            Vec<MatterRow>,
-            _,
-            Vec<MilestoneRow>,
-            Vec<LinkRow>,
-            Vec<LinkRow>,
-        ) = tokio::try_join!(
-            self.fetch(
-                format!("SELECT {MATTER_COLUMNS} FROM matters {filter} ORDER BY key"),
-                args.clone(),
-            ),
-            self.load_members(&within, args.clone()),
-            self.fetch(
-                format!(
-                    "SELECT matter, title_zh, title_en, due_date, done_on FROM milestones \
-                     WHERE matter {within} ORDER BY matter, seq"
-                ),
-                args.clone(),
-            ),
-            self.fetch(
-                format!(
-                    "SELECT matter AS owner, indicator AS target FROM matter_indicators \
-                     WHERE matter {within} ORDER BY matter, indicator"
-                ),
-                args.clone(),
-            ),
-            self.fetch(
-                format!(
-                    "SELECT matter AS owner, agreement AS target FROM matter_agreements \
-                     WHERE matter {within} ORDER BY matter, agreement"
-                ),
-                args,
-            ),
-        )?;
-        let mut milestones = group(milestones.into_iter().map(|m| (m.matter.clone(), m)));
-        let mut indicators = group(indicators.into_iter().map(|l| (l.owner, l.target)));
-        let mut agreements = group(agreements.into_iter().map(|l| (l.owner, l.target)));
+        let matters = self.load_matter_records(filter, args, false).await?;
+        Ok(matters.into_iter().map(|(matter, _)| matter).collect())
+    }
+
+    /// The matters `filter` (a `WHERE` clause on `matters`) selects, in key order, read in one
+    /// statement ([`matters_query`]); each, `with_carried`, with the newest matter that
+    /// carries it over.
+    async fn load_matter_records(
+        &self,
+        filter: &str,
+        args: Vec<Arg>,
+        with_carried: bool,
+    ) -> Result<Vec<(Matter, Option<String>)>, StoreError> {
+        let rows: Vec<MatterRow> = self
+            .fetch(matters_query(self.engine(), filter, with_carried), args)
+            .await?;
         rows.into_iter()
             .map(|r| {
-                let (leads, participants) = members.remove(&r.key).unwrap_or_default();
-                Ok(Matter {
-                    milestones: milestones
-                        .remove(&r.key)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|m| Milestone {
-                            title: Text::new(m.title_zh, m.title_en),
-                            due: m.due_date,
-                            done_on: m.done_on,
+                let (mut leads, mut participants) = (Vec::new(), Vec::new());
+                for (role, jurisdiction) in cells::<MemberCell>("matter members", &r.members)? {
+                    let code = code("matter member", jurisdiction)?;
+                    if role == "lead" {
+                        leads.push(code)
+                    } else {
+                        participants.push(code)
+                    }
+                }
+                let milestones = cells::<MilestoneRecordCell>("matter milestones", &r.milestones)?
+                    .into_iter()
+                    .map(|(zh, en, due, done_on)| {
+                        Ok(Milestone {
+                            title: Text::new(zh, en),
+                            due: cell_date("milestone due", due)?,
+                            done_on: opt_cell_date("milestone done", done_on)?,
                         })
-                        .collect(),
-                    indicators: indicators.remove(&r.key).unwrap_or_default(),
-                    agreements: agreements.remove(&r.key).unwrap_or_default(),
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?;
+                let keys = |what, json| -> Result<Vec<String>, StoreError> {
+                    Ok(cells::<(String,)>(what, json)?
+                        .into_iter()
+                        .map(|(key,)| key)
+                        .collect())
+                };
+                let matter = Matter {
+                    milestones,
+                    indicators: keys("matter indicators", &r.indicators)?,
+                    agreements: keys("matter agreements", &r.agreements)?,
                     leads,
                     participants,
                     key: r.key,
@@ -2076,7 +2066,8 @@ impl Store {
                     published: r.published,
                     carried_from: r.carried_from,
                     source: r.source,
-                })
+                };
+                Ok((matter, r.carried_to))
             })
             .collect()
     }
@@ -2788,6 +2779,22 @@ mod tests {
             assert!(
                 steps.iter().any(|step| step.contains(index)) && !reads_whole_table(&steps),
                 "a list's lines by {index}: {steps:?}"
+            );
+        }
+        // A page of matters reads each one's parts by matter, and the matter that carries it
+        // over by the index of carried-over matters.
+        let sql = matters_query(crate::Engine::Sqlite, "WHERE key IN ($1, $2)", true);
+        let steps = plan(&scratch.store, &sql, vec!["m-1".into(), "m-2".into()]).await;
+        for index in [
+            "SEARCH mm USING INDEX sqlite_autoindex_matter_members_1 (matter=?)",
+            "SEARCH ms USING INDEX sqlite_autoindex_milestones_1 (matter=?)",
+            "SEARCH mi USING COVERING INDEX sqlite_autoindex_matter_indicators_1 (matter=?)",
+            "SEARCH ma USING COVERING INDEX sqlite_autoindex_matter_agreements_1 (matter=?)",
+            "SEARCH c USING INDEX",
+        ] {
+            assert!(
+                steps.iter().any(|step| step.contains(index)) && !reads_whole_table(&steps),
+                "a page of matters by {index}: {steps:?}"
             );
         }
         // Each page and detail query of the portal and the API, by the index that answers it.
