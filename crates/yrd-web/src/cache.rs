@@ -15,13 +15,11 @@
 //!
 //! When the head has moved and the response is not current, the newest response made for the
 //! request is still answered (`stale`) if it was made less than the stale bound ago
-//! ([`DEFAULT_STALE_BOUND`], one second); the first request to find it stale has its successor
-//! made in the background once half the bound has passed since it was made (at once if it
-//! already has), whether or not another request comes by then. Past the bound, the visitor
-//! waits for a new one (`miss`). So a visitor's answer never shows the records as they were
-//! more than the bound ago, a page asked for many times a second is made at most twice a second
-//! however often the records change, instead of once per change with every visitor waiting for
-//! it, and a page asked for about once a second or more is almost never waited for. Signed-in
+//! ([`DEFAULT_STALE_BOUND`], one second); the first request to find it past half the bound has
+//! its successor made in the background. Past the bound, the visitor waits for a new one
+//! (`miss`). So a visitor's answer never shows the records as they were more than the bound
+//! ago, and a page asked for many times a second is made a few times a second however often the
+//! records change, instead of once per change with every visitor waiting for it. Signed-in
 //! requests are never answered from here, so whoever makes a change sees it at once. A bound of
 //! zero answers nothing stale.
 //!
@@ -133,11 +131,8 @@ struct Kept {
 enum Newest {
     /// As kept: it shows the records as they are.
     Current(Arc<Kept>),
-    /// Stale, and, when this request is the one to have its successor made, when to begin.
-    Stale {
-        kept: Arc<Kept>,
-        refresh: Option<Instant>,
-    },
+    /// Stale, and whether this request is the one to have its successor made.
+    Stale { kept: Arc<Kept>, refresh: bool },
 }
 
 /// How a request may use the newest response kept for it, made under an older head.
@@ -145,7 +140,7 @@ enum Newest {
 enum Staleness {
     /// Answer it: it is younger than the stale bound.
     Answer,
-    /// Answer it; its successor is due now: it is past half the bound.
+    /// Answer it, and have its successor made: it is past half the bound.
     AnswerAndRefresh,
     /// Do not: it is past the bound.
     TooOld,
@@ -153,7 +148,7 @@ enum Staleness {
 
 /// How a response made at `made` under an older head may be used at `now`. A successor is made
 /// only once half the bound has passed, so that a page asked for many times a second while the
-/// records change as often is made at most twice a second, not once per change.
+/// records change as often is made a few times a second, not once per change.
 fn staleness(made: Instant, now: Instant, bound: Duration) -> Staleness {
     let age = now.saturating_duration_since(made);
     if age >= bound {
@@ -278,8 +273,8 @@ impl ResponseCache {
     /// The newest response made for `request`, if it may be answered now. One made under
     /// `head` (dropped from `entries` to make room), or under an older head when `unchanged`
     /// says that nothing it shows has changed since, is current; one of an older head within
-    /// the stale bound is answered stale, and the first request to find it so has its
-    /// successor made once half the bound has passed since it was made.
+    /// the stale bound is answered stale, and the first request past half the bound has its
+    /// successor made.
     fn newest(
         &self,
         request: &Asked,
@@ -294,13 +289,17 @@ impl ResponseCache {
         if self.stale_bound.is_zero() {
             return None;
         }
-        let due = match staleness(kept.made, now, self.stale_bound) {
-            Staleness::Answer => kept.made + self.stale_bound / 2,
-            Staleness::AnswerAndRefresh => now,
-            Staleness::TooOld => return None,
-        };
-        let refresh = (!kept.refreshing.swap(true, Ordering::AcqRel)).then_some(due);
-        Some(Newest::Stale { kept, refresh })
+        match staleness(kept.made, now, self.stale_bound) {
+            Staleness::Answer => Some(Newest::Stale {
+                kept,
+                refresh: false,
+            }),
+            Staleness::AnswerAndRefresh => {
+                let refresh = !kept.refreshing.swap(true, Ordering::AcqRel);
+                Some(Newest::Stale { kept, refresh })
+            }
+            Staleness::TooOld => None,
+        }
     }
 
     /// Keeps a response made under `key.head`, unless something newer is kept for its request.
@@ -355,16 +354,9 @@ pub async fn respond(State(state): State<AppState>, request: Request, next: Next
     match cache.newest(&key.request, head, started, unchanged) {
         Some(Newest::Current(kept)) => return answer(&kept, "hit", gzip),
         Some(Newest::Stale { kept, refresh }) => {
-            if let Some(due) = refresh {
+            if refresh {
                 let copy = Request::from_parts(request_parts(&request), Body::empty());
-                let (cache, store) = (cache.clone(), state.store().clone());
-                tokio::spawn(async move {
-                    tokio::time::sleep_until(due.into()).await;
-                    // Made under the head as it is then, which may have moved again meanwhile.
-                    let head = cache.head(&store).await;
-                    let key = Key { head, ..key };
-                    make(cache, key, shows, Instant::now(), copy, next).await
-                });
+                tokio::spawn(make(cache.clone(), key, shows, started, copy, next));
             }
             return answer(&kept, "stale", gzip);
         }
@@ -641,7 +633,7 @@ mod tests {
     }
 
     #[test]
-    fn the_first_stale_answer_has_the_successor_made_at_half_the_bound() {
+    fn one_request_past_half_the_bound_has_the_successor_made() {
         let cache = ResponseCache::new(1 << 20, Duration::from_millis(1000));
         let made = Instant::now();
         let at = |ms: u64| made + Duration::from_millis(ms);
@@ -652,41 +644,32 @@ mod tests {
                 line: "/zh/\n".into(),
             },
         };
-        // (The head answered, and when the successor is to be made if this request has it made.)
-        let outcome = |cache: &ResponseCache, head: i64, ms: u64| {
+        cache.keep(&key(6), &kept(6, made));
+        let outcome = |head: i64, ms: u64| {
             cache
                 .newest(&key(head).request, head, at(ms), |_| false)
                 .map(|newest| match newest {
-                    Newest::Current(kept) => (kept.head, None),
+                    Newest::Current(kept) => (kept.head, false),
                     Newest::Stale { kept, refresh } => (kept.head, refresh),
                 })
         };
-        cache.keep(&key(6), &kept(6, made));
+        assert_eq!(outcome(6, 900), Some((6, false)), "kept under this head");
         assert_eq!(
-            outcome(&cache, 6, 900),
-            Some((6, None)),
-            "kept under this head"
+            outcome(7, 100),
+            Some((6, false)),
+            "young: answered as it is"
         );
+        assert_eq!(outcome(7, 600), Some((6, true)), "the first past half");
         assert_eq!(
-            outcome(&cache, 7, 100),
-            Some((6, Some(at(500)))),
-            "young: answered as it is, its successor made at half the bound"
-        );
-        assert_eq!(
-            outcome(&cache, 7, 600),
-            Some((6, None)),
+            outcome(7, 700),
+            Some((6, false)),
             "the successor is on its way"
         );
-        assert_eq!(outcome(&cache, 7, 1000), None, "past the bound");
-        // First found stale past half the bound: the successor is made at once.
-        let late = ResponseCache::new(1 << 20, Duration::from_millis(1000));
-        late.keep(&key(6), &kept(6, made));
-        assert_eq!(outcome(&late, 7, 700), Some((6, Some(at(700)))));
-        assert_eq!(outcome(&late, 7, 800), Some((6, None)));
+        assert_eq!(outcome(7, 1000), None, "past the bound");
         // An older response made late does not replace a newer one.
         cache.keep(&key(8), &kept(8, at(800)));
         cache.keep(&key(7), &kept(7, at(900)));
-        assert_eq!(outcome(&cache, 9, 900), Some((8, Some(at(1300)))));
+        assert_eq!(outcome(9, 900), Some((8, false)));
         // With a bound of zero, nothing is answered stale.
         let strict = ResponseCache::new(1 << 20, Duration::ZERO);
         strict.keep(&key(6), &kept(6, made));
