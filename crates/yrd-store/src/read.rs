@@ -419,17 +419,13 @@ struct PlanRow {
     summary_en: String,
     source: String,
     published: bool,
+    /// The plan's areas in order, gathered by [`gathered`] as `[key, seq, name zh, name en,
+    /// stated task count]`.
+    areas: Option<String>,
 }
 
-#[derive(sqlx::FromRow, serde::Deserialize)]
-struct AreaRow {
-    plan: String,
-    key: String,
-    seq: i64,
-    name_zh: String,
-    name_en: String,
-    stated_task_count: Option<i64>,
-}
+/// An area of a plan: its key, place, names, and the task count its plan states.
+type AreaCell<'a> = (&'a str, i64, String, String, Option<i64>);
 
 #[derive(sqlx::FromRow, serde::Deserialize)]
 struct MatterRow {
@@ -1538,45 +1534,40 @@ impl Store {
     }
 
     async fn load_plans(&self, filter: &str, args: Vec<Arg>) -> Result<Vec<Plan>, StoreError> {
-        // Sent together: on PostgreSQL each is a round trip, and under load each waits its turn
-        // for the cores, so independent statements wait at once rather than one after another.
-        let (rows, areas): (Vec<PlanRow>, Vec<AreaRow>) = tokio::try_join!(
-            self.fetch(
+        // One statement, the areas gathered into each plan's row: on PostgreSQL each statement
+        // is a round trip, planned and executed in a backend competing for the same cores.
+        let areas = gathered(
+            self.engine(),
+            "a.key, a.seq, a.name_zh, a.name_en, a.stated_task_count",
+            "FROM plan_areas a WHERE a.plan = plans.key",
+            "a.seq",
+        );
+        let rows: Vec<PlanRow> = self
+            .fetch(
                 format!(
                     "SELECT key, kind, title_zh, title_en, parent, period_start, period_end, stage, adopted_on, \
-                     issued_on, issuer_zh, issuer_en, summary_zh, summary_en, source, published \
-                     FROM plans {filter} ORDER BY period_start, key"
-                ),
-                args.clone(),
-            ),
-            self.fetch(
-                format!(
-                    "SELECT plan, key, seq, name_zh, name_en, stated_task_count FROM plan_areas \
-                     WHERE plan IN (SELECT key FROM plans {filter}) ORDER BY plan, seq"
+                     issued_on, issuer_zh, issuer_en, summary_zh, summary_en, source, published, \
+                     {areas} AS areas FROM plans {filter} ORDER BY period_start, key"
                 ),
                 args,
-            ),
-        )?;
-        let mut areas = group(areas.into_iter().map(|a| (a.plan.clone(), a)));
+            )
+            .await?;
         rows.into_iter()
             .map(|r| {
-                let areas = areas
-                    .remove(&r.key)
-                    .unwrap_or_default()
+                let areas = cells::<AreaCell>("plan areas", &r.areas)?
                     .into_iter()
-                    .map(|a| {
+                    .map(|(key, seq, name_zh, name_en, stated_task_count)| {
                         Ok(Area {
-                            seq: u32::try_from(a.seq)
-                                .map_err(|_| corrupt("area seq", a.seq.to_string()))?,
-                            stated_task_count: a
-                                .stated_task_count
+                            seq: u32::try_from(seq)
+                                .map_err(|_| corrupt("area seq", seq.to_string()))?,
+                            stated_task_count: stated_task_count
                                 .map(|c| {
                                     u32::try_from(c)
                                         .map_err(|_| corrupt("area task count", c.to_string()))
                                 })
                                 .transpose()?,
-                            key: a.key,
-                            name: Text::new(a.name_zh, a.name_en),
+                            key: key.to_owned(),
+                            name: Text::new(name_zh, name_en),
                         })
                     })
                     .collect::<Result<_, StoreError>>()?;
@@ -2797,6 +2788,28 @@ mod tests {
                 "a page of matters by {index}: {steps:?}"
             );
         }
+        // A plan's areas are read by plan.
+        let steps = plan(
+            &scratch.store,
+            &format!(
+                "SELECT key, {} AS areas FROM plans WHERE key = $1",
+                gathered(
+                    crate::Engine::Sqlite,
+                    "a.key",
+                    "FROM plan_areas a WHERE a.plan = plans.key",
+                    "a.seq"
+                )
+            ),
+            vec!["p".into()],
+        )
+        .await;
+        assert!(
+            steps
+                .iter()
+                .any(|step| step.starts_with("SEARCH a USING") && step.contains("(plan=?)"))
+                && !reads_whole_table(&steps),
+            "a plan's areas: {steps:?}"
+        );
         // Each page and detail query of the portal and the API, by the index that answers it.
         // The headline figures sort only the region's own indicators, found by their scope.
         let steps = plan(
