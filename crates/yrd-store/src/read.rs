@@ -481,7 +481,7 @@ struct MatterLineRow {
     tasks: Option<String>,
 }
 
-/// A member of a list line's matter: its role and jurisdiction.
+/// A member of a matter, as gathered: its role and jurisdiction.
 type MemberCell<'a> = (&'a str, &'a str);
 /// A milestone of a list line's matter: its due date, and the day it was done.
 type MilestoneCell<'a> = (&'a str, Option<&'a str>);
@@ -497,7 +497,7 @@ type TaskCell<'a> = (
     Option<&'a str>,
 );
 
-/// The cells of one of a list line's JSON arrays; none when the database gathered none.
+/// The cells of a JSON array a statement gathered ([`gathered`]); none when it gathered none.
 fn cells<'a, T: Deserialize<'a>>(
     what: &'static str,
     json: &'a Option<String>,
@@ -508,7 +508,7 @@ fn cells<'a, T: Deserialize<'a>>(
     }
 }
 
-/// A date the database wrote into a list line's JSON.
+/// A date the database wrote into gathered JSON.
 fn cell_date(what: &'static str, s: &str) -> Result<Date, StoreError> {
     Date::parse(s, ISO_DATE).map_err(|_| corrupt(what, s.to_owned()))
 }
@@ -863,17 +863,38 @@ fn gathered(engine: crate::Engine, columns: &str, from: &str, order: &str) -> St
     }
 }
 
+/// A matter's members in their recorded order, gathered as [`MemberCell`]s.
+fn gathered_members(engine: crate::Engine) -> String {
+    gathered(
+        engine,
+        "mm.role, mm.jurisdiction",
+        "FROM matter_members mm WHERE mm.matter = matters.key",
+        "mm.seq",
+    )
+}
+
+/// A matter's leads and participants, in their recorded order, from its gathered members.
+fn leads_and_participants(
+    members: &Option<String>,
+) -> Result<(Vec<AdminCode>, Vec<AdminCode>), StoreError> {
+    let (mut leads, mut participants) = (Vec::new(), Vec::new());
+    for (role, jurisdiction) in cells::<MemberCell>("matter members", members)? {
+        let code = code("matter member", jurisdiction)?;
+        if role == "lead" {
+            leads.push(code)
+        } else {
+            participants.push(code)
+        }
+    }
+    Ok((leads, participants))
+}
+
 /// The statement of the matters `filter` (a `WHERE` clause on `matters`) selects, in key
 /// order: each one's columns, with its members, milestones, indicators and agreements
 /// gathered into JSON arrays (see [`lines_query`] for why one statement), and, `with_carried`,
 /// the newest matter that carries it over.
 fn matters_query(engine: crate::Engine, filter: &str, with_carried: bool) -> String {
-    let members = gathered(
-        engine,
-        "mm.role, mm.jurisdiction",
-        "FROM matter_members mm WHERE mm.matter = matters.key",
-        "mm.seq",
-    );
+    let members = gathered_members(engine);
     let milestones = gathered(
         engine,
         "ms.title_zh, ms.title_en, ms.due_date, ms.done_on",
@@ -913,11 +934,7 @@ fn matters_query(engine: crate::Engine, filter: &str, with_carried: bool) -> Str
 /// Sub-tasks count in no status or figure, so only the members' tasks are read.
 fn lines_query(engine: crate::Engine, filter: &str) -> String {
     let gathered = |columns: &str, from: &str, order: &str| gathered(engine, columns, from, order);
-    let members = gathered(
-        "mm.role, mm.jurisdiction",
-        "FROM matter_members mm WHERE mm.matter = matters.key",
-        "mm.seq",
-    );
+    let members = gathered_members(engine);
     let milestones = gathered(
         "ms.due_date, ms.done_on",
         "FROM milestones ms WHERE ms.matter = matters.key",
@@ -1933,15 +1950,7 @@ impl Store {
         rows.iter()
             .zip(tasks)
             .map(|(r, tasks)| {
-                let (mut leads, mut participants) = (Vec::new(), Vec::new());
-                for (role, jurisdiction) in cells::<MemberCell>("list line members", &r.members)? {
-                    let code = code("matter member", jurisdiction)?;
-                    if role == "lead" {
-                        leads.push(code)
-                    } else {
-                        participants.push(code)
-                    }
-                }
+                let (leads, participants) = leads_and_participants(&r.members)?;
                 let milestones = cells::<MilestoneCell>("list line milestones", &r.milestones)?
                     .into_iter()
                     .map(|(due, done_on)| {
@@ -2015,15 +2024,7 @@ impl Store {
             .await?;
         rows.into_iter()
             .map(|r| {
-                let (mut leads, mut participants) = (Vec::new(), Vec::new());
-                for (role, jurisdiction) in cells::<MemberCell>("matter members", &r.members)? {
-                    let code = code("matter member", jurisdiction)?;
-                    if role == "lead" {
-                        leads.push(code)
-                    } else {
-                        participants.push(code)
-                    }
-                }
+                let (leads, participants) = leads_and_participants(&r.members)?;
                 let milestones = cells::<MilestoneRecordCell>("matter milestones", &r.milestones)?
                     .into_iter()
                     .map(|(zh, en, due, done_on)| {
@@ -2762,32 +2763,39 @@ mod tests {
         );
         let sql = lines_query(crate::Engine::Sqlite, &format!("WHERE key IN ({page})"));
         let steps = plan(&scratch.store, &sql, args).await;
-        for index in [
-            "SEARCH t USING INDEX tasks_matter_parent (matter=? AND parent=?)",
-            "SEARCH mm USING INDEX sqlite_autoindex_matter_members_1 (matter=?)",
-            "SEARCH ms USING INDEX sqlite_autoindex_milestones_1 (matter=?)",
-        ] {
-            assert!(
-                steps.iter().any(|step| step.contains(index)) && !reads_whole_table(&steps),
-                "a list's lines by {index}: {steps:?}"
-            );
-        }
+        // Each of `indexes` answers a step, and no step reads a whole table.
+        let searches_by = |steps: &[String], indexes: &[&str], what: &str| {
+            for index in indexes {
+                assert!(
+                    steps.iter().any(|step| step.contains(index)) && !reads_whole_table(steps),
+                    "{what} by {index}: {steps:?}"
+                );
+            }
+        };
+        searches_by(
+            &steps,
+            &[
+                "SEARCH t USING INDEX tasks_matter_parent (matter=? AND parent=?)",
+                "SEARCH mm USING INDEX sqlite_autoindex_matter_members_1 (matter=?)",
+                "SEARCH ms USING INDEX sqlite_autoindex_milestones_1 (matter=?)",
+            ],
+            "a list's lines",
+        );
         // A page of matters reads each one's parts by matter, and the matter that carries it
         // over by the index of carried-over matters.
         let sql = matters_query(crate::Engine::Sqlite, "WHERE key IN ($1, $2)", true);
         let steps = plan(&scratch.store, &sql, vec!["m-1".into(), "m-2".into()]).await;
-        for index in [
-            "SEARCH mm USING INDEX sqlite_autoindex_matter_members_1 (matter=?)",
-            "SEARCH ms USING INDEX sqlite_autoindex_milestones_1 (matter=?)",
-            "SEARCH mi USING COVERING INDEX sqlite_autoindex_matter_indicators_1 (matter=?)",
-            "SEARCH ma USING COVERING INDEX sqlite_autoindex_matter_agreements_1 (matter=?)",
-            "SEARCH c USING INDEX",
-        ] {
-            assert!(
-                steps.iter().any(|step| step.contains(index)) && !reads_whole_table(&steps),
-                "a page of matters by {index}: {steps:?}"
-            );
-        }
+        searches_by(
+            &steps,
+            &[
+                "SEARCH mm USING INDEX sqlite_autoindex_matter_members_1 (matter=?)",
+                "SEARCH ms USING INDEX sqlite_autoindex_milestones_1 (matter=?)",
+                "SEARCH mi USING COVERING INDEX sqlite_autoindex_matter_indicators_1 (matter=?)",
+                "SEARCH ma USING COVERING INDEX sqlite_autoindex_matter_agreements_1 (matter=?)",
+                "SEARCH c USING INDEX",
+            ],
+            "a page of matters",
+        );
         // A plan's areas are read by plan.
         let steps = plan(
             &scratch.store,
