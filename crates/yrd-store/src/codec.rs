@@ -1,8 +1,11 @@
 //! Conversions between domain values and their stored forms: enums as their snake_case
-//! names, partial dates and codes as text, short lists as JSON text.
+//! names, dates, partial dates and codes as text, short lists as JSON text.
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use time::Date;
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
 use yrd_domain::{AdminCode, PartialDate};
 
 use crate::StoreError;
@@ -45,11 +48,30 @@ pub(crate) fn opt_date(
     s.map(|s| date(what, s)).transpose()
 }
 
+/// How a full date is written as text: as sqlx writes and reads it, as both engines write it
+/// into JSON, and as `Date` displays it.
+pub(crate) const ISO_DATE: &[BorrowedFormatItem<'_>] = format_description!("[year]-[month]-[day]");
+
+/// A full date written as [`ISO_DATE`] text.
+pub(crate) fn full_date(what: &'static str, s: &str) -> Result<Date, StoreError> {
+    Date::parse(s, ISO_DATE).map_err(|_| corrupt(what, s.to_owned()))
+}
+
+pub(crate) fn opt_full_date(
+    what: &'static str,
+    s: Option<&str>,
+) -> Result<Option<Date>, StoreError> {
+    s.map(|s| full_date(what, s)).transpose()
+}
+
 pub(crate) fn json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("domain values serialise to JSON")
 }
 
-pub(crate) fn from_json<T: DeserializeOwned>(what: &'static str, s: &str) -> Result<T, StoreError> {
+pub(crate) fn from_json<'a, T: Deserialize<'a>>(
+    what: &'static str,
+    s: &'a str,
+) -> Result<T, StoreError> {
     serde_json::from_str(s).map_err(|e| corrupt(what, e.to_string()))
 }
 

@@ -502,24 +502,9 @@ fn cells<'a, T: Deserialize<'a>>(
     what: &'static str,
     json: &'a Option<String>,
 ) -> Result<Vec<T>, StoreError> {
-    match json {
-        Some(json) => serde_json::from_str(json).map_err(|e| corrupt(what, e.to_string())),
-        None => Ok(Vec::new()),
-    }
+    json.as_deref()
+        .map_or(Ok(Vec::new()), |json| from_json(what, json))
 }
-
-/// A date the database wrote into gathered JSON.
-fn cell_date(what: &'static str, s: &str) -> Result<Date, StoreError> {
-    Date::parse(s, ISO_DATE).map_err(|_| corrupt(what, s.to_owned()))
-}
-
-fn opt_cell_date(what: &'static str, s: Option<&str>) -> Result<Option<Date>, StoreError> {
-    s.map(|s| cell_date(what, s)).transpose()
-}
-
-/// How dates are written in the JSON the database gathers (ISO 8601 on both engines).
-const ISO_DATE: &[time::format_description::BorrowedFormatItem<'_>] =
-    time::macros::format_description!("[year]-[month]-[day]");
 
 #[derive(sqlx::FromRow, serde::Deserialize)]
 struct TaskRow {
@@ -1938,8 +1923,8 @@ impl Store {
         let mut as_ofs = Vec::new();
         for (_, _, _, _, reported_as_of, _, verified_as_of) in tasks.iter().flatten() {
             as_ofs.push((
-                opt_cell_date("task reported as of", *reported_as_of)?,
-                opt_cell_date("task verified as of", *verified_as_of)?,
+                opt_full_date("task reported as of", *reported_as_of)?,
+                opt_full_date("task verified as of", *verified_as_of)?,
             ));
         }
         let task_filter =
@@ -1956,8 +1941,8 @@ impl Store {
                     .map(|(due, done_on)| {
                         Ok(Milestone {
                             title: Text::default(),
-                            due: cell_date("milestone due", due)?,
-                            done_on: opt_cell_date("milestone done", done_on)?,
+                            due: full_date("milestone due", due)?,
+                            done_on: opt_full_date("milestone done", done_on)?,
                         })
                     })
                     .collect::<Result<Vec<_>, StoreError>>()?;
@@ -1976,8 +1961,8 @@ impl Store {
                             ),
                         };
                         let progress = TaskProgress {
-                            start: opt_cell_date("task start", start)?,
-                            due: cell_date("task due", due)?,
+                            start: opt_full_date("task start", start)?,
+                            due: full_date("task due", due)?,
                             percent: basis.pick(reported, verified),
                         };
                         Ok((progress, reported, verified))
@@ -2030,8 +2015,8 @@ impl Store {
                     .map(|(zh, en, due, done_on)| {
                         Ok(Milestone {
                             title: Text::new(zh, en),
-                            due: cell_date("milestone due", due)?,
-                            done_on: opt_cell_date("milestone done", done_on)?,
+                            due: full_date("milestone due", due)?,
+                            done_on: opt_full_date("milestone done", done_on)?,
                         })
                     })
                     .collect::<Result<Vec<_>, StoreError>>()?;

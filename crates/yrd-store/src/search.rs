@@ -9,11 +9,10 @@
 
 use serde::Serialize;
 use time::Date;
-use time::format_description::BorrowedFormatItem;
-use time::macros::format_description;
 use yrd_domain::access::DraftVisibility;
 use yrd_domain::{Text, is_valid_key};
 
+use crate::codec::ISO_DATE;
 use crate::exec::Arg;
 use crate::read::{
     Conditions, MAX_PAGE, TASK_COLUMNS, add_draft_condition, decode_cursor, encode_cursor,
@@ -182,9 +181,6 @@ pub struct OwedTask {
     pub matter_title: Text,
 }
 
-/// How a cursor of [`Store::owed_by`] writes its due date (as `Date` displays it).
-const CURSOR_DATE: &[BorrowedFormatItem<'_>] = format_description!("[year]-[month]-[day]");
-
 /// A task not yet reported done: the condition of the index `tasks_owed` (migration 0010).
 const UNFINISHED: &str = "(reported_percent IS NULL OR reported_percent < 100)";
 
@@ -206,7 +202,7 @@ impl Store {
             Some(cursor) => {
                 let parts = decode_cursor(cursor, 2)?;
                 let due =
-                    Date::parse(&parts[0], CURSOR_DATE).map_err(|_| StoreError::InvalidCursor)?;
+                    Date::parse(&parts[0], ISO_DATE).map_err(|_| StoreError::InvalidCursor)?;
                 if !is_valid_key(&parts[1]) {
                     return Err(StoreError::InvalidCursor);
                 }

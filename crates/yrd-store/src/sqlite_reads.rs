@@ -35,10 +35,9 @@ use serde::de::value::SeqDeserializer;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess};
 use serde::forward_to_deserialize_any;
 use time::Date;
-use time::format_description::BorrowedFormatItem;
-use time::macros::format_description;
 
 use crate::StoreError;
+use crate::codec::ISO_DATE;
 use crate::exec::Arg;
 
 /// How long a read may run on the thread of the request that asks for it before it is run
@@ -48,9 +47,6 @@ const INLINE_BUDGET: Duration = Duration::from_millis(25);
 /// How many of SQLite's virtual machine instructions run between looks at the clock: a few
 /// tens of microseconds' worth.
 const INSTRUCTIONS_PER_LOOK: i32 = 1000;
-
-/// How dates are held as text, as sqlx writes and reads them.
-const ISO_DATE: &[BorrowedFormatItem<'_>] = format_description!("[year]-[month]-[day]");
 
 /// Statements kept prepared per connection: every distinct SQL text the store reads with,
 /// key lists coming in a few lengths.
