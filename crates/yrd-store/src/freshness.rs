@@ -154,15 +154,27 @@ pub(crate) async fn progress_scopes(
     Ok(rows
         .into_iter()
         .map(|(task, parent, matter, plan)| {
-            let mut records = vec![
-                RecordScope::Task(task.clone()),
-                RecordScope::Matter(matter),
-                RecordScope::Plan(plan),
-            ];
-            records.extend(parent.map(RecordScope::Task));
+            let records = task_scopes(&task, parent, matter, plan);
             (task, records)
         })
         .collect())
+}
+
+/// The records a change to the progress of `task` alters, given the task it is a sub-task of
+/// (if any), its matter and its matter's plan.
+pub(crate) fn task_scopes(
+    task: &str,
+    parent: Option<String>,
+    matter: String,
+    plan: String,
+) -> Vec<RecordScope> {
+    let mut records = vec![
+        RecordScope::Task(task.to_owned()),
+        RecordScope::Matter(matter),
+        RecordScope::Plan(plan),
+    ];
+    records.extend(parent.map(RecordScope::Task));
+    records
 }
 
 /// A change of this process being committed (see [`Freshness::committing`]).

@@ -102,6 +102,11 @@ pub enum StoreError {
     /// A write whose outcome is unknown because what was writing it stopped.
     #[error("interrupted: {0}")]
     Interrupted(&'static str),
+    /// A write taken on the tip this process knew found that another process had appended
+    /// first; nothing was written. Retried under the lock inside the store, so never returned
+    /// by its public methods.
+    #[error("conflict: another process wrote at the same time")]
+    TipMoved,
 }
 
 impl StoreError {
@@ -154,8 +159,9 @@ pub struct Store {
     /// Taken by a write before the journal's tip and held to its commit, so this process's
     /// writers queue here in order instead of all waiting on the database's lock (PostgreSQL
     /// wakes waiters of a row lock in no order; SQLite's waiters poll with sleeps). The
-    /// database's lock still serialises writers of other processes.
-    writers: Arc<tokio::sync::Mutex<()>>,
+    /// database's lock still serialises writers of other processes. It keeps the tip as this
+    /// process last committed or locked it ([`journal::Tip::Known`]).
+    writers: Arc<tokio::sync::Mutex<journal::KnownTip>>,
     /// The highest sequence number of the journal this handle (or a clone) has committed or
     /// read ([`Store::known_head`]), and what the changes up to it touched.
     freshness: Arc<freshness::Freshness>,

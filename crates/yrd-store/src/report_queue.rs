@@ -13,15 +13,15 @@
 //! by one, so that an error reaches only the report that causes it. A report is journalled as
 //! its own author's, and its task's latest progress is recomputed under the tip as before.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::oneshot;
 use yrd_domain::{ProgressReport, ReportState};
 
 use crate::exec::{Arg, push_values};
-use crate::freshness::progress_scopes;
-use crate::journal::{Author, Change, JournalTx};
+use crate::freshness::{RecordScope, task_scopes};
+use crate::journal::{Author, Change, JournalTx, Tip, with_known_tip};
 use crate::rows::{REPORT_COLUMNS, report as report_row};
 use crate::{Store, StoreError};
 
@@ -157,18 +157,35 @@ impl Store {
     /// the journal's tip and journals each report as its author's, in one transaction.
     /// Returns the keys of the reports written.
     async fn insert_reports(&self, batch: &[Queued]) -> Result<HashSet<String>, StoreError> {
+        with_known_tip(|tip| self.insert_reports_on(batch, tip)).await
+    }
+
+    /// [`Store::insert_reports`], taking the tip as `tip` says.
+    async fn insert_reports_on(
+        &self,
+        batch: &[Queued],
+        tip: Tip,
+    ) -> Result<HashSet<String>, StoreError> {
         let Some(first) = batch.first() else {
             return Ok(HashSet::new());
         };
         let (sql, args) = insert_statement(batch);
         // New reports need no other writer's: only the refresh of their tasks' progress runs
         // under the tip, at commit.
-        let mut tx = JournalTx::begin_unlocked(self, &first.author).await?;
-        let written: Vec<(String,)> = tx.fetch(sql, args).await?;
-        let written: HashSet<String> = written.into_iter().map(|(key,)| key).collect();
+        let mut tx = JournalTx::begin_unlocked(self, &first.author, tip).await?;
+        let inserted: Vec<Inserted> = tx.fetch(sql, args).await?;
+        let written: HashSet<String> = inserted.iter().map(|row| row.key.clone()).collect();
         if written.is_empty() {
             return Ok(written);
         }
+        // The records each task's progress shows on, read with the insert.
+        let scopes: HashMap<String, Vec<RecordScope>> = inserted
+            .into_iter()
+            .filter_map(|row| {
+                let scopes = task_scopes(&row.task, row.parent, row.matter?, row.plan?);
+                Some((row.task, scopes))
+            })
+            .collect();
         let written_reports: Vec<&Queued> = batch
             .iter()
             .filter(|q| written.contains(&q.report.key))
@@ -191,8 +208,6 @@ impl Store {
             };
             tx.execute_at_commit(refresh, vec![task.into()]);
         }
-        let tasks: Vec<&str> = refreshed.into_iter().collect();
-        let scopes = progress_scopes(&mut tx, &tasks).await?;
         for queued in written_reports {
             let report = &queued.report;
             let change = Change::between("report", &report.key, None, Some(report))
@@ -222,7 +237,18 @@ fn written_or_missing(
     }
 }
 
-/// One statement inserting the batch's reports whose tasks exist, returning their keys.
+/// A report the batch's statement wrote, with the records its task's progress shows on.
+#[derive(sqlx::FromRow)]
+struct Inserted {
+    key: String,
+    task: String,
+    parent: Option<String>,
+    matter: Option<String>,
+    plan: Option<String>,
+}
+
+/// One statement inserting the batch's reports whose tasks exist, returning their keys and
+/// their tasks' parent tasks, matters and plans.
 fn insert_statement(batch: &[Queued]) -> (String, Vec<Arg>) {
     let mut values = String::new();
     let mut args = Vec::with_capacity(batch.len() * 11);
@@ -236,7 +262,10 @@ fn insert_statement(batch: &[Queued]) -> (String, Vec<Arg>) {
         format!(
             "WITH submitted ({REPORT_COLUMNS}) AS (VALUES {values}) \
              INSERT INTO reports ({REPORT_COLUMNS}) SELECT {REPORT_COLUMNS} FROM submitted \
-             WHERE EXISTS (SELECT 1 FROM tasks t WHERE t.key = submitted.task) RETURNING key"
+             WHERE EXISTS (SELECT 1 FROM tasks t WHERE t.key = submitted.task) \
+             RETURNING key, task, (SELECT t.parent FROM tasks t WHERE t.key = reports.task) AS parent, \
+             (SELECT t.matter FROM tasks t WHERE t.key = reports.task) AS matter, \
+             (SELECT m.plan FROM tasks t JOIN matters m ON m.key = t.matter WHERE t.key = reports.task) AS plan"
         ),
         args,
     )

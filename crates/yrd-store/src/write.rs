@@ -8,7 +8,7 @@ use yrd_domain::{AdminCode, ProgressReport, ReportState, Stance, Text};
 use crate::accounts::random_bytes;
 use crate::codec::{code, enum_name};
 use crate::freshness::progress_scopes;
-use crate::journal::{Author, Change, JournalTx, hex};
+use crate::journal::{Author, Change, JournalTx, Tip, hex, with_known_tip};
 use crate::{Store, StoreError};
 
 /// What the policy needs to know of a plan or matter: whether it (and the plan it belongs to)
@@ -185,7 +185,23 @@ impl Store {
         stance: Stance,
         comment: &Text,
     ) -> Result<(), StoreError> {
-        let mut tx = JournalTx::begin(self, author).await?;
+        with_known_tip(|tip| {
+            self.record_position_on(author, decision, member, stance, comment, tip)
+        })
+        .await
+    }
+
+    /// [`Store::record_position`], taking the tip as `tip` says.
+    async fn record_position_on(
+        &self,
+        author: &Author,
+        decision: &str,
+        member: AdminCode,
+        stance: Stance,
+        comment: &Text,
+        tip: Tip,
+    ) -> Result<(), StoreError> {
+        let mut tx = JournalTx::begin_on(self, author, tip).await?;
         // The meeting's state, the member's seat on its body and the position it replaces, read
         // in one round trip: the tip is held from here to commit.
         let found: Vec<PositionContext> = tx

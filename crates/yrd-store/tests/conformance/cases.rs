@@ -61,6 +61,7 @@ cases!(
     reports_written_together_keep_their_authors_and_are_refused_alone,
     a_failed_batch_of_reports_fails_only_the_report_at_fault,
     writers_of_two_processes_keep_one_chain,
+    positions_of_two_processes_see_each_other,
     kept_accounts_follow_every_change,
     the_kept_register_follows_every_import,
     migrations_revert_to_a_version,
@@ -405,6 +406,109 @@ async fn writers_of_two_processes_keep_one_chain(store: Store) -> Result {
     }
     all_written_in_one_chain(&store, writers, before + 38).await?;
     latest_reports_count(&store, &[("t-1a", 20 + 37), ("t-1b", 20 + 35)]).await
+}
+
+/// Two processes recording positions on one decision: each write reads what the other wrote
+/// last (a write on the tip its process knew, moved since by the other, is taken again under
+/// the lock), and the chain stays whole, in turns and at once.
+async fn positions_of_two_processes_see_each_other(store: Store) -> Result {
+    use yrd_store::{MeetingDetails, NewDecision, NewMeeting};
+    store.import(&importer(), &sample::dataset()).await?;
+    let other = store.as_another_process();
+    let meeting = store
+        .schedule_meeting(
+            &importer(),
+            &NewMeeting {
+                body: "symposium".into(),
+                key: Some("symposium-2027".into()),
+                details: MeetingDetails {
+                    title: Text::new("2027年座谈会", "2027 symposium"),
+                    start: "2027-06-05".parse().expect("a date"),
+                    end: None,
+                    host: None,
+                    host_reason: Text::default(),
+                    theme: Text::default(),
+                    agenda: Vec::new(),
+                    documents: Vec::new(),
+                },
+            },
+        )
+        .await?;
+    let decision = store
+        .add_decision(
+            &importer(),
+            &meeting,
+            None,
+            &NewDecision {
+                title: Text::new("议定事项", "A decision"),
+                subject: DecisionSubject::Other,
+                supersedes: None,
+            },
+        )
+        .await?;
+    let before = store.verify_history().await?.entries;
+    let version = |store: Store| {
+        let meeting = meeting.clone();
+        async move {
+            let access = store.meeting_access(&meeting).await?;
+            access
+                .map(|a| a.version)
+                .ok_or(StoreError::NotFound(meeting))
+        }
+    };
+    let version_before = version(store.clone()).await?;
+    let stances = [Stance::Consent, Stance::Object, Stance::ConsentInPrinciple];
+    // In turns: each process changes member A's position from the one the other recorded.
+    for i in 0..6_usize {
+        let writer = if i % 2 == 0 { &store } else { &other };
+        let comment = Text::new(format!("第{i}次"), format!("round {i}"));
+        writer
+            .record_position(&importer(), &decision, code(A), stances[i % 3], &comment)
+            .await?;
+    }
+    let entries = store
+        .history("decision", &decision, Some(before), 100)
+        .await?;
+    ensure!(entries.len() == 6, "one entry per position: {entries:?}");
+    for (i, pair) in entries.windows(2).enumerate() {
+        let (Some(recorded), Some(replaced)) = (&pair[0].after, &pair[1].before) else {
+            return Err(format!("entry {i}: {pair:?}").into());
+        };
+        ensure!(
+            recorded == replaced,
+            "each position replaces the one the other process recorded: {recorded} then {replaced}"
+        );
+    }
+    // At once, from both, for both members.
+    let mut writers = tokio::task::JoinSet::new();
+    for i in 0..24_usize {
+        let writer = if i % 2 == 0 {
+            store.clone()
+        } else {
+            other.clone()
+        };
+        let decision = decision.clone();
+        let member = if i % 4 < 2 { A } else { B };
+        writers.spawn(async move {
+            let comment = Text::new(format!("并发{i}"), format!("at once {i}"));
+            writer
+                .record_position(
+                    &importer(),
+                    &decision,
+                    code(member),
+                    stances[i % 3],
+                    &comment,
+                )
+                .await
+        });
+    }
+    all_written_in_one_chain(&store, writers, before + 6 + 24).await?;
+    let version_after = version(store.clone()).await?;
+    ensure!(
+        version_after == version_before + 30,
+        "each position moves the meeting's version: {version_before} to {version_after}"
+    );
+    Ok(())
 }
 
 /// A signed-in caller's account is kept between requests, but never past a change: one made
