@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use crate::exec::Arg;
 use crate::journal::JournalTx;
 use crate::{Store, StoreError};
 
@@ -141,23 +142,34 @@ pub(crate) async fn progress_scopes(
     tx: &mut JournalTx,
     tasks: &[&str],
 ) -> Result<HashMap<String, Vec<RecordScope>>, StoreError> {
+    let (sql, args) = progress_scopes_query(tasks);
+    Ok(scopes_by_task(tx.fetch(sql, args).await?))
+}
+
+/// A task's key, parent, matter and plan, as [`progress_scopes_query`] reads them.
+pub(crate) type TaskPlace = (String, Option<String>, String, String);
+
+/// The statement reading the [`TaskPlace`] of each of `tasks` that exists.
+pub(crate) fn progress_scopes_query(tasks: &[&str]) -> (String, Vec<Arg>) {
     let (list, args) = crate::read::key_list(tasks);
-    let rows: Vec<(String, Option<String>, String, String)> = tx
-        .fetch(
-            format!(
-                "SELECT t.key, t.parent, t.matter, m.plan FROM tasks t \
-                 JOIN matters m ON m.key = t.matter WHERE t.key IN ({list})"
-            ),
-            args,
-        )
-        .await?;
-    Ok(rows
+    (
+        format!(
+            "SELECT t.key, t.parent, t.matter, m.plan FROM tasks t \
+             JOIN matters m ON m.key = t.matter WHERE t.key IN ({list})"
+        ),
+        args,
+    )
+}
+
+/// Each task's records, from the places [`progress_scopes_query`] read.
+pub(crate) fn scopes_by_task(places: Vec<TaskPlace>) -> HashMap<String, Vec<RecordScope>> {
+    places
         .into_iter()
         .map(|(task, parent, matter, plan)| {
             let records = task_scopes(&task, parent, matter, plan);
             (task, records)
         })
-        .collect())
+        .collect()
 }
 
 /// The records a change to the progress of `task` alters, given the task it is a sub-task of

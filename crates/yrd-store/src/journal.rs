@@ -9,12 +9,15 @@
 //! database's lock is only ever contended by other processes.
 //!
 //! On PostgreSQL a write may take its turn on the tip this process last committed or locked
-//! ([`Tip::Known`]) instead of reading it under the database's lock: one round trip fewer while
-//! every other writer of the process waits. The append then moves the tip only from that known
-//! entry, and fails if another process has appended since (the entry's sequence number is
-//! taken, or the tip is not where it was known to be); the write is then retried once under
-//! the lock ([`with_known_tip`]).
+//! ([`Tip::Known`]) instead of reading it under the database's lock, and then needs no
+//! transaction: its reads run on their own, and its writes, its entries and the tip's move go
+//! in one statement that commits itself ([`Tx::Statement`]). That is one round trip at the tip
+//! where there were four (the lock, the append, the commit, and the transaction's start
+//! before), while every other writer of the process waits. The statement moves the tip only
+//! from the known entry, and fails whole if another process has appended since; the write is
+//! then taken again under the lock ([`with_known_tip`]).
 
+use std::borrow::Cow;
 use std::future::Future;
 
 use std::sync::Arc;
@@ -22,6 +25,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgPool, Postgres};
 use sqlx::sqlite::{Sqlite, SqlitePool};
 use sqlx::{AssertSqlSafe, Transaction};
@@ -31,7 +35,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::account_cache::AccountCache;
 use crate::accounts::ACCOUNT_RECORD_KIND;
-use crate::exec::{Arg, Row, Stmt, bind_args, push_values, shift_placeholders};
+use crate::exec::{Arg, Row, bind_args, push_values, shift_placeholders};
 use crate::freshness::{Freshness, RecordScope};
 use crate::{Backend, Store, StoreError};
 
@@ -202,14 +206,15 @@ pub struct BrokenLink {
 /// (before the first write, and while a commit's outcome is not known).
 pub(crate) type KnownTip = Option<(i64, String)>;
 
-/// How a transaction finds the journal's tip when it takes its turn.
+/// How a write finds the journal's tip when it takes its turn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Tip {
-    /// Read under the database's lock, which waits for other processes' writers.
+    /// Read under the database's lock in a transaction, which waits for other processes'
+    /// writers.
     Locked,
     /// Taken from this process's [`KnownTip`] if there is one (on PostgreSQL; SQLite locks
-    /// with its first write anyway). For a write that can be retried with [`Tip::Locked`] when
-    /// it fails with [`StoreError::TipMoved`].
+    /// with its first write anyway), the write then made in one statement. For a write that
+    /// can be retried with [`Tip::Locked`] when it fails with [`StoreError::TipMoved`].
     Known,
 }
 
@@ -226,10 +231,13 @@ where
     }
 }
 
-/// An open transaction on either engine.
+/// An open transaction on either engine, or a write made in one statement.
 pub(crate) enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
+    /// PostgreSQL without a transaction, on the tip this process knows: each read runs on its
+    /// own, and every write waits for the commit, where all of them go in one statement.
+    Statement(PoolConnection<Postgres>),
 }
 
 macro_rules! on_tx {
@@ -237,8 +245,18 @@ macro_rules! on_tx {
         match $tx {
             Tx::Sqlite($conn) => $body,
             Tx::Postgres($conn) => $body,
+            Tx::Statement(_) => return Err(write_outside_statement()),
         }
     };
+}
+
+/// A write made on its own where every write must wait for the commit's one statement: a
+/// mistake in the store, refused rather than committed alone.
+fn write_outside_statement() -> StoreError {
+    StoreError::Corrupt {
+        what: "write",
+        reason: "a statement run before the commit of a write made in one statement".into(),
+    }
 }
 
 impl Tx {
@@ -255,9 +273,16 @@ impl Tx {
         args: Vec<Arg>,
     ) -> Result<Vec<R>, StoreError> {
         let sql = AssertSqlSafe(sql.into());
-        let rows = on_tx!(self, tx => {
-            bind_args!(sqlx::query_as::<_, R>(sql), args).fetch_all(&mut **tx).await?
-        });
+        let rows = match self {
+            Tx::Statement(conn) => {
+                bind_args!(sqlx::query_as::<_, R>(sql), args)
+                    .fetch_all(&mut **conn)
+                    .await?
+            }
+            _ => on_tx!(self, tx => {
+                bind_args!(sqlx::query_as::<_, R>(sql), args).fetch_all(&mut **tx).await?
+            }),
+        };
         Ok(rows)
     }
 
@@ -313,7 +338,11 @@ impl Tx {
     }
 
     async fn commit(self) -> Result<(), StoreError> {
-        on_tx!(self, tx => tx.commit().await?);
+        match self {
+            // Its one statement committed itself.
+            Tx::Statement(_) => {}
+            _ => on_tx!(self, tx => tx.commit().await?),
+        }
         Ok(())
     }
 }
@@ -325,10 +354,6 @@ pub(crate) struct JournalTx {
     author: String,
     /// The chain's tip, once locked: the last entry's sequence number and hash.
     tip: Option<(i64, String)>,
-    /// How the tip is found when the turn comes.
-    tip_source: Tip,
-    /// The tip was taken from the process's known tip, not read under the database's lock.
-    tip_assumed: bool,
     /// The store's queue of writers, and this transaction's turn once the tip is locked.
     writers: Arc<Mutex<KnownTip>>,
     /// The store's known head and what changes touched, moved once this transaction commits.
@@ -341,7 +366,13 @@ pub(crate) struct JournalTx {
     /// The changes to journal, each with its author's label.
     changes: Vec<(String, Change)>,
     /// Statements to run once the tip is locked, just before the entries are appended.
-    at_commit: Vec<Stmt>,
+    at_commit: Vec<Deferred>,
+}
+
+/// A statement run at commit ([`JournalTx::execute_at_commit`]).
+struct Deferred {
+    sql: Cow<'static, str>,
+    args: Vec<Arg>,
 }
 
 impl JournalTx {
@@ -353,16 +384,53 @@ impl JournalTx {
     }
 
     /// [`JournalTx::begin`], finding the tip as `tip` says. Reads after it see every write of
-    /// this process committed before; with [`Tip::Known`], a write another process commits
-    /// meanwhile makes the commit fail with [`StoreError::TipMoved`].
+    /// this process committed before. With [`Tip::Known`] on PostgreSQL, once this process has
+    /// a known tip, the write is made in one statement at commit ([`JournalTx::in_one_statement`]),
+    /// and a write another process commits meanwhile makes that fail with
+    /// [`StoreError::TipMoved`].
     pub(crate) async fn begin_on(
         store: &Store,
         author: &Author,
         tip: Tip,
     ) -> Result<JournalTx, StoreError> {
-        let mut tx = JournalTx::begin_unlocked(store, author, tip).await?;
+        if let (Tip::Known, Backend::Postgres(pool)) = (tip, &store.backend) {
+            // The connection before the turn, as every writer takes them: one waiting for a
+            // connection with the turn taken would wait for writers waiting for the turn.
+            let conn = pool.acquire().await?;
+            let turn = store.writers.clone().lock_owned().await;
+            if let Some(known) = turn.clone() {
+                let mut tx = JournalTx::new(store, author, Tx::Statement(conn));
+                tx.tip = Some(known);
+                tx.turn = Some(turn);
+                return Ok(tx);
+            }
+            // No tip known yet (the process's first write, or one after a failed commit): a
+            // transaction, in its turn like any other.
+        }
+        let mut tx = JournalTx::begin_unlocked(store, author).await?;
         tx.lock_tip().await?;
         Ok(tx)
+    }
+
+    fn new(store: &Store, author: &Author, tx: Tx) -> JournalTx {
+        JournalTx {
+            tx,
+            author: author.label(),
+            tip: None,
+            writers: store.writers.clone(),
+            freshness: store.freshness.clone(),
+            opened_at: store.freshness.known_head(),
+            accounts: store.accounts.clone(),
+            turn: None,
+            changes: Vec::new(),
+            at_commit: Vec::new(),
+        }
+    }
+
+    /// Whether every write waits for the commit's one statement: nothing may be executed
+    /// before it, only deferred ([`JournalTx::execute_at_commit`]).
+    pub(crate) fn in_one_statement(&self) -> bool {
+        matches!(self.tx, Tx::Statement(_))
     }
 
     /// Opens a transaction that takes the chain's tip only at [`JournalTx::lock_tip`] (or at
@@ -373,22 +441,8 @@ impl JournalTx {
     pub(crate) async fn begin_unlocked(
         store: &Store,
         author: &Author,
-        tip: Tip,
     ) -> Result<JournalTx, StoreError> {
-        let mut tx = JournalTx {
-            tx: Tx::begin(store).await?,
-            author: author.label(),
-            tip: None,
-            tip_source: tip,
-            tip_assumed: false,
-            writers: store.writers.clone(),
-            freshness: store.freshness.clone(),
-            opened_at: store.freshness.known_head(),
-            accounts: store.accounts.clone(),
-            turn: None,
-            changes: Vec::new(),
-            at_commit: Vec::new(),
-        };
+        let mut tx = JournalTx::new(store, author, Tx::begin(store).await?);
         if matches!(tx.tx, Tx::Sqlite(_)) {
             tx.lock_tip().await?;
         }
@@ -401,35 +455,25 @@ impl JournalTx {
         if self.tip.is_some() {
             return Ok(());
         }
-        let mut turn = self.writers.clone().lock_owned().await;
-        let known = match (&self.tx, self.tip_source, turn.as_ref()) {
-            (Tx::Postgres(_), Tip::Known, Some(known)) => Some(known.clone()),
-            _ => None,
+        let mut turn = match self.turn.take() {
+            Some(turn) => turn,
+            None => self.writers.clone().lock_owned().await,
         };
-        let tip = match known {
-            Some(known) => {
-                self.tip_assumed = true;
-                known
-            }
-            None => {
-                // SQLite takes its write lock only with a write; PostgreSQL locks the row
-                // without writing a new version of it, which every later writer would have to
-                // step over.
-                let lock = match self.tx {
-                    Tx::Sqlite(_) => {
-                        "UPDATE journal_head SET seq = seq WHERE id = 1 RETURNING seq, hash"
-                    }
-                    Tx::Postgres(_) => "SELECT seq, hash FROM journal_head WHERE id = 1 FOR UPDATE",
-                };
-                let head: Vec<(i64, String)> = self.tx.fetch(lock, vec![]).await?;
-                let tip = head.into_iter().next().ok_or(StoreError::Corrupt {
-                    what: "journal",
-                    reason: "the journal's tip row is missing".into(),
-                })?;
-                *turn = Some(tip.clone());
-                tip
+        // SQLite takes its write lock only with a write; PostgreSQL locks the row without
+        // writing a new version of it, which every later writer would have to step over.
+        let lock = match self.tx {
+            Tx::Sqlite(_) => "UPDATE journal_head SET seq = seq WHERE id = 1 RETURNING seq, hash",
+            // (A write in one statement has its tip from the start, so never comes here.)
+            Tx::Postgres(_) | Tx::Statement(_) => {
+                "SELECT seq, hash FROM journal_head WHERE id = 1 FOR UPDATE"
             }
         };
+        let head: Vec<(i64, String)> = self.tx.fetch(lock, vec![]).await?;
+        let tip = head.into_iter().next().ok_or(StoreError::Corrupt {
+            what: "journal",
+            reason: "the journal's tip row is missing".into(),
+        })?;
+        *turn = Some(tip.clone());
         self.tip = Some(tip);
         self.turn = Some(turn);
         Ok(())
@@ -482,7 +526,19 @@ impl JournalTx {
     /// PostgreSQL it travels in the same statement as the journal entries, so the tip is held
     /// for fewer round trips.
     pub(crate) fn execute_at_commit(&mut self, sql: &'static str, args: Vec<Arg>) {
-        self.at_commit.push(Stmt { sql, args });
+        self.at_commit.push(Deferred {
+            sql: sql.into(),
+            args,
+        });
+    }
+
+    /// [`JournalTx::execute_at_commit`] for a statement assembled at run time from constant
+    /// fragments.
+    pub(crate) fn execute_assembled_at_commit(&mut self, sql: String, args: Vec<Arg>) {
+        self.at_commit.push(Deferred {
+            sql: sql.into(),
+            args,
+        });
     }
 
     /// Appends the recorded changes to the chain and commits everything. Returns the entries.
@@ -541,39 +597,46 @@ impl JournalTx {
             .map(|last| self.freshness.committing(head_seq, last.seq));
         // Unknown from here until the commit's outcome is known.
         let known = self.turn.as_mut().expect("the turn is taken").take();
-        let appended = match entries.last() {
+        let one_statement = self.in_one_statement();
+        let moved = match entries.last() {
+            None if one_statement && !at_commit.is_empty() => {
+                return Err(write_outside_statement());
+            }
             None => {
                 for stmt in at_commit {
-                    self.tx.execute(stmt.sql, stmt.args).await?;
+                    self.tx
+                        .execute_assembled(stmt.sql.into_owned(), stmt.args)
+                        .await?;
                 }
-                Ok(1)
+                true
+            }
+            // One statement that commits itself: it moves the tip from the known entry, or
+            // fails whole, having written nothing.
+            Some(last) if one_statement => {
+                let (sql, args) =
+                    append_statement(at_commit, rows, last, head_seq, &head_hash, Finish::Checked);
+                self.tx.run_one_statement(sql, args).await?;
+                true
             }
             // PostgreSQL: one round trip under the lock for the deferred statements, the
             // entries and the tip, as data-modifying parts of one statement.
             Some(last) if matches!(self.tx, Tx::Postgres(_)) && fits_one_statement => {
-                let (sql, args) = append_statement(at_commit, rows, last, head_seq, &head_hash);
-                self.tx.execute_assembled(sql, args).await
+                let (sql, args) =
+                    append_statement(at_commit, rows, last, head_seq, &head_hash, Finish::Counted);
+                self.tx.execute_assembled(sql, args).await? == 1
             }
             Some(last) => {
                 self.tx
                     .append_apart(at_commit, rows, last, head_seq, &head_hash)
-                    .await
+                    .await?
+                    == 1
             }
         };
-        match appended {
-            Ok(1) => {}
-            // The tip was not where this process knew it (another process appended), or
-            // what it appended clashes with another process's entries: retried under the lock.
-            Ok(_) | Err(StoreError::Database(_)) if self.tip_assumed => {
-                return Err(StoreError::TipMoved);
-            }
-            Ok(_) => {
-                return Err(StoreError::Corrupt {
-                    what: "journal",
-                    reason: "the journal's tip moved while it was locked".into(),
-                });
-            }
-            Err(e) => return Err(e),
+        if !moved {
+            return Err(StoreError::Corrupt {
+                what: "journal",
+                reason: "the journal's tip moved while it was locked".into(),
+            });
         }
         self.tx.commit().await?;
         **self.turn.as_mut().expect("the turn is taken") = match entries.last() {
@@ -593,19 +656,39 @@ impl JournalTx {
 }
 
 impl Tx {
+    /// Runs the one statement of a [`Tx::Statement`], which commits itself.
+    async fn run_one_statement(&mut self, sql: String, args: Vec<Arg>) -> Result<(), StoreError> {
+        let Tx::Statement(conn) = self else {
+            return Err(write_outside_statement());
+        };
+        match bind_args!(sqlx::query(AssertSqlSafe(sql)), args)
+            .execute(&mut **conn)
+            .await
+        {
+            Ok(_) => Ok(()),
+            // Refused by the database, so not committed: another process appended first (the
+            // tip is not where it was known, or the entries' sequence numbers are taken), or a
+            // write failed; either is taken again under the lock. Any other failure (a lost
+            // connection) leaves the outcome unknown.
+            Err(sqlx::Error::Database(_)) => Err(StoreError::TipMoved),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Runs `at_commit`, appends the entries and moves the tip from `head_seq` to `last`, each
     /// in statements of its own. Returns the number of tips moved (1, or 0 if the tip was not
     /// at `head_seq`).
     async fn append_apart(
         &mut self,
-        at_commit: Vec<Stmt>,
+        at_commit: Vec<Deferred>,
         rows: Vec<Vec<Arg>>,
         last: &JournalEntry,
         head_seq: i64,
         head_hash: &str,
     ) -> Result<u64, StoreError> {
         for stmt in at_commit {
-            self.execute(stmt.sql, stmt.args).await?;
+            self.execute_assembled(stmt.sql.into_owned(), stmt.args)
+                .await?;
         }
         // Many rows per statement: a bulk load appends millions of entries.
         self.insert_rows("journal", ENTRY_COLUMNS, rows).await?;
@@ -622,22 +705,34 @@ impl Tx {
     }
 }
 
+/// How the statement of [`append_statement`] tells whether it moved the tip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Finish {
+    /// It affects one row, or none if the tip was not at `head_seq`: for a transaction, which
+    /// is then not committed.
+    Counted,
+    /// It fails (dividing by the rows moved) if the tip was not at `head_seq`, so that a
+    /// statement committing itself then writes nothing.
+    Checked,
+}
+
 /// One PostgreSQL statement that runs `at_commit`, appends the entries (`rows`) and moves the
 /// tip from `head_seq` to `last`: each part a data-modifying `WITH` query, renumbered to share
-/// the parameters. It affects one row, or none if the tip was not at `head_seq`.
+/// the parameters.
 fn append_statement(
-    at_commit: Vec<Stmt>,
+    at_commit: Vec<Deferred>,
     rows: Vec<Vec<Arg>>,
     last: &JournalEntry,
     head_seq: i64,
     head_hash: &str,
+    finish: Finish,
 ) -> (String, Vec<Arg>) {
     let mut sql = String::from("WITH ");
     let mut args = Vec::new();
     for (i, stmt) in at_commit.into_iter().enumerate() {
         sql.push_str(&format!(
             "deferred_{i} AS ({}), ",
-            shift_placeholders(stmt.sql, args.len())
+            shift_placeholders(&stmt.sql, args.len())
         ));
         args.extend(stmt.args);
     }
@@ -646,13 +741,19 @@ fn append_statement(
     ));
     push_values(&mut sql, rows, &mut args, false);
     let n = args.len();
-    sql.push_str(&format!(
-        ") UPDATE journal_head SET seq = ${}, hash = ${} WHERE id = 1 AND seq = ${} AND hash = ${}",
+    let move_tip = format!(
+        "UPDATE journal_head SET seq = ${}, hash = ${} WHERE id = 1 AND seq = ${} AND hash = ${}",
         n + 1,
         n + 2,
         n + 3,
         n + 4
-    ));
+    );
+    match finish {
+        Finish::Counted => sql.push_str(&format!(") {move_tip}")),
+        Finish::Checked => sql.push_str(&format!(
+            "), moved AS ({move_tip} RETURNING seq) SELECT 1 / (SELECT COUNT(*) FROM moved)"
+        )),
+    }
     args.push(last.seq.into());
     args.push(last.hash.clone().into());
     args.push(head_seq.into());

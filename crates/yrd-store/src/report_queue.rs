@@ -8,6 +8,11 @@
 //! written the next one queues, so batches grow with the load and a lone report is written at
 //! once, as before.
 //!
+//! On PostgreSQL, once this process knows the journal's tip, a batch is written in one statement
+//! that commits itself ([`crate::journal::Tip::Known`]): the reports, their tasks' latest
+//! progress (found among the task's stored reports and the batch's, since the statement's
+//! parts do not see each other's rows), their entries and the tip's move.
+//!
 //! Each report keeps its own outcome: a report on a task that does not exist is refused alone,
 //! and if the batch's transaction fails for any other reason, its reports are written again one
 //! by one, so that an error reaches only the report that causes it. A report is journalled as
@@ -20,10 +25,10 @@ use tokio::sync::oneshot;
 use yrd_domain::{ProgressReport, ReportState};
 
 use crate::exec::{Arg, push_values};
-use crate::freshness::{RecordScope, task_scopes};
+use crate::freshness::{RecordScope, progress_scopes_query, scopes_by_task, task_scopes};
 use crate::journal::{Author, Change, JournalTx, Tip, with_known_tip};
 use crate::rows::{REPORT_COLUMNS, report as report_row};
-use crate::{Store, StoreError};
+use crate::{Engine, Store, StoreError};
 
 /// Reports one transaction writes at most: 11 parameters each, well under the engines' limits.
 const MAX_BATCH: usize = 256;
@@ -169,10 +174,28 @@ impl Store {
         let Some(first) = batch.first() else {
             return Ok(HashSet::new());
         };
+        // A submitted report moves only its task's reported figures, which one statement can
+        // find among the batch's reports and the stored ones.
+        let all_submitted = batch
+            .iter()
+            .all(|q| q.report.state == ReportState::Submitted);
+        let mut tx = if tip == Tip::Known && all_submitted && self.engine() == Engine::Postgres {
+            // Read before the turn at the tip, so as not to hold it for another round trip.
+            let tasks: Vec<&str> = batch.iter().map(|q| q.report.task.as_str()).collect();
+            let (sql, args) = progress_scopes_query(&tasks);
+            let scopes = scopes_by_task(self.fetch(sql, args).await?);
+            let tx = JournalTx::begin_on(self, &first.author, Tip::Known).await?;
+            if tx.in_one_statement() {
+                return in_one_statement(tx, batch, &scopes).await;
+            }
+            // No tip known yet: written in the transaction, as below.
+            tx
+        } else {
+            // New reports need no other writer's: only the refresh of their tasks' progress
+            // runs under the tip, at commit.
+            JournalTx::begin_unlocked(self, &first.author).await?
+        };
         let (sql, args) = insert_statement(batch);
-        // New reports need no other writer's: only the refresh of their tasks' progress runs
-        // under the tip, at commit.
-        let mut tx = JournalTx::begin_unlocked(self, &first.author, tip).await?;
         let inserted: Vec<Inserted> = tx.fetch(sql, args).await?;
         let written: HashSet<String> = inserted.iter().map(|row| row.key.clone()).collect();
         if written.is_empty() {
@@ -223,6 +246,88 @@ impl Store {
         tx.commit().await?;
         Ok(written)
     }
+}
+
+/// Writes the batch's reports on tasks that exist (those `scopes` names), their tasks' latest
+/// reported progress and their entries with `tx`'s commit, in one statement. Returns the keys
+/// of the reports written.
+async fn in_one_statement(
+    mut tx: JournalTx,
+    batch: &[Queued],
+    scopes: &HashMap<String, Vec<RecordScope>>,
+) -> Result<HashSet<String>, StoreError> {
+    let written: Vec<&Queued> = batch
+        .iter()
+        .filter(|q| scopes.contains_key(&q.report.task))
+        .collect();
+    if written.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut values = String::new();
+    let mut args = Vec::with_capacity(written.len() * 11);
+    push_values(
+        &mut values,
+        written.iter().map(|q| report_row(&q.report)),
+        &mut args,
+        false,
+    );
+    tx.execute_assembled_at_commit(
+        format!("INSERT INTO reports ({REPORT_COLUMNS}) VALUES {values}"),
+        args,
+    );
+    let mut tasks: Vec<&str> = written.iter().map(|q| q.report.task.as_str()).collect();
+    tasks.sort_unstable();
+    tasks.dedup();
+    for task in tasks {
+        let (sql, args) = refresh_with_new_reports(
+            task,
+            written.iter().map(|q| &q.report).filter(|r| r.task == task),
+        );
+        tx.execute_assembled_at_commit(sql, args);
+    }
+    for queued in &written {
+        let report = &queued.report;
+        let change = Change::between("report", &report.key, None, Some(report))
+            .expect("a new record is a change");
+        tx.record_by(&queued.author, change.within(scopes[&report.task].clone()));
+    }
+    tx.commit().await?;
+    Ok(written.iter().map(|q| q.report.key.clone()).collect())
+}
+
+/// A statement setting `task`'s latest reported progress to the latest of its stored reports
+/// not returned and the `new` ones (submitted in the same statement, so not yet among the
+/// stored), by the order of [`crate::import::REFRESH_REPORTED_PROGRESS`].
+fn refresh_with_new_reports<'a>(
+    task: &str,
+    new: impl Iterator<Item = &'a ProgressReport>,
+) -> (String, Vec<Arg>) {
+    let mut args: Vec<Arg> = vec![task.into()];
+    let mut values = String::new();
+    push_values(
+        &mut values,
+        new.map(|r| {
+            vec![
+                i64::from(r.percent).into(),
+                r.as_of.into(),
+                r.key.clone().into(),
+            ]
+        }),
+        &mut args,
+        false,
+    );
+    (
+        format!(
+            "UPDATE tasks SET reported_percent = latest.percent, reported_as_of = latest.as_of \
+             FROM (SELECT percent, as_of FROM (\
+             (SELECT r.percent, r.as_of, r.key FROM reports r WHERE r.task = $1 AND r.state <> 'returned' \
+             ORDER BY r.as_of DESC, r.key DESC LIMIT 1) \
+             UNION ALL VALUES {values}) AS candidates (percent, as_of, key) \
+             ORDER BY as_of DESC, key DESC LIMIT 1) AS latest \
+             WHERE tasks.key = $1"
+        ),
+        args,
+    )
 }
 
 /// A report's outcome once its batch is committed: written, or refused for want of its task.
