@@ -60,6 +60,7 @@ cases!(
     concurrent_reports_on_one_task_keep_its_latest_progress,
     reports_written_together_keep_their_authors_and_are_refused_alone,
     a_failed_batch_of_reports_fails_only_the_report_at_fault,
+    a_batch_moves_each_task_to_its_latest_report,
     writers_of_two_processes_keep_one_chain,
     positions_of_two_processes_see_each_other,
     kept_accounts_follow_every_change,
@@ -364,6 +365,68 @@ async fn a_failed_batch_of_reports_fails_only_the_report_at_fault(store: Store) 
         t2b.is_some_and(|t| t.reported_percent == Some(63)),
         "t-2b's batched report counts: {t2b:?}"
     );
+    Ok(())
+}
+
+/// A batch's reports and a task's stored ones are weighed together: the latest by date, then
+/// by key, of those not returned, whichever were written first. A report older than the stored
+/// latest leaves it; of two on the same day the later key counts; a returned report, however
+/// recent, counts for nothing.
+async fn a_batch_moves_each_task_to_its_latest_report(store: Store) -> Result {
+    store.import(&importer(), &sample::dataset()).await?;
+    let report = |key: &str, task: &str, as_of: time::Date, percent: u8| {
+        (
+            yrd_store::Author::User("officer".into()),
+            ProgressReport {
+                key: key.into(),
+                task: task.into(),
+                as_of,
+                percent,
+                narrative: Text::new("批量", "batched"),
+                evidence: vec![],
+                state: ReportState::Submitted,
+                return_reason: Text::default(),
+                source: "yrd:conformance".into(),
+            },
+        )
+    };
+    // Stored: t-1a's latest is r-2 (2024-12-31, 60); t-1b's is r-3 (2024-12-31, 100); t-2b's
+    // only report, r-4 (2025-01-31), was returned.
+    let outcomes = store
+        .write_reports_as_one_batch(vec![
+            report("r-0a", "t-1a", date!(2024 - 11 - 30), 95),
+            report("r-0", "t-1b", date!(2024 - 12 - 31), 10),
+            report("r-9", "t-1b", date!(2024 - 12 - 31), 20),
+            report("r-8", "t-1b", date!(2024 - 12 - 31), 30),
+            report("r-0b", "t-2b", date!(2025 - 01 - 01), 50),
+        ])
+        .await;
+    ensure!(
+        outcomes.iter().all(|o| o.is_ok()),
+        "every report is written: {outcomes:?}"
+    );
+    let after = store.verify_history().await?;
+    ensure!(after.broken.is_none(), "the chain: {after:?}");
+    for (matter, task, percent, as_of) in [
+        ("m-1", "t-1a", 60, date!(2024 - 12 - 31)),
+        ("m-1", "t-1b", 20, date!(2024 - 12 - 31)),
+        ("m-2", "t-2b", 50, date!(2025 - 01 - 01)),
+    ] {
+        let record = store
+            .matter(matter, date!(2030 - 01 - 01), ProgressBasis::Reported)
+            .await?
+            .ok_or(matter)?;
+        let found = record
+            .state
+            .tasks
+            .iter()
+            .find(|t| t.task.key == task)
+            .ok_or(task)?;
+        ensure!(
+            found.reported_percent == Some(percent) && found.reported_as_of == Some(as_of),
+            "{task}'s latest report is {percent}% as of {as_of}: {found:?}"
+        );
+    }
     Ok(())
 }
 
