@@ -301,16 +301,8 @@ async fn a_failed_batch_of_reports_fails_only_the_report_at_fault(store: Store) 
         )
         .await?;
     let before = store.verify_history().await?.entries;
-    let report = |key: &str, task: &str, percent: u8| ProgressReport {
-        key: key.into(),
-        task: task.into(),
-        as_of: date!(2026 - 05 - 01),
-        percent,
-        narrative: Text::new("批量", "batched"),
-        evidence: vec![],
-        state: ReportState::Submitted,
-        return_reason: Text::default(),
-        source: "yrd:conformance".into(),
+    let report = |key: &str, task: &str, percent: u8| {
+        batched_report(key, task, date!(2026 - 05 - 01), percent)
     };
     let officer = |name: &str| yrd_store::Author::User(name.into());
     let outcomes = store
@@ -356,13 +348,9 @@ async fn a_failed_batch_of_reports_fails_only_the_report_at_fault(store: Store) 
         "the report whose key was taken is unchanged: {taken_history:?}"
     );
     latest_reports_count(&store, &[("t-1a", 61), ("t-1b", 30)]).await?;
-    let m2 = store
-        .matter("m-2", date!(2030 - 01 - 01), ProgressBasis::Reported)
-        .await?
-        .ok_or("m-2")?;
-    let t2b = m2.state.tasks.iter().find(|t| t.task.key == "t-2b");
+    let t2b = task_state(&store, "m-2", "t-2b").await?;
     ensure!(
-        t2b.is_some_and(|t| t.reported_percent == Some(63)),
+        t2b.reported_percent == Some(63),
         "t-2b's batched report counts: {t2b:?}"
     );
     Ok(())
@@ -375,20 +363,8 @@ async fn a_failed_batch_of_reports_fails_only_the_report_at_fault(store: Store) 
 async fn a_batch_moves_each_task_to_its_latest_report(store: Store) -> Result {
     store.import(&importer(), &sample::dataset()).await?;
     let report = |key: &str, task: &str, as_of: time::Date, percent: u8| {
-        (
-            yrd_store::Author::User("officer".into()),
-            ProgressReport {
-                key: key.into(),
-                task: task.into(),
-                as_of,
-                percent,
-                narrative: Text::new("批量", "batched"),
-                evidence: vec![],
-                state: ReportState::Submitted,
-                return_reason: Text::default(),
-                source: "yrd:conformance".into(),
-            },
-        )
+        let officer = yrd_store::Author::User("officer".into());
+        (officer, batched_report(key, task, as_of, percent))
     };
     // Stored: t-1a's latest is r-2 (2024-12-31, 60); t-1b's is r-3 (2024-12-31, 100); t-2b's
     // only report, r-4 (2025-01-31), was returned.
@@ -412,16 +388,7 @@ async fn a_batch_moves_each_task_to_its_latest_report(store: Store) -> Result {
         ("m-1", "t-1b", 20, date!(2024 - 12 - 31)),
         ("m-2", "t-2b", 50, date!(2025 - 01 - 01)),
     ] {
-        let record = store
-            .matter(matter, date!(2030 - 01 - 01), ProgressBasis::Reported)
-            .await?
-            .ok_or(matter)?;
-        let found = record
-            .state
-            .tasks
-            .iter()
-            .find(|t| t.task.key == task)
-            .ok_or(task)?;
+        let found = task_state(&store, matter, task).await?;
         ensure!(
             found.reported_percent == Some(percent) && found.reported_as_of == Some(as_of),
             "{task}'s latest report is {percent}% as of {as_of}: {found:?}"
@@ -670,19 +637,39 @@ async fn all_written_in_one_chain(
     Ok(())
 }
 
+/// A submitted report, as written in a batch by the cases on batches.
+fn batched_report(key: &str, task: &str, as_of: time::Date, percent: u8) -> ProgressReport {
+    ProgressReport {
+        key: key.into(),
+        task: task.into(),
+        as_of,
+        percent,
+        narrative: Text::new("批量", "batched"),
+        evidence: vec![],
+        state: ReportState::Submitted,
+        return_reason: Text::default(),
+        source: "yrd:conformance".into(),
+    }
+}
+
+/// A task of `matter` as the matter's record shows it, with its latest progress.
+async fn task_state(
+    store: &Store,
+    matter: &str,
+    task: &str,
+) -> std::result::Result<yrd_store::TaskState, libtest_mimic::Failed> {
+    let record = store
+        .matter(matter, date!(2030 - 01 - 01), ProgressBasis::Reported)
+        .await?
+        .ok_or(matter)?;
+    let found = record.state.tasks.into_iter().find(|t| t.task.key == task);
+    Ok(found.ok_or(task)?)
+}
+
 /// Each of m-1's tasks named has the latest reported progress given.
 async fn latest_reports_count(store: &Store, expected: &[(&str, u8)]) -> Result {
-    let m1 = store
-        .matter("m-1", date!(2030 - 01 - 01), ProgressBasis::Reported)
-        .await?
-        .ok_or("m-1")?;
     for &(task, latest) in expected {
-        let found = m1
-            .state
-            .tasks
-            .iter()
-            .find(|t| t.task.key == task)
-            .ok_or(task)?;
+        let found = task_state(store, "m-1", task).await?;
         ensure!(
             found.reported_percent == Some(latest),
             "{task}'s latest report counts: {found:?}"
