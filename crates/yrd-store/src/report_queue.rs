@@ -11,7 +11,11 @@
 //! On PostgreSQL, once this process knows the journal's tip, a batch is written in one statement
 //! that commits itself ([`crate::journal::Tip::Known`]): the reports, their tasks' latest
 //! progress (found among the task's stored reports and the batch's, since the statement's
-//! parts do not see each other's rows), their entries and the tip's move.
+//! parts do not see each other's rows), their entries and the tip's move. The records each
+//! task's progress shows on are those its submitter read with the task's access facts
+//! ([`Store::submit_report_on`]), or else read before the batch's turn; a task found by its
+//! submitter but gone since fails the statement (its reports' reference to it), and the batch
+//! is taken again in a transaction, which refuses that report alone.
 //!
 //! Each report keeps its own outcome: a report on a task that does not exist is refused alone,
 //! and if the batch's transaction fails for any other reason, its reports are written again one
@@ -51,6 +55,8 @@ struct QueueState {
 struct Queued {
     author: Author,
     report: ProgressReport,
+    /// The records its task's progress shows on, if its submitter knew them.
+    scopes: Option<Vec<RecordScope>>,
     outcome: oneshot::Sender<Result<(), StoreError>>,
 }
 
@@ -81,10 +87,12 @@ impl Drop for StopGuard<'_> {
 
 impl Store {
     /// Writes a new report through the queue and returns once it is committed (or refused).
+    /// `scopes` are the records its task's progress shows on, if known.
     pub(crate) async fn write_report(
         &self,
         author: &Author,
         report: &ProgressReport,
+        scopes: Option<Vec<RecordScope>>,
     ) -> Result<(), StoreError> {
         let (outcome, written) = oneshot::channel();
         let start_writer = {
@@ -92,6 +100,7 @@ impl Store {
             state.waiting.push(Queued {
                 author: author.clone(),
                 report: report.clone(),
+                scopes,
                 outcome,
             });
             !std::mem::replace(&mut state.writing, true)
@@ -180,10 +189,19 @@ impl Store {
             .iter()
             .all(|q| q.report.state == ReportState::Submitted);
         let mut tx = if tip == Tip::Known && all_submitted && self.engine() == Engine::Postgres {
-            // Read before the turn at the tip, so as not to hold it for another round trip.
-            let tasks: Vec<&str> = batch.iter().map(|q| q.report.task.as_str()).collect();
-            let (sql, args) = progress_scopes_query(&tasks);
-            let scopes = scopes_by_task(self.fetch(sql, args).await?);
+            let known: Option<HashMap<String, Vec<RecordScope>>> = batch
+                .iter()
+                .map(|q| Some((q.report.task.clone(), q.scopes.clone()?)))
+                .collect();
+            let scopes = match known {
+                Some(scopes) => scopes,
+                // Read before the turn at the tip, so as not to hold it for another round trip.
+                None => {
+                    let tasks: Vec<&str> = batch.iter().map(|q| q.report.task.as_str()).collect();
+                    let (sql, args) = progress_scopes_query(&tasks);
+                    scopes_by_task(self.fetch(sql, args).await?)
+                }
+            };
             let tx = JournalTx::begin_on(self, &first.author, Tip::Known).await?;
             if tx.in_one_statement() {
                 return in_one_statement(tx, batch, &scopes).await;
@@ -393,6 +411,7 @@ impl Store {
                     Queued {
                         author,
                         report,
+                        scopes: None,
                         outcome,
                     },
                     written,

@@ -7,7 +7,7 @@ use yrd_domain::{AdminCode, ProgressReport, ReportState, Stance, Text};
 
 use crate::accounts::random_bytes;
 use crate::codec::{code, enum_name};
-use crate::freshness::progress_scopes;
+use crate::freshness::{RecordScope, progress_scopes, task_scopes};
 use crate::journal::{Author, Change, JournalTx, Tip, hex, with_known_tip};
 use crate::{Store, StoreError};
 
@@ -21,12 +21,16 @@ pub struct MatterAccess {
     pub members: Vec<AdminCode>,
 }
 
-/// A task's member and its matter's access facts.
+/// A task's member and its matter's access facts, and where the task sits.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TaskAccess {
     pub member: AdminCode,
     pub matter: String,
     pub access: MatterAccess,
+    /// The task it is a sub-task of, if any.
+    pub parent: Option<String>,
+    /// Its matter's plan.
+    pub plan: String,
 }
 
 /// A progress report as a member submits it.
@@ -54,6 +58,8 @@ struct MatterAccessRow {
 struct TaskAccessRow {
     jurisdiction: String,
     matter: String,
+    parent: Option<String>,
+    plan: String,
     // The matter's access facts, as in `MatterAccessRow`: spelled out, since serde's flattening
     // would read SQLite's integer `published` before knowing it for a boolean.
     published: bool,
@@ -68,7 +74,7 @@ const MATTER_ACCESS: &str = "SELECT (m.published AND p.published) AS published, 
 
 /// Selects a task's member and matter with the matter's access facts, in one query: every
 /// report and task edit asks it first.
-const TASK_ACCESS: &str = "SELECT t.jurisdiction, t.matter, (m.published AND p.published) AS published, m.body, \
+const TASK_ACCESS: &str = "SELECT t.jurisdiction, t.matter, t.parent, m.plan, (m.published AND p.published) AS published, m.body, \
      (SELECT GROUP_CONCAT_MEMBERS FROM matter_members mm WHERE mm.matter = m.key) AS members \
      FROM tasks t JOIN matters m ON m.key = t.matter JOIN plans p ON p.key = m.plan WHERE t.key = $1";
 
@@ -106,6 +112,8 @@ impl Store {
                 body: row.body,
                 members: row.members,
             })?,
+            parent: row.parent,
+            plan: row.plan,
         }))
     }
 
@@ -139,6 +147,35 @@ impl Store {
         task: &str,
         new: &NewReport,
     ) -> Result<ProgressReport, StoreError> {
+        self.submit(author, task, None, new).await
+    }
+
+    /// [`Store::submit_report`] on a task whose access facts the caller has read (`facts`,
+    /// from [`Store::task_access`]): the records its progress shows on are known from them and
+    /// not read again.
+    pub async fn submit_report_on(
+        &self,
+        author: &Author,
+        task: &str,
+        facts: &TaskAccess,
+        new: &NewReport,
+    ) -> Result<ProgressReport, StoreError> {
+        let scopes = task_scopes(
+            task,
+            facts.parent.clone(),
+            facts.matter.clone(),
+            facts.plan.clone(),
+        );
+        self.submit(author, task, Some(scopes), new).await
+    }
+
+    async fn submit(
+        &self,
+        author: &Author,
+        task: &str,
+        scopes: Option<Vec<RecordScope>>,
+        new: &NewReport,
+    ) -> Result<ProgressReport, StoreError> {
         if new.percent > 100 {
             return Err(StoreError::invalid("percent", "must be between 0 and 100"));
         }
@@ -170,7 +207,7 @@ impl Store {
             source: entered_by(author),
         };
         // Written with the other reports queued at the time, in one transaction.
-        self.write_report(author, &report).await?;
+        self.write_report(author, &report, scopes).await?;
         Ok(report)
     }
 

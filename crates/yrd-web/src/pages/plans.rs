@@ -413,6 +413,8 @@ pub async fn matter(
                 .map_err(|e| ApiError::internal(format!("a task's member code: {e}")))?,
             matter: matter.matter.key.clone(),
             access: access.clone(),
+            parent: parent.map(str::to_owned),
+            plan: matter.matter.plan.clone(),
         };
         let (unit_text, title_text, start) = texts.get(key).cloned().unwrap_or_default();
         let target = task_target(&facts);

@@ -505,9 +505,10 @@ pub(crate) async fn report(
     let as_of = extract::full_date(&body.as_of)
         .map_err(|e| ApiError::Unprocessable(vec![FieldError::new("as_of", e)]))?;
     Ok(store
-        .submit_report(
+        .submit_report_on(
             &author,
             key,
+            &task,
             &NewReport {
                 as_of,
                 percent: body.percent,
