@@ -525,16 +525,8 @@ impl JournalTx {
     /// before this one (e.g. recomputing a task's latest progress from all its reports). On
     /// PostgreSQL it travels in the same statement as the journal entries, so the tip is held
     /// for fewer round trips.
-    pub(crate) fn execute_at_commit(&mut self, sql: &'static str, args: Vec<Arg>) {
-        self.at_commit.push(Deferred {
-            sql: sql.into(),
-            args,
-        });
-    }
-
-    /// [`JournalTx::execute_at_commit`] for a statement assembled at run time from constant
-    /// fragments.
-    pub(crate) fn execute_assembled_at_commit(&mut self, sql: String, args: Vec<Arg>) {
+    /// `sql` is constant, or assembled at run time from constant fragments.
+    pub(crate) fn execute_at_commit(&mut self, sql: impl Into<Cow<'static, str>>, args: Vec<Arg>) {
         self.at_commit.push(Deferred {
             sql: sql.into(),
             args,
@@ -693,7 +685,7 @@ impl Tx {
         // Many rows per statement: a bulk load appends millions of entries.
         self.insert_rows("journal", ENTRY_COLUMNS, rows).await?;
         self.execute(
-            "UPDATE journal_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 AND hash = $4",
+            MOVE_TIP,
             vec![
                 last.seq.into(),
                 last.hash.clone().into(),
@@ -704,6 +696,11 @@ impl Tx {
         .await
     }
 }
+
+/// Moves the tip to `$1` (sequence number) and `$2` (hash) from `$3` and `$4`: it affects no
+/// row if the tip is not there.
+const MOVE_TIP: &str =
+    "UPDATE journal_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 AND hash = $4";
 
 /// How the statement of [`append_statement`] tells whether it moved the tip.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -740,14 +737,7 @@ fn append_statement(
         "appended AS (INSERT INTO journal ({ENTRY_COLUMNS}) VALUES "
     ));
     push_values(&mut sql, rows, &mut args, false);
-    let n = args.len();
-    let move_tip = format!(
-        "UPDATE journal_head SET seq = ${}, hash = ${} WHERE id = 1 AND seq = ${} AND hash = ${}",
-        n + 1,
-        n + 2,
-        n + 3,
-        n + 4
-    );
+    let move_tip = shift_placeholders(MOVE_TIP, args.len());
     match finish {
         Finish::Counted => sql.push_str(&format!(") {move_tip}")),
         Finish::Checked => sql.push_str(&format!(

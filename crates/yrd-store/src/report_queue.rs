@@ -289,7 +289,7 @@ async fn in_one_statement(
         &mut args,
         false,
     );
-    tx.execute_assembled_at_commit(
+    tx.execute_at_commit(
         format!("INSERT INTO reports ({REPORT_COLUMNS}) VALUES {values}"),
         args,
     );
@@ -301,7 +301,7 @@ async fn in_one_statement(
             task,
             written.iter().map(|q| &q.report).filter(|r| r.task == task),
         );
-        tx.execute_assembled_at_commit(sql, args);
+        tx.execute_at_commit(sql, args);
     }
     for queued in &written {
         let report = &queued.report;

@@ -206,7 +206,7 @@ impl Store {
             return_reason: Text::default(),
             source: entered_by(author),
         };
-        // Written with the other reports queued at the time, in one transaction.
+        // Written with the other reports queued at the time, committed together.
         self.write_report(author, &report, scopes).await?;
         Ok(report)
     }
