@@ -1571,6 +1571,17 @@ fn bench_drives_every_request_type_without_errors(s: &Scratch) {
     }
     assert_eq!(report["settings"]["gzip"], false, "{report:#}");
     assert_eq!(report["total"]["errors"], 0, "{report:#}");
+    // The sample is drawn from the seed and the journal's length, so that the next run on
+    // this database samples afresh.
+    let sample = &report["settings"]["sample"];
+    let journal_length = sample["journal_length"].as_i64().unwrap();
+    assert!(journal_length > 0, "{report:#}");
+    assert_eq!(report["settings"]["fixed_sample"], false, "{report:#}");
+    assert_ne!(sample["seed"], 1, "{report:#}");
+    assert!(
+        table.contains(&format!("sample drawn with {}", sample["seed"])),
+        "{table}"
+    );
     // The home page, one address asked again and again, is found in the cache at times.
     let home = types.iter().find(|t| t["name"] == "page:home").unwrap();
     assert!(home["cached"].as_u64().unwrap() > 0, "{home:#}");
@@ -1593,6 +1604,7 @@ fn bench_drives_every_request_type_without_errors(s: &Scratch) {
             "2",
             "--only",
             "page:home,page:workspace",
+            "--fixed-sample",
             "--json",
             gzip_json.to_str().unwrap(),
         ]),
@@ -1602,6 +1614,15 @@ fn bench_drives_every_request_type_without_errors(s: &Scratch) {
     let gzip_report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&gzip_json).unwrap()).unwrap();
     assert_eq!(gzip_report["settings"]["gzip"], true, "{gzip_report:#}");
+    // With the sample fixed, it is drawn from the seed alone; the journal has grown by the
+    // first run's reports and tokens.
+    let fixed = &gzip_report["settings"]["sample"];
+    assert_eq!(fixed["seed"], 1, "{gzip_report:#}");
+    assert!(
+        fixed["journal_length"].as_i64().unwrap() > journal_length,
+        "{gzip_report:#}"
+    );
+    assert!(gzip_table.contains("sample fixed"), "{gzip_table}");
     assert_eq!(gzip_report["total"]["errors"], 0, "{gzip_report:#}");
     let gzip_types = gzip_report["requests"].as_array().unwrap();
     let kind = |name: &str| gzip_types.iter().find(|t| t["name"] == name).unwrap();

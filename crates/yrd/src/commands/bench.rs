@@ -39,10 +39,16 @@ pub struct BenchArgs {
     /// warm; its requests are not counted.
     #[arg(long, default_value = "3s", value_parser = parse_duration, value_name = "TIME")]
     pub warmup: Duration,
-    /// The seed of every random choice (targets and the order of requests), so that a run on
-    /// the same database repeats.
+    /// The seed of every random choice: the order of requests, and with the journal's length
+    /// the sample of plans, matters and tasks requested. Each run on a kept database thus
+    /// samples afresh, so its reports do not pile up on the same tasks run after run; a run
+    /// on a copy of the same database repeats.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub seed: u64,
+    /// Draw the sample from the seed alone: every run requests the same matters and tasks,
+    /// and reports on the same tasks, whatever the database has become.
+    #[arg(long)]
+    pub fixed_sample: bool,
     /// Also write the report as JSON to this file.
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
@@ -67,9 +73,20 @@ pub async fn run(database: &Database, args: BenchArgs) -> anyhow::Result<ExitCod
     }
     // Sessions must outlive the run; they are ended when it finishes anyway.
     let lifetime = args.warmup + args.duration + Duration::from_secs(3600);
-    let accounts = setup::prepare(database, lifetime).await?;
+    let setup::Prepared {
+        accounts,
+        journal_length,
+    } = setup::prepare(database, lifetime).await?;
+    let sample = report::Sample {
+        seed: if args.fixed_sample {
+            args.seed
+        } else {
+            sample_seed(args.seed, journal_length)
+        },
+        journal_length,
+    };
     let outcome = tokio::select! {
-        outcome = measure(database, &args, &accounts) => outcome,
+        outcome = measure(database, &args, &accounts, sample) => outcome,
         () = super::serve::shutdown_signal() => Err(anyhow::anyhow!("interrupted: the server was stopped, nothing is reported")),
     };
     // Whatever happened, the bench's credentials stop working with the run.
@@ -97,6 +114,7 @@ async fn measure(
     database: &Database,
     args: &BenchArgs,
     accounts: &setup::Accounts,
+    sample: report::Sample,
 ) -> anyhow::Result<report::Report> {
     let scratch = tempfile::tempdir().context("creating a temporary directory")?;
     let keys = scratch.path().join("keys");
@@ -120,7 +138,7 @@ async fn measure(
         server.base(),
         server.engine()
     );
-    let mut mix = targets::discover(&client, server.base(), accounts, args.seed)
+    let mut mix = targets::discover(&client, server.base(), accounts, sample.seed)
         .await
         .with_context(|| format!("finding what to request{}", server.log_tail()))?;
     if !args.only.is_empty() {
@@ -171,8 +189,14 @@ async fn measure(
     };
     let memory = server.stop().await;
     Ok(report::Report::new(
-        args, &engine, &mix, samples, memory, log_tail,
+        args, sample, &engine, &mix, samples, memory, log_tail,
     ))
+}
+
+/// The seed of a run's sample: the run's seed mixed with the journal's length (a multiplicative
+/// hash, so that neighbouring lengths draw unrelated samples).
+fn sample_seed(seed: u64, journal_length: i64) -> u64 {
+    seed ^ (journal_length as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// A duration as the command line writes it: a number and a unit (`ms`, `s`, `m`, `h`), or a

@@ -39,11 +39,23 @@ pub struct Settings {
     pub warmup_seconds: f64,
     pub connections: u16,
     pub seed: u64,
+    /// Whether the sample was drawn from the seed alone (`--fixed-sample`).
+    pub fixed_sample: bool,
+    pub sample: Sample,
     pub listen: String,
     /// The request-type prefixes the run was limited to; empty for the whole mix.
     pub only: Vec<String>,
     /// Whether gzip was asked for (`--gzip`).
     pub gzip: bool,
+}
+
+/// What the run's sample of plans, matters and tasks was drawn with.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Sample {
+    pub seed: u64,
+    /// The journal's length when the run started, mixed into the seed unless the sample is
+    /// fixed.
+    pub journal_length: i64,
 }
 
 /// What the server used.
@@ -145,6 +157,7 @@ fn row(
 impl Report {
     pub fn new(
         args: &BenchArgs,
+        sample: Sample,
         engine: &str,
         mix: &Mix,
         samples: Samples,
@@ -174,6 +187,8 @@ impl Report {
                 warmup_seconds: args.warmup.as_secs_f64(),
                 connections: args.connections,
                 seed: args.seed,
+                fixed_sample: args.fixed_sample,
+                sample,
                 listen: args.listen.to_string(),
                 only: args.only.clone(),
                 gzip: args.gzip,
@@ -244,7 +259,7 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "measured {:.2} s after a {} s warm-up; {} connections{}; {}; seed {}; yrd {}",
+            "measured {:.2} s after a {} s warm-up; {} connections{}; {}; seed {}, {}; yrd {}",
             self.measured_seconds,
             self.settings.warmup_seconds,
             self.settings.connections,
@@ -255,6 +270,14 @@ impl Report {
             },
             self.database,
             self.settings.seed,
+            if self.settings.fixed_sample {
+                "sample fixed".to_owned()
+            } else {
+                format!(
+                    "sample drawn with {} (journal at {})",
+                    self.settings.sample.seed, self.settings.sample.journal_length
+                )
+            },
             self.yrd_version
         );
         let _ = writeln!(

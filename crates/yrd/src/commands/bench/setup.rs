@@ -2,7 +2,8 @@
 //! a coordinator for each member jurisdiction and one region-wide office account, each with a
 //! fresh API token, and a session for each coordinator (for the signed-in pages, so that no
 //! request in the loop pays for a password check). The accounts stay between runs (creating
-//! them is idempotent); the tokens and sessions are ended when the run ends.
+//! them is idempotent); the tokens and sessions are ended when the run ends. Also the
+//! journal's length once they are made, which the run's sample is drawn from.
 
 use std::time::Duration;
 
@@ -47,10 +48,19 @@ impl Accounts {
     }
 }
 
+/// What the run starts from: its accounts, and the journal's length once they are made.
+#[derive(Debug)]
+pub struct Prepared {
+    pub accounts: Accounts,
+    /// Grows with every run (its tokens and writes are journaled), so a sample drawn from it
+    /// differs run after run on a kept database, and repeats on a copy of the same one.
+    pub journal_length: i64,
+}
+
 /// Creates (or finds) the bench accounts and gives each fresh credentials whose sessions last
 /// `lifetime`. An empty default database gets the built-in YRD dataset first, as `yrd serve`
 /// would load it.
-pub async fn prepare(database: &Database, lifetime: Duration) -> anyhow::Result<Accounts> {
+pub async fn prepare(database: &Database, lifetime: Duration) -> anyhow::Result<Prepared> {
     let store = database.connect().await?;
     store.migrate().await.context("migrating the database")?;
     let outcome = prepare_in(&store, database, lifetime).await;
@@ -62,7 +72,7 @@ async fn prepare_in(
     store: &Store,
     database: &Database,
     lifetime: Duration,
-) -> anyhow::Result<Accounts> {
+) -> anyhow::Result<Prepared> {
     let author = author("bench");
     if store.is_empty().await? {
         if !database.is_default {
@@ -108,9 +118,13 @@ async fn prepare_in(
         .await?;
         coordinators.push((code, credential));
     }
-    Ok(Accounts {
-        office,
-        coordinators,
+    let (journal_length, _) = store.journal_head().await?;
+    Ok(Prepared {
+        accounts: Accounts {
+            office,
+            coordinators,
+        },
+        journal_length,
     })
 }
 
