@@ -263,7 +263,9 @@ impl Tx {
     async fn begin(store: &Store) -> Result<Tx, StoreError> {
         Ok(match &store.backend {
             Backend::Sqlite(pool) => Tx::Sqlite(SqlitePool::begin(pool).await?),
-            Backend::Postgres(pool) => Tx::Postgres(PgPool::begin(pool).await?),
+            Backend::Postgres(pool) => {
+                Tx::Postgres(PgPool::begin(store.write_pool().unwrap_or(pool)).await?)
+            }
         })
     }
 
@@ -367,6 +369,20 @@ pub(crate) struct JournalTx {
     changes: Vec<(String, Change)>,
     /// Statements to run once the tip is locked, just before the entries are appended.
     at_commit: Vec<Deferred>,
+    /// Queries that must each find a row for a write in one statement to commit: that what
+    /// it read before its turn still stands ([`JournalTx::guard_at_commit`]).
+    guards: Vec<Deferred>,
+}
+
+/// Whether what a write read before its turn ([`JournalTx::begin_before_turn`]) may stand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EarlyReads {
+    /// It may: the write is made in one statement, whose guards check it at commit, or the
+    /// reads were made under the tip's lock.
+    Stand,
+    /// It is to be read again: no tip was known, so the write is a transaction, now holding
+    /// the tip's lock.
+    Stale,
 }
 
 /// A statement run at commit ([`JournalTx::execute_at_commit`]).
@@ -396,7 +412,7 @@ impl JournalTx {
         if let (Tip::Known, Backend::Postgres(pool)) = (tip, &store.backend) {
             // The connection before the turn, as every writer takes them: one waiting for a
             // connection with the turn taken would wait for writers waiting for the turn.
-            let conn = pool.acquire().await?;
+            let conn = store.write_pool().unwrap_or(pool).acquire().await?;
             let turn = store.writers.clone().lock_owned().await;
             if let Some(known) = turn.clone() {
                 let mut tx = JournalTx::new(store, author, Tx::Statement(conn));
@@ -412,6 +428,47 @@ impl JournalTx {
         Ok(tx)
     }
 
+    /// [`JournalTx::begin_on`], but with [`Tip::Known`] on PostgreSQL, the turn is taken only
+    /// at [`JournalTx::take_turn`]: what is read before runs alongside the other writers, and
+    /// holds the turn for no round trip. Whatever the write concludes from it must be checked
+    /// at commit ([`JournalTx::guard_at_commit`]).
+    pub(crate) async fn begin_before_turn(
+        store: &Store,
+        author: &Author,
+        tip: Tip,
+    ) -> Result<JournalTx, StoreError> {
+        match (tip, &store.backend) {
+            (Tip::Known, Backend::Postgres(pool)) => {
+                // The connection before the turn, as in `begin_on`.
+                let conn = store.write_pool().unwrap_or(pool).acquire().await?;
+                Ok(JournalTx::new(store, author, Tx::Statement(conn)))
+            }
+            _ => JournalTx::begin_on(store, author, tip).await,
+        }
+    }
+
+    /// Takes the turn of a write begun with [`JournalTx::begin_before_turn`] (a no-op for one
+    /// already in it), and tells whether what it read before may stand.
+    pub(crate) async fn take_turn(mut self) -> Result<(JournalTx, EarlyReads), StoreError> {
+        if self.tip.is_some() {
+            return Ok((self, EarlyReads::Stand));
+        }
+        let turn = self.writers.clone().lock_owned().await;
+        if let Some(known) = turn.clone() {
+            self.tip = Some(known);
+            self.turn = Some(turn);
+            return Ok((self, EarlyReads::Stand));
+        }
+        // No tip known yet: a transaction on the same connection, in its turn like any other.
+        drop(turn);
+        self.tx = match self.tx {
+            Tx::Statement(conn) => Tx::Postgres(Transaction::begin(conn, None).await?),
+            other => other,
+        };
+        self.lock_tip().await?;
+        Ok((self, EarlyReads::Stale))
+    }
+
     fn new(store: &Store, author: &Author, tx: Tx) -> JournalTx {
         JournalTx {
             tx,
@@ -424,6 +481,7 @@ impl JournalTx {
             turn: None,
             changes: Vec::new(),
             at_commit: Vec::new(),
+            guards: Vec::new(),
         }
     }
 
@@ -533,6 +591,19 @@ impl JournalTx {
         });
     }
 
+    /// Makes a write in one statement commit only if `sql`, a query, finds a row then: that
+    /// what the write read before its turn still stands. Otherwise nothing is written, and the
+    /// write is taken again under the lock ([`StoreError::TipMoved`]). Not needed, so not
+    /// kept, in a transaction, whose reads in its turn see every write before it.
+    pub(crate) fn guard_at_commit(&mut self, sql: impl Into<Cow<'static, str>>, args: Vec<Arg>) {
+        if self.in_one_statement() {
+            self.guards.push(Deferred {
+                sql: sql.into(),
+                args,
+            });
+        }
+    }
+
     /// Appends the recorded changes to the chain and commits everything. Returns the entries.
     pub(crate) async fn commit(mut self) -> Result<Vec<JournalEntry>, StoreError> {
         self.lock_tip().await?;
@@ -605,8 +676,15 @@ impl JournalTx {
             // One statement that commits itself: it moves the tip from the known entry, or
             // fails whole, having written nothing.
             Some(last) if one_statement => {
-                let (sql, args) =
-                    append_statement(at_commit, rows, last, head_seq, &head_hash, Finish::Checked);
+                let guards = std::mem::take(&mut self.guards);
+                let (sql, args) = append_statement(
+                    at_commit,
+                    rows,
+                    last,
+                    head_seq,
+                    &head_hash,
+                    Finish::Checked(guards),
+                );
                 self.tx.run_one_statement(sql, args).await?;
                 true
             }
@@ -703,14 +781,13 @@ const MOVE_TIP: &str =
     "UPDATE journal_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 AND hash = $4";
 
 /// How the statement of [`append_statement`] tells whether it moved the tip.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Finish {
     /// It affects one row, or none if the tip was not at `head_seq`: for a transaction, which
     /// is then not committed.
     Counted,
-    /// It fails (dividing by the rows moved) if the tip was not at `head_seq`, so that a
-    /// statement committing itself then writes nothing.
-    Checked,
+    /// It fails (dividing by the rows moved) if the tip was not at `head_seq`, or if one of
+    /// the guards finds no row, so that a statement committing itself then writes nothing.
+    Checked(Vec<Deferred>),
 }
 
 /// One PostgreSQL statement that runs `at_commit`, appends the entries (`rows`) and moves the
@@ -738,16 +815,26 @@ fn append_statement(
     ));
     push_values(&mut sql, rows, &mut args, false);
     let move_tip = shift_placeholders(MOVE_TIP, args.len());
-    match finish {
-        Finish::Counted => sql.push_str(&format!(") {move_tip}")),
-        Finish::Checked => sql.push_str(&format!(
-            "), moved AS ({move_tip} RETURNING seq) SELECT 1 / (SELECT COUNT(*) FROM moved)"
-        )),
-    }
     args.push(last.seq.into());
     args.push(last.hash.clone().into());
     args.push(head_seq.into());
     args.push(head_hash.into());
+    match finish {
+        Finish::Counted => sql.push_str(&format!(") {move_tip}")),
+        Finish::Checked(guards) => {
+            sql.push_str(&format!("), moved AS ({move_tip} RETURNING seq)"));
+            let mut check = String::from(" SELECT 1 / (SELECT COUNT(*) FROM moved)");
+            for (i, guard) in guards.into_iter().enumerate() {
+                sql.push_str(&format!(
+                    ", guard_{i} AS ({})",
+                    shift_placeholders(&guard.sql, args.len())
+                ));
+                args.extend(guard.args);
+                check.push_str(&format!(" / (SELECT COUNT(*) FROM guard_{i})"));
+            }
+            sql.push_str(&check);
+        }
+    }
     (sql, args)
 }
 

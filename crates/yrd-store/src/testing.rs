@@ -1,12 +1,13 @@
 //! Scratch databases for tests: a fresh SQLite file, or a fresh schema in the PostgreSQL
 //! server that `YRD_TEST_POSTGRES_URL` names, each migrated and private to one test.
 
+use std::num::NonZeroU32;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 
-use crate::{Backend, Store, StoreError};
+use crate::{PostgresConnections, Store, StoreError};
 
 /// The variable that names the PostgreSQL server tests may use.
 pub const POSTGRES_URL_VAR: &str = "YRD_TEST_POSTGRES_URL";
@@ -70,11 +71,16 @@ impl ScratchStore {
                 reason: e.to_string(),
             })?
             .options([("search_path", schema.as_str())]);
-        let pool = PgPoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await?;
-        let store = Store::new(Backend::Postgres(pool), None);
+        // Writes on connections of their own, as served; few of each, so that the cases also
+        // meet the waits for one.
+        let store = Store::postgres(
+            options,
+            PostgresConnections {
+                reads: NonZeroU32::new(4).expect("non-zero"),
+                writes: NonZeroU32::new(2).expect("non-zero"),
+            },
+        )
+        .await?;
         store.migrate().await?;
         let separator = if url.contains('?') { '&' } else { '?' };
         let scoped_url = format!("{url}{separator}options=-c%20search_path%3D{schema}");

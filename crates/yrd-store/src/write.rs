@@ -8,7 +8,7 @@ use yrd_domain::{AdminCode, ProgressReport, ReportState, Stance, Text};
 use crate::accounts::random_bytes;
 use crate::codec::{code, enum_name};
 use crate::freshness::{RecordScope, progress_scopes, task_scopes};
-use crate::journal::{Author, Change, JournalTx, Tip, hex, with_known_tip};
+use crate::journal::{Author, Change, EarlyReads, JournalTx, Tip, hex, with_known_tip};
 use crate::{Store, StoreError};
 
 /// What the policy needs to know of a plan or matter: whether it (and the plan it belongs to)
@@ -238,11 +238,11 @@ impl Store {
         comment: &Text,
         tip: Tip,
     ) -> Result<(), StoreError> {
-        let mut tx = JournalTx::begin_on(self, author, tip).await?;
         // The meeting's state, the member's seat on its body and the position it replaces, read
-        // in one round trip: the tip is held from here to commit.
-        let found: Vec<PositionContext> = tx
-            .fetch(
+        // in one round trip: on the known tip before the turn (checked at commit), else under
+        // the tip's lock.
+        let context = || {
+            (
                 "SELECT m.key AS meeting, m.state, \
                  (SELECT COUNT(*) FROM body_members bm WHERE bm.body = m.body AND bm.jurisdiction = $2) AS seats, \
                  p.stance, p.comment_zh, p.comment_en \
@@ -250,7 +250,15 @@ impl Store {
                  LEFT JOIN positions p ON p.decision = d.key AND p.jurisdiction = $2 WHERE d.key = $1",
                 vec![decision.into(), member.to_string().into()],
             )
-            .await?;
+        };
+        let mut tx = JournalTx::begin_before_turn(self, author, tip).await?;
+        let (sql, args) = context();
+        let mut found: Vec<PositionContext> = tx.fetch(sql, args).await?;
+        let (mut tx, early) = tx.take_turn().await?;
+        if early == EarlyReads::Stale {
+            let (sql, args) = context();
+            found = tx.fetch(sql, args).await?;
+        }
         let Some(found) = found.into_iter().next() else {
             return Err(StoreError::NotFound(format!("decision {decision:?}")));
         };
@@ -292,6 +300,21 @@ impl Store {
             "UPDATE meetings SET version = version + 1 WHERE key = $1",
             vec![found.meeting.into()],
         );
+        // What was read holds at commit: the meeting still scheduled, the seat still held, the
+        // position replaced still the member's.
+        let mut still = vec![decision.into(), member.to_string().into()];
+        let guard = match &found.stance {
+            Some(stance) => {
+                still.extend([
+                    stance.clone().into(),
+                    found.comment_zh.clone().unwrap_or_default().into(),
+                    found.comment_en.clone().unwrap_or_default().into(),
+                ]);
+                POSITION_STILL_REPLACES
+            }
+            None => POSITION_STILL_FIRST,
+        };
+        tx.guard_at_commit(guard, still);
         // A position shows on no plan's, matter's or task's page: only on those taken to show
         // every record (the meetings', the home page).
         tx.record(
@@ -530,6 +553,28 @@ impl Store {
         Ok(target)
     }
 }
+
+/// A position's write stands if its decision's meeting is still scheduled and the member
+/// still sits on its body (`$1` the decision, `$2` the member)…
+macro_rules! position_still {
+    ($replaced:literal) => {
+        concat!(
+            "SELECT 1 FROM decisions d JOIN meetings m ON m.key = d.meeting \
+             WHERE d.key = $1 AND m.state = 'scheduled' \
+             AND EXISTS (SELECT 1 FROM body_members bm WHERE bm.body = m.body AND bm.jurisdiction = $2) AND ",
+            $replaced
+        )
+    };
+}
+/// … and the position it replaces is still the member's (`$3` to `$5`: stance and comment) …
+const POSITION_STILL_REPLACES: &str = position_still!(
+    "EXISTS (SELECT 1 FROM positions p WHERE p.decision = $1 AND p.jurisdiction = $2 \
+     AND p.stance = $3 AND p.comment_zh = $4 AND p.comment_en = $5)"
+);
+/// … or the member still has none.
+const POSITION_STILL_FIRST: &str = position_still!(
+    "NOT EXISTS (SELECT 1 FROM positions p WHERE p.decision = $1 AND p.jurisdiction = $2)"
+);
 
 /// What recording a position reads first: the decision's meeting, the member's seats on the
 /// meeting's body (0 or 1), and the member's current position, if any.

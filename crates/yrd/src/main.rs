@@ -8,6 +8,7 @@ mod commands;
 mod generate;
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -33,6 +34,27 @@ struct Cli {
     /// the current directory, creating it and loading the built-in YRD dataset on first use.
     #[arg(long, global = true, env = "YRD_DATABASE_URL", value_name = "URL")]
     database: Option<String>,
+
+    /// PostgreSQL: how many connections reads take at most. Requests beyond them wait for one,
+    /// so that the database runs few statements at once.
+    #[arg(
+        long,
+        global = true,
+        env = "YRD_POSTGRES_READ_CONNECTIONS",
+        default_value_t = yrd_store::PostgresConnections::DEFAULT.reads,
+        value_name = "N"
+    )]
+    postgres_read_connections: NonZeroU32,
+
+    /// PostgreSQL: how many connections journalled writes take at most, apart from the reads'.
+    #[arg(
+        long,
+        global = true,
+        env = "YRD_POSTGRES_WRITE_CONNECTIONS",
+        default_value_t = yrd_store::PostgresConnections::DEFAULT.writes,
+        value_name = "N"
+    )]
+    postgres_write_connections: NonZeroU32,
 
     #[command(subcommand)]
     command: Command,

@@ -211,6 +211,8 @@ fn yrd(cwd: &Path) -> Command {
         .current_dir(cwd)
         .env_remove("YRD_DATABASE_URL")
         .env_remove("YRD_LISTEN")
+        .env_remove("YRD_POSTGRES_READ_CONNECTIONS")
+        .env_remove("YRD_POSTGRES_WRITE_CONNECTIONS")
         .env("RUST_LOG", "warn");
     command
 }
@@ -1578,6 +1580,12 @@ fn bench_drives_every_request_type_without_errors(s: &Scratch) {
     assert!(journal_length > 0, "{report:#}");
     assert_eq!(report["settings"]["fixed_sample"], false, "{report:#}");
     assert_ne!(sample["seed"], 1, "{report:#}");
+    // The server had the default connections to PostgreSQL: 6 for reads, 3 for writes.
+    assert_eq!(
+        report["settings"]["postgres_connections"],
+        serde_json::json!([6, 3]),
+        "{report:#}"
+    );
     assert!(
         table.contains(&format!("sample drawn with {}", sample["seed"])),
         "{table}"
@@ -1605,6 +1613,10 @@ fn bench_drives_every_request_type_without_errors(s: &Scratch) {
             "--only",
             "page:home,page:workspace",
             "--fixed-sample",
+            "--postgres-read-connections",
+            "2",
+            "--postgres-write-connections",
+            "1",
             "--json",
             gzip_json.to_str().unwrap(),
         ]),
@@ -1623,6 +1635,26 @@ fn bench_drives_every_request_type_without_errors(s: &Scratch) {
         "{gzip_report:#}"
     );
     assert!(gzip_table.contains("sample fixed"), "{gzip_table}");
+    // The server ran with the connections the run was given (on PostgreSQL, two and one).
+    assert_eq!(
+        gzip_report["settings"]["postgres_connections"],
+        serde_json::json!([2, 1]),
+        "{gzip_report:#}"
+    );
+    if s.engine() == Engine::Postgres {
+        assert!(
+            gzip_table.contains("2 connections for reads, 1 for writes"),
+            "{gzip_table}"
+        );
+    }
+    // No connections at all is refused, naming the flag.
+    let none = s.yrd(&["--postgres-write-connections", "0", "verify-history"]);
+    assert!(!none.status.success(), "{}", stderr(&none));
+    assert!(
+        stderr(&none).contains("--postgres-write-connections"),
+        "{}",
+        stderr(&none)
+    );
     assert_eq!(gzip_report["total"]["errors"], 0, "{gzip_report:#}");
     let gzip_types = gzip_report["requests"].as_array().unwrap();
     let kind = |name: &str| gzip_types.iter().find(|t| t["name"] == name).unwrap();

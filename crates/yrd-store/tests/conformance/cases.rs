@@ -63,6 +63,7 @@ cases!(
     a_batch_moves_each_task_to_its_latest_report,
     writers_of_two_processes_keep_one_chain,
     positions_of_two_processes_see_each_other,
+    a_position_never_follows_its_meetings_close,
     kept_accounts_follow_every_change,
     the_kept_register_follows_every_import,
     migrations_revert_to_a_version,
@@ -438,13 +439,10 @@ async fn writers_of_two_processes_keep_one_chain(store: Store) -> Result {
     latest_reports_count(&store, &[("t-1a", 20 + 37), ("t-1b", 20 + 35)]).await
 }
 
-/// Two processes recording positions on one decision: each write reads what the other wrote
-/// last (a write on the tip its process knew, moved since by the other, is taken again under
-/// the lock), and the chain stays whole, in turns and at once.
-async fn positions_of_two_processes_see_each_other(store: Store) -> Result {
+/// A meeting of the symposium scheduled for 2027, with one decision item: its key and the
+/// decision's.
+async fn scheduled_decision(store: &Store) -> std::result::Result<(String, String), StoreError> {
     use yrd_store::{MeetingDetails, NewDecision, NewMeeting};
-    store.import(&importer(), &sample::dataset()).await?;
-    let other = store.as_another_process();
     let meeting = store
         .schedule_meeting(
             &importer(),
@@ -476,6 +474,72 @@ async fn positions_of_two_processes_see_each_other(store: Store) -> Result {
             },
         )
         .await?;
+    Ok((meeting, decision))
+}
+
+/// Positions recorded while their meeting closes, having read it scheduled: none is written
+/// after the close, whose frozen outcomes would not count it. The close takes the turn at the
+/// tip first, then the positions come (on PostgreSQL they read the meeting before their turn).
+async fn a_position_never_follows_its_meetings_close(store: Store) -> Result {
+    store.import(&importer(), &sample::dataset()).await?;
+    let (meeting, decision) = scheduled_decision(&store).await?;
+    let before = store.verify_history().await?.entries;
+    let turn = store.hold_writers_turn().await;
+    let closing = {
+        let store = store.clone();
+        let meeting = meeting.clone();
+        tokio::spawn(async move {
+            store
+                .close_meeting(&importer(), &meeting, None, date!(2027 - 06 - 05))
+                .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let mut positions = tokio::task::JoinSet::new();
+    for i in 0..8_usize {
+        let store = store.clone();
+        let decision = decision.clone();
+        positions.spawn(async move {
+            let comment = Text::new(format!("第{i}次"), format!("position {i}"));
+            let member = if i % 2 == 0 { A } else { B };
+            store
+                .record_position(
+                    &importer(),
+                    &decision,
+                    code(member),
+                    Stance::Consent,
+                    &comment,
+                )
+                .await
+        });
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    drop(turn);
+    closing
+        .await
+        .map_err(|e| format!("the close panicked: {e}"))??;
+    while let Some(outcome) = positions.join_next().await {
+        match outcome.map_err(|e| format!("a writer panicked: {e}"))? {
+            Err(StoreError::Conflict(reason)) if reason == yrd_store::CLOSED_DECISIONS => {}
+            other => return Err(format!("a position after the close: {other:?}").into()),
+        }
+    }
+    let history = store.verify_history().await?;
+    ensure!(history.broken.is_none(), "the chain: {history:?}");
+    ensure!(
+        history.entries == before + 1 + 1,
+        "the close's entries alone (the meeting's and its decision's outcome): {history:?}"
+    );
+    Ok(())
+}
+
+/// Two processes recording positions on one decision: each write reads what the other wrote
+/// last (a write on the tip its process knew, moved since by the other, is taken again under
+/// the lock), and the chain stays whole, in turns and at once.
+async fn positions_of_two_processes_see_each_other(store: Store) -> Result {
+    store.import(&importer(), &sample::dataset()).await?;
+    let other = store.as_another_process();
+    let (meeting, decision) = scheduled_decision(&store).await?;
     let before = store.verify_history().await?.entries;
     let version = |store: Store| {
         let meeting = meeting.clone();
@@ -533,9 +597,41 @@ async fn positions_of_two_processes_see_each_other(store: Store) -> Result {
         });
     }
     all_written_in_one_chain(&store, writers, before + 6 + 24).await?;
+    // At once from one process, for one member: the writes read the position before their
+    // turns, so most read one that another has replaced by the time their turn comes.
+    let mut writers = tokio::task::JoinSet::new();
+    for i in 0..12_usize {
+        let store = store.clone();
+        let decision = decision.clone();
+        writers.spawn(async move {
+            let comment = Text::new(format!("同时{i}"), format!("together {i}"));
+            store
+                .record_position(&importer(), &decision, code(A), stances[i % 3], &comment)
+                .await
+        });
+    }
+    all_written_in_one_chain(&store, writers, before + 6 + 24 + 12).await?;
+    // Each entry names the position its member held just before it.
+    let entries = store
+        .history("decision", &decision, Some(before), 100)
+        .await?;
+    ensure!(entries.len() == 42, "one entry per position: {entries:?}");
+    let mut held: std::collections::HashMap<String, Option<String>> = Default::default();
+    for entry in &entries {
+        let after: serde_json::Value =
+            serde_json::from_str(entry.after.as_deref().unwrap_or("null"))?;
+        let member = after["member"].as_str().unwrap_or_default().to_owned();
+        let replaced = held.insert(member.clone(), entry.after.clone()).flatten();
+        ensure!(
+            entry.before == replaced,
+            "entry {} replaces {member}'s position before it, {replaced:?}: {:?}",
+            entry.seq,
+            entry.before
+        );
+    }
     let version_after = version(store.clone()).await?;
     ensure!(
-        version_after == version_before + 30,
+        version_after == version_before + 42,
         "each position moves the meeting's version: {version_before} to {version_after}"
     );
     Ok(())
@@ -633,7 +729,7 @@ async fn all_written_in_one_chain(
     }
     let after = store.verify_history().await?;
     ensure!(after.broken.is_none(), "the chain: {after:?}");
-    ensure!(after.entries == entries, "one entry per report: {after:?}");
+    ensure!(after.entries == entries, "one entry per write: {after:?}");
     Ok(())
 }
 

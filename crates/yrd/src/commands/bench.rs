@@ -126,7 +126,7 @@ async fn measure(
     );
     let server = server::Server::start(
         &client,
-        &database.url,
+        database,
         args.listen,
         &keys,
         &scratch.path().join("server.log"),
@@ -189,7 +189,12 @@ async fn measure(
     };
     let memory = server.stop().await;
     Ok(report::Report::new(
-        args, sample, &engine, &mix, samples, memory, log_tail,
+        report::Settings::new(args, sample, database.connections),
+        &engine,
+        &mix,
+        samples,
+        memory,
+        log_tail,
     ))
 }
 

@@ -16,29 +16,33 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use yrd_store::{Author, Store, StoreError};
+use yrd_store::{Author, PostgresConnections, Store, StoreError};
 
 use crate::{Cli, Command};
 
 /// Where yrd keeps its database when none is configured.
 pub const DEFAULT_SQLITE_PATH: &str = "yrd-data/yrd.db";
 
-/// The database a command works on, and whether it is the unconfigured default.
+/// The database a command works on, whether it is the unconfigured default, and how many
+/// connections to open to it (PostgreSQL).
 pub struct Database {
     pub url: String,
     pub is_default: bool,
+    pub connections: PostgresConnections,
 }
 
 impl Database {
-    fn from_cli(configured: Option<String>) -> Database {
+    fn from_cli(configured: Option<String>, connections: PostgresConnections) -> Database {
         match configured.filter(|url| !url.trim().is_empty()) {
             Some(url) => Database {
                 url,
                 is_default: false,
+                connections,
             },
             None => Database {
                 url: format!("sqlite://{DEFAULT_SQLITE_PATH}"),
                 is_default: true,
+                connections,
             },
         }
     }
@@ -51,7 +55,7 @@ impl Database {
                 .unwrap_or(Path::new("."));
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
-        Store::connect(&self.url)
+        Store::connect_with(&self.url, self.connections)
             .await
             .with_context(|| format!("connecting to {}", redact(&self.url)))
     }
@@ -107,7 +111,11 @@ pub fn redact(url: &str) -> String {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let database = Database::from_cli(cli.database);
+    let connections = PostgresConnections {
+        reads: cli.postgres_read_connections,
+        writes: cli.postgres_write_connections,
+    };
+    let database = Database::from_cli(cli.database, connections);
     match cli.command {
         Command::Serve {
             listen,

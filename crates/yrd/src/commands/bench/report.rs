@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde::Serialize;
+use yrd_store::PostgresConnections;
 
 use super::BenchArgs;
 use super::load::{KindSamples, Samples};
@@ -42,11 +43,30 @@ pub struct Settings {
     /// Whether the sample was drawn from the seed alone (`--fixed-sample`).
     pub fixed_sample: bool,
     pub sample: Sample,
+    /// The server's PostgreSQL connections, for reads and for writes (unused on SQLite).
+    pub postgres_connections: [u32; 2],
     pub listen: String,
     /// The request-type prefixes the run was limited to; empty for the whole mix.
     pub only: Vec<String>,
     /// Whether gzip was asked for (`--gzip`).
     pub gzip: bool,
+}
+
+impl Settings {
+    pub fn new(args: &BenchArgs, sample: Sample, connections: PostgresConnections) -> Settings {
+        Settings {
+            duration_seconds: args.duration.as_secs_f64(),
+            warmup_seconds: args.warmup.as_secs_f64(),
+            connections: args.connections,
+            seed: args.seed,
+            fixed_sample: args.fixed_sample,
+            sample,
+            postgres_connections: [connections.reads.get(), connections.writes.get()],
+            listen: args.listen.to_string(),
+            only: args.only.clone(),
+            gzip: args.gzip,
+        }
+    }
 }
 
 /// What the run's sample of plans, matters and tasks was drawn with.
@@ -156,8 +176,7 @@ fn row(
 
 impl Report {
     pub fn new(
-        args: &BenchArgs,
-        sample: Sample,
+        settings: Settings,
         engine: &str,
         mix: &Mix,
         samples: Samples,
@@ -182,17 +201,7 @@ impl Report {
         }
         Report {
             yrd_version: env!("CARGO_PKG_VERSION"),
-            settings: Settings {
-                duration_seconds: args.duration.as_secs_f64(),
-                warmup_seconds: args.warmup.as_secs_f64(),
-                connections: args.connections,
-                seed: args.seed,
-                fixed_sample: args.fixed_sample,
-                sample,
-                listen: args.listen.to_string(),
-                only: args.only.clone(),
-                gzip: args.gzip,
-            },
+            settings,
             database: engine.to_owned(),
             measured_seconds: (seconds * 1000.0).round() / 1000.0,
             server: ServerFigures {
@@ -268,7 +277,12 @@ impl Report {
             } else {
                 ""
             },
-            self.database,
+            if self.database == "postgres" {
+                let [reads, writes] = self.settings.postgres_connections;
+                format!("postgres ({reads} connections for reads, {writes} for writes)")
+            } else {
+                self.database.clone()
+            },
             self.settings.seed,
             if self.settings.fixed_sample {
                 "sample fixed".to_owned()

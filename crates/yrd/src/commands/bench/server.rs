@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
+use crate::commands::Database;
+
 /// How long a server may take to answer its health check (it migrates the database first).
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 /// How often the resident size is sampled.
@@ -73,12 +75,12 @@ struct Health {
 }
 
 impl Server {
-    /// Starts `yrd serve` on `database_url`, listening on `listen` (port 0: a free port), with
-    /// the members' keys in `keys` and its output in `log`, and waits until it answers its
-    /// health check.
+    /// Starts `yrd serve` on `database` (with its connections), listening on `listen` (port 0:
+    /// a free port), with the members' keys in `keys` and its output in `log`, and waits until
+    /// it answers its health check.
     pub async fn start(
         client: &reqwest::Client,
-        database_url: &str,
+        database: &Database,
         listen: SocketAddr,
         keys: &Path,
         log: &Path,
@@ -97,7 +99,11 @@ impl Server {
         let child = Command::new(exe)
             // The URL goes in the environment, not on the command line, where every user of
             // the machine would see its password.
-            .env("YRD_DATABASE_URL", database_url)
+            .env("YRD_DATABASE_URL", &database.url)
+            .arg("--postgres-read-connections")
+            .arg(database.connections.reads.to_string())
+            .arg("--postgres-write-connections")
+            .arg(database.connections.writes.to_string())
             .arg("serve")
             .arg("--listen")
             .arg(listen.to_string())
