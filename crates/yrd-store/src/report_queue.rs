@@ -249,18 +249,7 @@ impl Store {
             };
             tx.execute_at_commit(refresh, vec![task.into()]);
         }
-        for queued in written_reports {
-            let report = &queued.report;
-            let change = Change::between("report", &report.key, None, Some(report))
-                .expect("a new record is a change");
-            // A task not found here (gone since the insert) leaves its report unconfined:
-            // taken to alter every page.
-            let change = match scopes.get(&report.task) {
-                Some(records) => change.within(records.clone()),
-                None => change,
-            };
-            tx.record_by(&queued.author, change);
-        }
+        record_reports(&mut tx, written_reports, &scopes);
         tx.commit().await?;
         Ok(written)
     }
@@ -303,14 +292,29 @@ async fn in_one_statement(
         );
         tx.execute_at_commit(sql, args);
     }
-    for queued in &written {
+    record_reports(&mut tx, written.iter().copied(), scopes);
+    tx.commit().await?;
+    Ok(written.iter().map(|q| q.report.key.clone()).collect())
+}
+
+/// Journals each new report as its author's, confined to the records its task's progress shows
+/// on (`scopes`, by task). A task not found there (gone since the insert) leaves its report
+/// unconfined: taken to alter every page.
+fn record_reports<'a>(
+    tx: &mut JournalTx,
+    reports: impl IntoIterator<Item = &'a Queued>,
+    scopes: &HashMap<String, Vec<RecordScope>>,
+) {
+    for queued in reports {
         let report = &queued.report;
         let change = Change::between("report", &report.key, None, Some(report))
             .expect("a new record is a change");
-        tx.record_by(&queued.author, change.within(scopes[&report.task].clone()));
+        let change = match scopes.get(&report.task) {
+            Some(records) => change.within(records.clone()),
+            None => change,
+        };
+        tx.record_by(&queued.author, change);
     }
-    tx.commit().await?;
-    Ok(written.iter().map(|q| q.report.key.clone()).collect())
 }
 
 /// A statement setting `task`'s latest reported progress to the latest of its stored reports
