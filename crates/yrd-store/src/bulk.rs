@@ -75,7 +75,7 @@ impl Store {
     /// autovacuum caught up, under the first load put on the server. SQLite's planner keeps
     /// to its fixed rules, which the query-plan tests check, so SQLite is left as it is.
     pub async fn settle_after_bulk(&self) -> Result<(), StoreError> {
-        if let crate::Backend::Postgres(pool) = &self.backend {
+        if let crate::Backend::Postgres { reads: pool, .. } = &self.backend {
             sqlx::raw_sql("VACUUM (ANALYZE)").execute(pool).await?;
         }
         Ok(())

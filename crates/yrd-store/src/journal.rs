@@ -263,9 +263,7 @@ impl Tx {
     async fn begin(store: &Store) -> Result<Tx, StoreError> {
         Ok(match &store.backend {
             Backend::Sqlite(pool) => Tx::Sqlite(SqlitePool::begin(pool).await?),
-            Backend::Postgres(pool) => {
-                Tx::Postgres(PgPool::begin(store.write_pool().unwrap_or(pool)).await?)
-            }
+            Backend::Postgres { writes, .. } => Tx::Postgres(PgPool::begin(writes).await?),
         })
     }
 
@@ -409,22 +407,10 @@ impl JournalTx {
         author: &Author,
         tip: Tip,
     ) -> Result<JournalTx, StoreError> {
-        if let (Tip::Known, Backend::Postgres(pool)) = (tip, &store.backend) {
-            // The connection before the turn, as every writer takes them: one waiting for a
-            // connection with the turn taken would wait for writers waiting for the turn.
-            let conn = store.write_pool().unwrap_or(pool).acquire().await?;
-            let turn = store.writers.clone().lock_owned().await;
-            if let Some(known) = turn.clone() {
-                let mut tx = JournalTx::new(store, author, Tx::Statement(conn));
-                tx.tip = Some(known);
-                tx.turn = Some(turn);
-                return Ok(tx);
-            }
-            // No tip known yet (the process's first write, or one after a failed commit): a
-            // transaction, in its turn like any other.
-        }
-        let mut tx = JournalTx::begin_unlocked(store, author).await?;
-        tx.lock_tip().await?;
+        let (tx, _) = JournalTx::begin_before_turn(store, author, tip)
+            .await?
+            .take_turn()
+            .await?;
         Ok(tx)
     }
 
@@ -438,12 +424,17 @@ impl JournalTx {
         tip: Tip,
     ) -> Result<JournalTx, StoreError> {
         match (tip, &store.backend) {
-            (Tip::Known, Backend::Postgres(pool)) => {
-                // The connection before the turn, as in `begin_on`.
-                let conn = store.write_pool().unwrap_or(pool).acquire().await?;
+            (Tip::Known, Backend::Postgres { writes, .. }) => {
+                // The connection before the turn, as every writer takes them: one waiting for a
+                // connection with the turn taken would wait for writers waiting for the turn.
+                let conn = writes.acquire().await?;
                 Ok(JournalTx::new(store, author, Tx::Statement(conn)))
             }
-            _ => JournalTx::begin_on(store, author, tip).await,
+            _ => {
+                let mut tx = JournalTx::begin_unlocked(store, author).await?;
+                tx.lock_tip().await?;
+                Ok(tx)
+            }
         }
     }
 
@@ -459,7 +450,8 @@ impl JournalTx {
             self.turn = Some(turn);
             return Ok((self, EarlyReads::Stand));
         }
-        // No tip known yet: a transaction on the same connection, in its turn like any other.
+        // No tip known yet (the process's first write, or one after a failed commit): a
+        // transaction on the same connection, in its turn like any other.
         drop(turn);
         self.tx = match self.tx {
             Tx::Statement(conn) => Tx::Postgres(Transaction::begin(conn, None).await?),
@@ -521,7 +513,7 @@ impl JournalTx {
         // writing a new version of it, which every later writer would have to step over.
         let lock = match self.tx {
             Tx::Sqlite(_) => "UPDATE journal_head SET seq = seq WHERE id = 1 RETURNING seq, hash",
-            // (A write in one statement has its tip from the start, so never comes here.)
+            // (A write in one statement has its tip once it takes its turn, so never comes here.)
             Tx::Postgres(_) | Tx::Statement(_) => {
                 "SELECT seq, hash FROM journal_head WHERE id = 1 FOR UPDATE"
             }

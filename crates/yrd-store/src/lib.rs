@@ -150,7 +150,11 @@ pub enum Engine {
 #[derive(Clone, Debug)]
 enum Backend {
     Sqlite(SqlitePool),
-    Postgres(PgPool),
+    /// Reads take connections from `reads`; journalled writes from `writes`, apart.
+    Postgres {
+        reads: PgPool,
+        writes: PgPool,
+    },
 }
 
 /// How many connections a PostgreSQL store opens at most: some for reads, and apart from them
@@ -191,9 +195,6 @@ pub struct Store {
     freshness: Arc<freshness::Freshness>,
     /// This process's progress reports waiting to be written together.
     reports: Arc<report_queue::ReportQueue>,
-    /// PostgreSQL's connections for journalled writes, apart from the reads' (the backend's
-    /// pool); None on SQLite.
-    write_pool: Option<PgPool>,
     /// Accounts recently read for signed-in requests.
     accounts: Arc<account_cache::AccountCache>,
     /// The register of jurisdictions as last read.
@@ -207,22 +208,17 @@ macro_rules! on_backend {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.backend {
             $crate::Backend::Sqlite($pool) => $body,
-            $crate::Backend::Postgres($pool) => $body,
+            $crate::Backend::Postgres { reads: $pool, .. } => $body,
         }
     };
 }
 pub(crate) use on_backend;
 
 impl Store {
-    fn new(
-        backend: Backend,
-        sqlite_reads: Option<Arc<sqlite_reads::SqliteReaders>>,
-        write_pool: Option<PgPool>,
-    ) -> Store {
+    fn new(backend: Backend, sqlite_reads: Option<Arc<sqlite_reads::SqliteReaders>>) -> Store {
         Store {
             backend,
             sqlite_reads,
-            write_pool,
             writers: Arc::default(),
             freshness: Arc::default(),
             reports: Arc::default(),
@@ -283,7 +279,7 @@ impl Store {
             .connect_with(options)
             .await?;
         let readers = sqlite_reads::SqliteReaders::new(std::path::Path::new(path));
-        Ok(Store::new(Backend::Sqlite(pool), Some(readers), None))
+        Ok(Store::new(Backend::Sqlite(pool), Some(readers)))
     }
 
     /// A PostgreSQL store with its two pools.
@@ -300,19 +296,13 @@ impl Store {
             .connect_with(options.clone())
             .await?;
         let writes = pool(connections.writes.get()).connect_with(options).await?;
-        Ok(Store::new(Backend::Postgres(reads), None, Some(writes)))
-    }
-
-    /// The pool of journalled writes' connections: on PostgreSQL its own, apart from the
-    /// reads'.
-    pub(crate) fn write_pool(&self) -> Option<&PgPool> {
-        self.write_pool.as_ref()
+        Ok(Store::new(Backend::Postgres { reads, writes }, None))
     }
 
     pub fn engine(&self) -> Engine {
         match self.backend {
             Backend::Sqlite(_) => Engine::Sqlite,
-            Backend::Postgres(_) => Engine::Postgres,
+            Backend::Postgres { .. } => Engine::Postgres,
         }
     }
 
@@ -320,7 +310,7 @@ impl Store {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.backend {
             Backend::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
-            Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+            Backend::Postgres { reads: pool, .. } => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
     }
@@ -330,7 +320,7 @@ impl Store {
     pub async fn revert_migrations_after(&self, version: i64) -> Result<(), StoreError> {
         let migrator = match &self.backend {
             Backend::Sqlite(_) => &SQLITE_MIGRATIONS,
-            Backend::Postgres(_) => &POSTGRES_MIGRATIONS,
+            Backend::Postgres { .. } => &POSTGRES_MIGRATIONS,
         };
         if !migrator.iter().any(|m| m.version == version) {
             return Err(StoreError::invalid(
@@ -343,7 +333,9 @@ impl Store {
         }
         match &self.backend {
             Backend::Sqlite(pool) => SQLITE_MIGRATIONS.undo(pool, version).await?,
-            Backend::Postgres(pool) => POSTGRES_MIGRATIONS.undo(pool, version).await?,
+            Backend::Postgres { reads: pool, .. } => {
+                POSTGRES_MIGRATIONS.undo(pool, version).await?
+            }
         }
         Ok(())
     }
@@ -352,7 +344,7 @@ impl Store {
     pub async fn revert_all_migrations(&self) -> Result<(), StoreError> {
         match &self.backend {
             Backend::Sqlite(pool) => SQLITE_MIGRATIONS.undo(pool, 0).await?,
-            Backend::Postgres(pool) => POSTGRES_MIGRATIONS.undo(pool, 0).await?,
+            Backend::Postgres { reads: pool, .. } => POSTGRES_MIGRATIONS.undo(pool, 0).await?,
         }
         Ok(())
     }
@@ -388,11 +380,7 @@ impl Store {
     /// writers and a known tip of its own.
     #[cfg(feature = "testing")]
     pub fn as_another_process(&self) -> Store {
-        Store::new(
-            self.backend.clone(),
-            self.sqlite_reads.clone(),
-            self.write_pool.clone(),
-        )
+        Store::new(self.backend.clone(), self.sqlite_reads.clone())
     }
 
     /// Takes this process's turn at the journal's tip and keeps it until the returned guard is
@@ -402,12 +390,12 @@ impl Store {
         self.writers.clone().lock_owned().await
     }
 
-    /// Closes the pool, waiting for connections to be returned.
+    /// Closes the pools, waiting for connections to be returned.
     pub async fn close(&self) {
         if let Some(readers) = &self.sqlite_reads {
             readers.close();
         }
-        if let Some(writes) = &self.write_pool {
+        if let Backend::Postgres { writes, .. } = &self.backend {
             writes.close().await;
         }
         on_backend!(self, pool => pool.close().await)
